@@ -1,0 +1,26 @@
+"""Settings that change what retold finds. One dataclass, passed explicitly to each stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- lexical signatures (sign/) -------------------------------------
+    shingle_size: int = 5  # word k-grams for MinHash and fingerprints
+    num_perm: int = 128  # MinHash permutations
+    lsh_bands: int = 32  # 32 bands x 4 rows: S-curve midpoint near Jaccard 0.42
+    fingerprint_mod: int = 8  # keep 1 shingle in N as a fingerprint (containment search)
+    seed: int = 1
+    # --- candidates ------------------------------------------------------
+    max_bucket: int = 200  # LSH/fingerprint buckets larger than this are boilerplate-like: skipped
+    min_shared_fingerprints: int = 3
+    ann_neighbours: int = 20  # article-vector neighbours looked at per article
+    ann_min_cosine: float = 0.35
+    # --- compare ---------------------------------------------------------
+    min_passage_tokens: int = 8  # shortest verbatim passage reported
+    # --- run -------------------------------------------------------------
+    semantic: bool = True  # sentence embeddings, rewrites, translations, stories
+    threads: int = 0  # 0: all cores
+    batch_size: int = 256

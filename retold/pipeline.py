@@ -1,0 +1,172 @@
+"""The flow, stage by stage: ingest -> clean -> sign -> candidates -> compare -> decide -> group.
+
+This is the one place that knows the order of the stages. Each stage is a plain
+function over plain data (see ``retold.model``); this module only threads them
+together, reports progress and, when an index is given, merges with what the
+index already holds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from retold.candidates import find_candidates
+from retold.clean import prepare
+from retold.compare import compare_docs
+from retold.config import Settings
+from retold.decide import decide_pair
+from retold.engines import Engine, LocalEngine
+from retold.group import build_groups
+from retold.ingest import read_articles
+from retold.model import Article, Doc, Pair, Problem, ScanResult
+from retold.progress import Progress, NullProgress
+from retold.sign import Encoder, default_encoder, embed_docs, sign_lexical
+
+
+def _as_articles(inputs: Iterable[Article] | Sequence[str | Path], problems: list[Problem]) -> list[Article]:
+    items = list(inputs)
+    if items and all(isinstance(x, Article) for x in items):
+        return items  # type: ignore[return-value]
+    articles, probs = read_articles([Path(x) for x in items])  # type: ignore[arg-type]
+    problems.extend(probs)
+    return articles
+
+
+def prepare_docs(
+    articles: list[Article],
+    settings: Settings,
+    encoder: Encoder | None,
+    progress: Progress,
+    stats: dict[str, float],
+) -> list[Doc]:
+    """Clean, sign and (when semantic) embed new articles."""
+    t = time.perf_counter()
+    docs = prepare(articles, settings, progress=progress)
+    stats["time_clean_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    sign_lexical(docs, settings)
+    stats["time_sign_s"] = time.perf_counter() - t
+    if settings.semantic:
+        t = time.perf_counter()
+        embed_docs(docs, encoder or default_encoder(settings), settings, progress=progress)
+        stats["time_embed_s"] = time.perf_counter() - t
+    return docs
+
+
+def scan(
+    inputs: Iterable[Article] | Sequence[str | Path],
+    *,
+    settings: Settings | None = None,
+    index: "Index | str | Path | None" = None,  # noqa: F821
+    encoder: Encoder | None = None,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Find every related pair among ``inputs`` (and against ``index``), and group them.
+
+    ``inputs`` are articles or paths (files or folders). With an index, only pairs that
+    involve a new article are computed; the returned groups cover everything indexed.
+    """
+    from retold.index import Index  # local: the index pulls in sqlite, not needed by compare()
+
+    settings = settings or Settings()
+    progress = progress or NullProgress()
+    engine = engine or LocalEngine(threads=settings.threads)
+    stats: dict[str, float] = {}
+    problems: list[Problem] = []
+    t0 = time.perf_counter()
+
+    articles = _as_articles(inputs, problems)
+    stats["time_ingest_s"] = time.perf_counter() - t0
+
+    idx: Index | None = None
+    old_docs: list[Doc] = []
+    old_pairs: list[Pair] = []
+    if index is not None:
+        idx = index if isinstance(index, Index) else Index.open(index, settings=settings)
+        known = idx.ids()
+        kept = []
+        for a in articles:
+            if a.id in known:
+                problems.append(
+                    Problem(a.where or "?", None, "duplicate_id", f"id {a.id!r} is already in the index; skipped")
+                )
+            else:
+                kept.append(a)
+        articles = kept
+
+    new_docs = prepare_docs(articles, settings, encoder, progress, stats)
+    if idx is not None:
+        old_docs = idx.load_docs()
+        old_pairs = idx.load_pairs()
+
+    docs = old_docs + new_docs
+    is_new = np.zeros(len(docs), dtype=bool)
+    is_new[len(old_docs) :] = True
+
+    t = time.perf_counter()
+    cand = find_candidates(docs, is_new, settings)
+    stats["time_candidates_s"] = time.perf_counter() - t
+    stats["candidates"] = float(len(cand))
+
+    t = time.perf_counter()
+    new_pairs = compare_candidates(docs, cand, settings, engine, progress)
+    stats["time_compare_s"] = time.perf_counter() - t
+
+    by_id = {d.id: d for d in docs}
+    all_pairs = old_pairs + new_pairs
+    t = time.perf_counter()
+    groups = build_groups(by_id, all_pairs, settings)
+    stats["time_group_s"] = time.perf_counter() - t
+
+    if idx is not None:
+        t = time.perf_counter()
+        idx.add(new_docs, new_pairs)
+        stats["time_index_s"] = time.perf_counter() - t
+
+    stats["articles_new"] = float(len(new_docs))
+    stats["articles_total"] = float(len(docs))
+    stats["pairs"] = float(len(new_pairs))
+    stats["time_total_s"] = time.perf_counter() - t0
+    return ScanResult(docs=by_id, pairs=new_pairs, groups=groups, problems=problems, stats=stats)
+
+
+def compare_candidates(
+    docs: list[Doc],
+    cand: dict[tuple[int, int], set[str]],
+    settings: Settings,
+    engine: Engine,
+    progress: Progress,
+) -> list[Pair]:
+    """Compare and decide every candidate pair; keep those with a relation."""
+    items = sorted(cand)
+
+    def one(ij: tuple[int, int]) -> Pair | None:
+        i, j = ij
+        ev = compare_docs(docs[i], docs[j], settings)
+        return decide_pair(docs[i], docs[j], ev, settings)
+
+    pairs: list[Pair] = []
+    for p in engine.map(one, items, progress=progress, label="compare"):
+        if p is not None:
+            pairs.append(p)
+    return pairs
+
+
+def compare(a: Article | str, b: Article | str, *, settings: Settings | None = None, encoder: Encoder | None = None) -> Pair:
+    """Compare two articles (or two texts) and return their pair, relation ``None`` if unrelated."""
+    settings = settings or Settings()
+    arts = [
+        x if isinstance(x, Article) else Article(id=name, text=x)
+        for x, name in ((a, "a"), (b, "b"))
+    ]
+    stats: dict[str, float] = {}
+    docs = prepare_docs(arts, settings, encoder, NullProgress(), stats)
+    ev = compare_docs(docs[0], docs[1], settings)
+    pair = decide_pair(docs[0], docs[1], ev, settings, keep_unrelated=True)
+    assert pair is not None
+    return pair
