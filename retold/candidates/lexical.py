@@ -1,0 +1,176 @@
+"""Lexical candidate pairs: same token stream, MinHash LSH bands, shared fingerprints.
+
+Never all pairs: every method groups documents by a key (exact hash, band hash,
+fingerprint) with one numpy sort, and only documents sharing a key become a pair. Keys
+shared by more than ``settings.max_bucket`` documents are boilerplate or stock phrases
+and are skipped, which also caps the work per document, so the cost stays about linear
+in the number of documents. In index mode (few new docs) only keys that a new document
+holds are expanded, so old-old pairs are never formed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from retold.config import Settings
+from retold.model import Doc
+
+_MAX32 = np.uint32(0xFFFFFFFF)
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) of each run of equal values in a sorted array."""
+    if keys.shape[0] == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z
+    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = np.concatenate([[0], change]).astype(np.int64)
+    ends = np.concatenate([change, [keys.shape[0]]]).astype(np.int64)
+    return starts, ends
+
+
+def pairs_sharing_keys(
+    keys: np.ndarray, owners: np.ndarray, is_new: np.ndarray, max_bucket: int
+) -> np.ndarray:
+    """Pairs of owners that share a key, as int64 codes ``i * D + j`` with i < j.
+
+    One code per (pair, shared key): a pair sharing three keys appears three times, which
+    lets the fingerprint rule count shared fingerprints. Buckets of one owner or more than
+    ``max_bucket`` owners give nothing. Only pairs with a new member are formed: each new
+    member is paired with the later members of its bucket and with every old member.
+    """
+    d = is_new.shape[0]
+    if keys.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    k, o = keys[order], owners[order].astype(np.int64)
+    starts, ends = _runs(k)
+    size = ends - starts
+    ok = (size >= 2) & (size <= max_bucket)
+    if not ok.any():
+        return np.zeros(0, dtype=np.int64)
+    starts, ends = starts[ok], ends[ok]
+    # Positions (in sorted order) of new members inside kept buckets.
+    run_of = np.full(k.shape[0], -1, dtype=np.int64)
+    lens = ends - starts
+    pos_in_kept = np.repeat(starts, lens) + _ramp(lens)
+    run_of[pos_in_kept] = np.repeat(np.arange(starts.shape[0]), lens)
+    src = np.flatnonzero((run_of >= 0) & is_new[o])
+    if src.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    r = run_of[src]
+    # partner positions: every member after src in its run (new or old), plus earlier old ones
+    lo, hi = starts[r], ends[r]
+    cnt = hi - lo
+    p_src = np.repeat(src, cnt)
+    p_dst = np.repeat(lo, cnt) + _ramp(cnt)
+    a, b = o[p_src], o[p_dst]
+    keep = (p_dst > p_src) | ((p_dst < p_src) & ~is_new[b])
+    keep &= a != b
+    a, b = a[keep], b[keep]
+    i = np.minimum(a, b)
+    j = np.maximum(a, b)
+    return i * d + j
+
+
+def _ramp(lens: np.ndarray) -> np.ndarray:
+    """0..len-1 for each len, concatenated (vectorised ``np.concatenate(map(arange))``)."""
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offs = np.repeat(np.cumsum(lens) - lens, lens)
+    return np.arange(total, dtype=np.int64) - offs
+
+
+def exact_pairs(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> np.ndarray:
+    """Pairs with the same (non-empty) token stream.
+
+    An exact group larger than ``max_bucket`` (a syndicated text copied everywhere) is
+    linked as a star around its first member instead of all pairs: every member is a
+    duplicate of that one, and grouping recovers the rest transitively.
+    """
+    h = np.fromiter((d.exact_hash for d in docs), dtype=np.uint64, count=len(docs))
+    idx = np.flatnonzero(h != 0)
+    codes = pairs_sharing_keys(h[idx], idx, is_new, settings.max_bucket)
+    order = np.argsort(h[idx], kind="stable")
+    hs, own = h[idx][order], idx[order]
+    starts, ends = _runs(hs)
+    big = np.flatnonzero(ends - starts > settings.max_bucket)
+    d = len(docs)
+    extra = []
+    for r in big:
+        members = own[starts[r] : ends[r]]
+        hub = members.min()
+        rest = members[members != hub]
+        rest = rest[is_new[rest] | is_new[hub]]
+        extra.append(np.minimum(hub, rest) * d + np.maximum(hub, rest))
+    if extra:
+        codes = np.concatenate([codes] + extra)
+    return np.unique(codes)
+
+
+def band_keys(sigs: np.ndarray, bands: int) -> np.ndarray:
+    """(D, bands) uint64 keys: each band's rows hashed together, salted with the band index
+    so equal rows in different bands never share a bucket."""
+    d, p = sigs.shape
+    rows = p // bands
+    s = sigs[:, : rows * bands].reshape(d, bands, rows).astype(np.uint64)
+    mul = np.uint64(0x100000001B3)
+    with np.errstate(over="ignore"):
+        acc = np.zeros((d, bands), dtype=np.uint64) + np.uint64(0xCBF29CE484222325)
+        for r in range(rows):
+            acc = (acc ^ s[:, :, r]) * mul
+        acc ^= np.arange(bands, dtype=np.uint64)[None, :] * np.uint64(0x9E3779B97F4A7C15)
+        acc ^= acc >> np.uint64(29)
+    return acc
+
+
+def lsh_pairs(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> np.ndarray:
+    """Pairs sharing at least one MinHash band (S-curve set by ``settings.lsh_bands``)."""
+    ok = np.array([d.minhash is not None and d.n_tokens > 0 for d in docs], dtype=bool)
+    idx = np.flatnonzero(ok)
+    if idx.shape[0] < 2:
+        return np.zeros(0, dtype=np.int64)
+    sigs = np.stack([docs[i].minhash for i in idx])
+    keys = band_keys(sigs, settings.lsh_bands)
+    owners = np.repeat(idx, keys.shape[1])
+    return np.unique(pairs_sharing_keys(keys.reshape(-1), owners, is_new, settings.max_bucket))
+
+
+def fingerprint_pairs(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> np.ndarray:
+    """Pairs sharing at least ``min_shared_fingerprints`` fingerprints outside crowded buckets."""
+    fps = [d.fingerprints if d.fingerprints is not None else np.zeros(0, dtype=np.uint64) for d in docs]
+    lens = np.fromiter((f.shape[0] for f in fps), dtype=np.int64, count=len(fps))
+    if lens.sum() == 0:
+        return np.zeros(0, dtype=np.int64)
+    keys = np.concatenate(fps)
+    owners = np.repeat(np.arange(len(docs), dtype=np.int64), lens)
+    codes = pairs_sharing_keys(keys, owners, is_new, settings.max_bucket)
+    if codes.shape[0] == 0:
+        return codes
+    uniq, counts = np.unique(codes, return_counts=True)
+    return uniq[counts >= settings.min_shared_fingerprints]
+
+
+def lexical_candidates(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> dict[tuple[int, int], set[str]]:
+    """Candidate pairs ``(i, j)``, ``i < j``, at least one new, tagged by what found them."""
+    is_new = np.asarray(is_new, dtype=bool)
+    if is_new.shape[0] != len(docs):
+        raise ValueError(f"is_new has {is_new.shape[0]} entries for {len(docs)} docs")
+    d = len(docs)
+    out: dict[tuple[int, int], set[str]] = {}
+    if d < 2 or not is_new.any():
+        return out
+    for tag, codes in (
+        ("exact", exact_pairs(docs, is_new, settings)),
+        ("lsh", lsh_pairs(docs, is_new, settings)),
+        ("fingerprint", fingerprint_pairs(docs, is_new, settings)),
+    ):
+        for c in codes.tolist():
+            key = divmod(c, d)
+            s = out.get(key)
+            if s is None:
+                out[key] = {tag}
+            else:
+                s.add(tag)
+    return out

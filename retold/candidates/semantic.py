@@ -1,0 +1,89 @@
+"""Candidates that share no words: nearest neighbours of article vectors, and shared rare anchors.
+
+A spun rewrite shares few word n-grams with its source and a translation shares none,
+so lexical signatures cannot find them. Article vectors from a multilingual encoder put
+them close; a real ANN index (usearch, HNSW) keeps the work per article bounded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from retold.config import Settings
+from retold.model import Doc
+
+#: below this many articles an exact search beats building an HNSW graph
+EXACT_BELOW = 4000
+
+
+def _neighbours(vecs: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(keys (q, k), cosine (q, k)) of the k nearest vectors to each query; -1 where none."""
+    from usearch.index import Index, search
+
+    k = min(k, len(vecs))
+    if len(vecs) < EXACT_BELOW:
+        m = search(vecs, queries, k, metric="cos", exact=True)
+    else:
+        idx = Index(ndim=vecs.shape[1], metric="cos", dtype="f16", connectivity=16, expansion_add=64, expansion_search=64)
+        idx.add(np.arange(len(vecs)), vecs)
+        m = idx.search(queries, k)
+    keys = np.asarray(m.keys, dtype=np.int64).reshape(len(queries), -1)
+    dist = np.asarray(m.distances, dtype=np.float32).reshape(len(queries), -1)
+    return keys, 1.0 - dist
+
+
+def ann_candidates(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> dict[tuple[int, int], set[str]]:
+    """Pairs (i < j, at least one new) whose article vectors are among each other's nearest."""
+    have = np.array([d.vec is not None and bool(np.any(d.vec)) for d in docs], dtype=bool)
+    if have.sum() < 2:
+        return {}
+    pos = np.flatnonzero(have)
+    vecs = np.stack([docs[i].vec for i in pos]).astype(np.float32)
+    qmask = is_new[pos]
+    if not qmask.any():
+        return {}
+    keys, cos = _neighbours(vecs, vecs[qmask], settings.ann_neighbours + 1)
+    out: dict[tuple[int, int], set[str]] = {}
+    for qi, row_keys, row_cos in zip(pos[qmask], keys, cos):
+        for k, c in zip(row_keys, row_cos):
+            if k < 0 or c < settings.ann_min_cosine:
+                continue
+            j = int(pos[k])
+            if j == qi:
+                continue
+            a, b = (int(qi), j) if qi < j else (j, int(qi))
+            out.setdefault((a, b), set()).add("ann")
+    return out
+
+
+def anchor_candidates(
+    docs: list[Doc], is_new: np.ndarray, settings: Settings, min_shared: int = 3, per_doc: int = 20
+) -> dict[tuple[int, int], set[str]]:
+    """Pairs sharing several rare names or numbers (same event, other words or language)."""
+    post: dict[int, list[int]] = defaultdict(list)
+    for i, d in enumerate(docs):
+        if d.anchors is not None:
+            for h in d.anchors.tolist():
+                post[h].append(i)
+    n = len(docs)
+    cap = max(5, min(settings.max_bucket, int(0.05 * n) + 5))  # common anchors say nothing
+    counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for lst in post.values():
+        if len(lst) < 2 or len(lst) > cap:
+            continue
+        for x in lst:
+            if not is_new[x]:
+                continue
+            row = counts[x]
+            for y in lst:
+                if y != x:
+                    row[y] += 1
+    out: dict[tuple[int, int], set[str]] = {}
+    for x, row in counts.items():
+        best = sorted(((c, y) for y, c in row.items() if c >= min_shared), reverse=True)[:per_doc]
+        for _, y in best:
+            a, b = (x, y) if x < y else (y, x)
+            out.setdefault((a, b), set()).add("anchors")
+    return out

@@ -1,0 +1,29 @@
+"""Offline language identification with py3langid, on a short sample of content text.
+
+py3langid's cost grows with the text, and a language is clear from a paragraph, so only
+``LANG_SAMPLE_CHARS`` of content are read. Measured on 1,183 WMT16/WMT22 documents
+(en, de, fr, fi): 400 characters 99.75% right, 600 to 2,000 characters 99.83%; 400
+characters cost less than half of 2,000.
+"""
+
+from __future__ import annotations
+
+import re
+
+import py3langid
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+#: Characters of content text used to identify the language.
+LANG_SAMPLE_CHARS = 400
+#: Below this many letters a guess is noise: the result is "und" (undetermined).
+MIN_LETTERS = 12
+
+
+def detect_lang(sample: str) -> str:
+    """ISO 639-1 code of ``sample``'s language, or ``"und"`` when there is too little text."""
+    sample = sample[:LANG_SAMPLE_CHARS]
+    if len(_LETTER.findall(sample, 0, 200)) < MIN_LETTERS:
+        return "und"
+    lang, _ = py3langid.classify(sample)
+    return str(lang)

@@ -1,0 +1,37 @@
+"""``retold bench speed``: the copy engine's throughput, memory and recall vs datasketch."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from retold.cli import bench_app
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(x.replace("_", "")) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"--sizes must be comma-separated integers, got {text!r}") from None
+    if not sizes or min(sizes) < 10:
+        raise typer.BadParameter("--sizes needs at least one size of 10 articles or more")
+    return sizes
+
+
+@bench_app.command("speed")
+def speed(
+    sizes: str = typer.Option("1000,10000,100000", help="Corpus sizes (articles), comma-separated."),
+    data: Path = typer.Option(Path("../shared/data"), help="Folder with ecbplus/, wmt16_enfi_docs/, wmt22_general_docs/."),
+    out: Path = typer.Option(Path("docs/benchmarks.md"), help="Markdown file; only the speed section is replaced."),
+    png: Path = typer.Option(Path("docs/bench-speed.png"), help="Plot of articles/s and time vs N."),
+) -> None:
+    """Time retold's copy engine and datasketch MinHash LSH on the same corpora."""
+    from retold.bench.speed import bench_speed
+
+    if not data.is_dir():
+        raise typer.BadParameter(f"{data}: no such folder (expected the shared benchmark data)")
+    command = "retold bench speed " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else f"retold bench speed --sizes {sizes}"
+    bench_speed(_sizes(sizes), data, out, png, command=command.strip(), log=lambda m: typer.echo(m, err=True))
+    typer.echo(f"wrote {out} and {png}")

@@ -1,0 +1,71 @@
+"""``retold scan``: the main job. Read, find every related pair, group, write the contract."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from retold.cli import app
+from retold.config import Settings
+
+
+def sample_dir() -> Path:
+    """The small corpus bundled with the package (fictional articles written for retold)."""
+    from importlib import resources
+
+    return Path(str(resources.files("retold").joinpath("data/sample")))
+
+
+@app.command("scan")
+def scan_cmd(
+    inputs: Optional[list[Path]] = typer.Argument(None, help="Files or folders: .txt .md .html .json .jsonl .csv .parquet"),
+    out: Path = typer.Option(Path("retold-out"), "--out", "-o", help="Folder for pairs.jsonl, groups.jsonl, articles.jsonl"),
+    sample: bool = typer.Option(False, "--sample", help="Scan the bundled sample corpus"),
+    index: Optional[Path] = typer.Option(None, "--index", help="On-disk index: compare new articles against everything in it, then add them"),
+    report: Optional[Path] = typer.Option(None, "--report", help="Also write a self-contained HTML report here"),
+    semantic: bool = typer.Option(True, "--semantic/--copies-only", help="--copies-only: skip embeddings (duplicates, near-duplicates, partial copies only)"),
+    encoder: Optional[str] = typer.Option(None, "--encoder", help="'use' (default) or a local sentence-transformers folder, optionally PATH@cuda"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, no summary"),
+) -> None:
+    """Find copies, rewrites, translations and retellings among articles."""
+    from retold.pipeline import scan
+    from retold.progress import NullProgress, RichProgress
+    from retold.show.jsonl import write_outputs
+    from retold.show.terminal import print_summary
+    from retold.sign import load_encoder
+
+    console = Console(stderr=True)
+    paths = list(inputs or [])
+    if sample:
+        paths.append(sample_dir())
+    if not paths:
+        console.print("[red]error:[/red] give files or folders to scan, or --sample")
+        raise typer.Exit(2)
+    for p in paths:
+        if not p.exists():
+            console.print(f"[red]error:[/red] {p}: no such file or folder")
+            raise typer.Exit(2)
+    logging.basicConfig(level=logging.ERROR)  # problems are summarised below, not logged one by one
+    settings = Settings(semantic=semantic)
+    enc = load_encoder(encoder, settings) if semantic else None
+    result = scan(paths, settings=settings, index=index, encoder=enc, progress=NullProgress() if quiet else RichProgress())
+    files = write_outputs(result, out)
+    if result.problems:
+        with open(out / "problems.jsonl", "w", encoding="utf-8") as f:
+            for pr in result.problems:
+                f.write(json.dumps({"path": pr.path, "line": pr.line, "reason": pr.reason, "detail": pr.detail}, ensure_ascii=False) + "\n")
+    if report is not None:
+        from retold.show.report import write_report
+
+        write_report(result, report)
+    if not quiet:
+        print_summary(result, Console())
+        console.print(f"wrote {files['pairs']}, {files['groups']}" + (f", {report}" if report else ""))
+    if not result.docs:
+        console.print("[red]error:[/red] no readable article in the input")
+        raise typer.Exit(1)

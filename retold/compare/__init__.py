@@ -1,0 +1,160 @@
+"""compare: the evidence for one candidate pair: aligned passages and the numbers that decide.
+
+Verbatim passages come from token runs (``verbatim.py``); paraphrased and translated
+passages from the monotone sentence alignment (``align.py``). Coverage is measured in
+characters of content (boilerplate excluded) on each side, over the union of passages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from retold.compare.align import Alignment, align
+from retold.compare.anchors import ANCHOR_THRESHOLD, anchor_align
+from retold.compare.verbatim import verbatim_passages
+from retold.config import Settings
+from retold.model import Doc, Passage
+from retold.sign.names import names_overlap
+
+#: cosine above which two sentences are taken to say the same thing (paraphrase or translation)
+ALIGN_THRESHOLD = 0.55
+#: a sentence whose tokens are mostly inside quotation marks is a quote; shared quotes are not reuse
+QUOTE_SHARE = 0.5
+
+
+@dataclass
+class Evidence:
+    passages: list[Passage]
+    features: dict[str, float] = field(default_factory=dict)
+    alignment: Alignment | None = None
+
+
+def content_length(doc: Doc) -> int:
+    spans = doc.sent_spans[~doc.sent_boiler]
+    return int((spans[:, 1] - spans[:, 0]).sum()) if len(spans) else 0
+
+
+def union_length(intervals: list[tuple[int, int]]) -> int:
+    """Total length covered by a set of [start, end) intervals."""
+    if not intervals:
+        return 0
+    total = 0
+    cur_s, cur_e = None, None
+    for s, e in sorted(intervals):
+        if cur_e is None or s > cur_e:
+            if cur_e is not None:
+                total += cur_e - cur_s
+            cur_s, cur_e = s, e
+        else:
+            cur_e = max(cur_e, e)
+    total += cur_e - cur_s
+    return total
+
+
+def coverage(doc: Doc, intervals: list[tuple[int, int]]) -> float:
+    n = content_length(doc)
+    return min(1.0, union_length(intervals) / n) if n else 0.0
+
+
+def quote_share(doc: Doc) -> np.ndarray:
+    """Per sentence: share of its tokens inside quotation marks."""
+    n = len(doc.sent_spans)
+    if not doc.n_tokens:
+        return np.zeros(n, dtype=np.float32)
+    tot = np.bincount(doc.tok_sent, minlength=n).astype(np.float32)
+    q = np.bincount(doc.tok_sent, weights=doc.tok_quoted.astype(np.float32), minlength=n)
+    return np.divide(q, tot, out=np.zeros(n, dtype=np.float32), where=tot > 0)
+
+
+def _overlap(x: np.ndarray | None, y: np.ndarray | None) -> tuple[float, float]:
+    """(overlap coefficient, Jaccard) of two sets of hashes."""
+    if x is None or y is None or not len(x) or not len(y):
+        return 0.0, 0.0
+    inter = len(np.intersect1d(x, y, assume_unique=True))
+    return inter / min(len(x), len(y)), inter / (len(x) + len(y) - inter)
+
+
+def _inside(span: tuple[int, int], covered: list[tuple[int, int]], share: float = 0.6) -> bool:
+    s, e = span
+    if e <= s:
+        return True
+    got = sum(max(0, min(e, ce) - max(s, cs)) for cs, ce in covered)
+    return got >= share * (e - s)
+
+
+def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
+    """All evidence for the pair (a, b); cheap when they share nothing."""
+    verb = verbatim_passages(a, b, settings)
+    va = [(p.a_start, p.a_end) for p in verb]
+    vb = [(p.b_start, p.b_end) for p in verb]
+    f: dict[str, float] = {
+        "verbatim_a": coverage(a, va),
+        "verbatim_b": coverage(b, vb),
+        "same_lang": float(a.lang == b.lang),
+    }
+    len_a, len_b = content_length(a), content_length(b)
+    f["len_ratio"] = min(len_a, len_b) / max(len_a, len_b, 1)
+
+    passages = list(verb)
+    al: Alignment | None = None
+    encoded = a.sent_vecs is not None and b.sent_vecs is not None
+    f["encoded"] = float(encoded)
+    if encoded:
+        al = align(a, b, ALIGN_THRESHOLD)
+        threshold = ALIGN_THRESHOLD
+    elif settings.semantic:
+        # a language the encoder does not cover: align by shared names and numbers instead
+        al, f["anchored_n"] = anchor_align(a, b)
+        threshold = ANCHOR_THRESHOLD
+    if al is not None:
+        qa, qb = quote_share(a), quote_share(b)
+        kind = "paraphrase" if a.lang == b.lang else "translation"
+        aligned_a, aligned_b = list(va), list(vb)
+        sims: list[float] = []
+        quotes = 0
+        for i, j, s in al.pairs:
+            sa = (int(a.sent_spans[i, 0]), int(a.sent_spans[i, 1]))
+            sb = (int(b.sent_spans[j, 0]), int(b.sent_spans[j, 1]))
+            if qa[i] >= QUOTE_SHARE and qb[j] >= QUOTE_SHARE:
+                quotes += 1  # both sides quote someone: shared quotation, not reuse
+                continue
+            sims.append(s)
+            aligned_a.append(sa)
+            aligned_b.append(sb)
+            if _inside(sa, va) and _inside(sb, vb):
+                continue  # already shown as a verbatim passage
+            passages.append(Passage(sa[0], sa[1], sb[0], sb[1], kind, s))
+        f["aligned_a"] = coverage(a, aligned_a)
+        f["aligned_b"] = coverage(b, aligned_b)
+        f["aligned_n"] = float(len(sims))
+        f["aligned_sim"] = float(np.mean(sims)) if sims else 0.0
+        f["quote_matches"] = float(quotes)
+        # order-free: how much of each side has a close match anywhere in the other
+        ba, bb = al.best_a, al.best_b
+        la = (a.sent_spans[al.rows, 1] - a.sent_spans[al.rows, 0]).astype(np.float32)
+        lb = (b.sent_spans[al.cols, 1] - b.sent_spans[al.cols, 0]).astype(np.float32)
+        f["matched_a"] = float(la[ba >= threshold].sum() / max(la.sum(), 1))
+        f["matched_b"] = float(lb[bb >= threshold].sum() / max(lb.sum(), 1))
+        n_best = min(int((ba >= threshold).sum()), int((bb >= threshold).sum()))
+        n_kept = f.get("anchored_n", float(len(al.pairs)))
+        f["order"] = min(1.0, n_kept / n_best) if n_best else 0.0
+        f["best_mean"] = float(0.5 * (ba.mean() + bb.mean())) if ba.size and bb.size else 0.0
+    else:
+        f["aligned_a"], f["aligned_b"] = f["verbatim_a"], f["verbatim_b"]
+    if a.vec is not None and b.vec is not None:
+        f["doc_cos"] = float(np.dot(a.vec, b.vec))
+    f["anchor_overlap"], f["anchor_jaccard"] = _overlap(a.anchors, b.anchors)
+    f["names_overlap"], f["names_jaccard"] = names_overlap(a, b)
+    pa, pb = a.article.published, b.article.published
+    if pa is not None and pb is not None:
+        try:
+            f["date_gap_days"] = abs((pa - pb).total_seconds()) / 86400.0
+        except TypeError:  # one aware, one naive: compare as naive
+            f["date_gap_days"] = abs((pa.replace(tzinfo=None) - pb.replace(tzinfo=None)).total_seconds()) / 86400.0
+    passages.sort(key=lambda p: (p.a_start, p.b_start))
+    return Evidence(passages=passages, features=f, alignment=al)
+
+
+__all__ = ["Evidence", "compare_docs", "coverage", "content_length", "ALIGN_THRESHOLD"]

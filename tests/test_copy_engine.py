@@ -1,0 +1,238 @@
+"""The copy engine on copies derived from real articles: signatures, candidates,
+verbatim passages and copy relations."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retold.bench.corpora_speed import _boiler, _edit, _excerpt, quick_doc
+from retold.candidates.lexical import fingerprint_pairs, lexical_candidates
+from retold.compare.verbatim import token_coverage, verbatim_evidence, verbatim_passages
+from retold.config import Settings
+from retold.decide.copy import copy_direction, copy_relation
+from retold.model import Article, Doc
+from retold.sign.lexical import sign_lexical
+from retold.sign.minhash import jaccard_estimate, minhash_batch, oph_batch, shingle_hashes
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+S = Settings()
+
+
+def _ecb_texts(n: int) -> list[str]:
+    p = DATA / "ecbplus" / "docs.jsonl"
+    if not p.exists():
+        pytest.skip(f"{p} not found (shared benchmark data absent)")
+    out = []
+    for line in p.read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        t = (d["title"] + "\n" + d["text"]).strip()
+        if len(t.split()) >= 200 and all(t[:200] != o[:200] for o in out):
+            out.append(t)
+        if len(out) == n:
+            break
+    return out
+
+
+def _seed_texts() -> dict[str, str]:
+    p = DATA / "seeds"
+    if not p.exists():
+        pytest.skip(f"{p} not found (shared benchmark data absent)")
+    return {f.stem: f.read_text(encoding="utf-8") for f in sorted(p.glob("*.txt"))}
+
+
+def _docs(texts: list[str]) -> list[Doc]:
+    try:  # the real cleaning stage when it is there; a plain tokeniser otherwise
+        from retold.clean import prepare
+
+        docs = prepare([Article(id=f"t{i}", text=t) for i, t in enumerate(texts)], S)
+    except ImportError:
+        docs = [quick_doc(Article(id=f"t{i}", text=t)) for i, t in enumerate(texts)]
+    sign_lexical(docs, S)
+    return docs
+
+
+def _relation(a: Doc, b: Doc) -> tuple[tuple[str, float] | None, float, float]:
+    ps = verbatim_passages(a, b, S)
+    ca, cb = token_coverage(a, ps, "a"), token_coverage(b, ps, "b")
+    return copy_relation(ca, cb, jaccard=jaccard_estimate(a.minhash, b.minhash)), ca, cb
+
+
+@pytest.fixture(scope="module")
+def family():
+    """A real article, its derived copies, and unrelated real articles."""
+    texts = _ecb_texts(12)
+    rng = random.Random(3)
+    src, host, others = texts[0], texts[1], texts[2:]
+    derived = {
+        "exact": src,
+        "boiler": _boiler(src, rng),
+        "edit": _edit(src, rng, ["indeed", "reportedly", "officials"]),
+        "excerpt": _excerpt(src, host, rng),
+    }
+    names = ["src", "host"] + list(derived) + [f"other{i}" for i in range(len(others))]
+    docs = _docs([src, host] + list(derived.values()) + others)
+    return dict(zip(names, docs)), docs
+
+
+def test_exact_and_boilerplate_copies_are_duplicates(family):
+    by, _ = family
+    rel, ca, cb = _relation(by["src"], by["exact"])
+    assert rel is not None and rel[0] == "duplicate" and ca == cb == 1.0
+    rel, ca, cb = _relation(by["src"], by["boiler"])
+    assert ca == 1.0 and cb < 1.0  # header and footer lines are outside the passages
+    assert rel is not None and rel[0] in ("duplicate", "near_duplicate")
+
+
+def test_light_edit_is_near_duplicate(family):
+    by, _ = family
+    rel, ca, cb = _relation(by["src"], by["edit"])
+    assert rel is not None and rel[0] == "near_duplicate", (rel, ca, cb)
+    # words changed in place are bridged: one passage can span an edit
+    ps = verbatim_passages(by["src"], by["edit"], S)
+    assert any(p.similarity < 1.0 for p in ps)
+
+
+def test_excerpt_is_partial_with_asymmetric_coverage(family):
+    by, _ = family
+    rel, c_src, c_ex = _relation(by["src"], by["excerpt"])
+    assert rel is not None and rel[0] == "partial"
+    assert 0.25 <= c_src <= 0.65  # the chunk is 30-60% of the source's words
+    rel_h, c_host, c_ex2 = _relation(by["host"], by["excerpt"])
+    assert c_host > 0.9  # all of the host survives inside the excerpt article
+    assert c_ex2 < 0.9 and c_ex + c_ex2 == pytest.approx(1.0, abs=0.05)
+
+
+def test_passage_offsets_point_at_equal_text(family):
+    by, _ = family
+    for name in ("exact", "boiler", "edit", "excerpt"):
+        a, b = by["src"], by[name]
+        ps = verbatim_passages(a, b, S)
+        assert ps
+        for p in ps:
+            ta = a.article.text[p.a_start : p.a_end].lower().split()
+            tb = b.article.text[p.b_start : p.b_end].lower().split()
+            if p.similarity == 1.0:
+                assert ta == tb
+            else:  # a bridged light edit: mostly the same words
+                assert difflib.SequenceMatcher(a=ta, b=tb, autojunk=False).ratio() >= 0.9
+
+
+def test_evidence_matches_token_coverage(family):
+    by, docs = family
+    for a in docs[:6]:
+        for b in docs[:6]:
+            if a is b:
+                continue
+            ps, ca, cb = verbatim_evidence(a, b, S)
+            assert ca == pytest.approx(token_coverage(a, ps, "a"))
+            assert cb == pytest.approx(token_coverage(b, ps, "b"))
+
+
+def test_candidates_find_copies_and_skip_unrelated(family):
+    by, docs = family
+    idx = {id(d): i for i, d in enumerate(docs)}
+    cand = lexical_candidates(docs, np.ones(len(docs), dtype=bool), S)
+    src = idx[id(by["src"])]
+    for name, tag in (("exact", "exact"), ("boiler", "lsh"), ("edit", "fingerprint"), ("excerpt", "fingerprint")):
+        key = tuple(sorted((src, idx[id(by[name])])))
+        assert key in cand, name
+        assert tag in cand[key], (name, cand[key])
+    n = len(docs)
+    assert len(cand) < n * (n - 1) // 2  # not all pairs
+    others = [i for i, d in enumerate(docs) if i >= 6]
+    for i in others:
+        for j in others:
+            if i < j and (i, j) in cand:
+                rel, _, _ = _relation(docs[i], docs[j])
+                assert rel is None or rel[0] == "partial"
+
+
+def test_index_mode_has_no_old_old_pairs(family):
+    _, docs = family
+    is_new = np.zeros(len(docs), dtype=bool)
+    is_new[3] = True  # only the boilerplate copy is new
+    cand = lexical_candidates(docs, is_new, S)
+    assert cand, "the new copy must meet its source and the exact copy"
+    for i, j in cand:
+        assert i < j and (is_new[i] or is_new[j])
+    assert (0, 3) in cand and (2, 3) in cand
+    assert lexical_candidates(docs, np.zeros(len(docs), dtype=bool), S) == {}
+
+
+def test_crowded_fingerprints_are_skipped():
+    """A phrase shared by more than max_bucket docs is boilerplate: it links no one."""
+    rng = random.Random(1)
+    footer = " ".join(f"f{rng.randrange(10_000)}" for _ in range(80))
+    words = [f"w{rng.randrange(10_000)}" for _ in range(40 * 200)]
+    texts = [" ".join(words[i * 200 : (i + 1) * 200]) + "\n" + footer for i in range(40)]
+    docs = _docs(texts)
+    new = np.ones(len(docs), dtype=bool)
+    assert fingerprint_pairs(docs, new, Settings(max_bucket=10)).shape[0] == 0
+    assert fingerprint_pairs(docs, new, Settings(max_bucket=100)).shape[0] == 40 * 39 // 2
+
+
+def test_empty_docs_do_not_match():
+    docs = _docs(["", "...", "A real sentence with enough words to count here today."])
+    assert docs[0].exact_hash == 0 and docs[1].exact_hash == 0
+    assert lexical_candidates(docs, np.ones(3, dtype=bool), S) == {}
+
+
+def test_seeds_have_no_duplicates():
+    seeds = _seed_texts()
+    names = list(seeds)
+    docs = _docs(list(seeds.values()))
+    for i in range(len(docs)):
+        for j in range(i + 1, len(docs)):
+            rel, ca, cb = _relation(docs[i], docs[j])
+            assert rel is None or rel[0] not in ("duplicate", "near_duplicate"), (names[i], names[j], rel, ca, cb)
+
+
+def test_one_permutation_minhash_estimates_jaccard():
+    rng = np.random.default_rng(0)
+    errs_oph, errs_classic = [], []
+    for _ in range(20):
+        x = rng.integers(0, 2**63, size=900, dtype=np.uint64)
+        a, b = shingle_hashes(x[:600], 1), shingle_hashes(x[300:], 1)  # Jaccard 1/3
+        s1, s2 = oph_batch([a, b], 128, 1), minhash_batch([a, b], 128, 1)
+        errs_oph.append(jaccard_estimate(s1[0], s1[1]) - 1 / 3)
+        errs_classic.append(jaccard_estimate(s2[0], s2[1]) - 1 / 3)
+    assert abs(np.mean(errs_oph)) < 0.03 and np.std(errs_oph) < 0.07
+    assert abs(np.mean(errs_classic)) < 0.03
+
+
+def test_copy_relation_thresholds():
+    assert copy_relation(1.0, 1.0, jaccard=1.0)[0] == "duplicate"
+    assert copy_relation(0.97, 0.99, jaccard=0.6)[0] == "near_duplicate"
+    assert copy_relation(0.8, 0.7)[0] == "near_duplicate"
+    assert copy_relation(0.95, 0.1)[0] == "partial"
+    assert copy_relation(0.05, 0.04) is None
+    with pytest.raises(ValueError):
+        copy_relation(1.5, 0.2)
+
+
+def test_direction_uses_dates_only():
+    from datetime import datetime
+
+    a = quick_doc(Article(id="a", text="one two three", published=datetime(2022, 9, 1)))
+    b = quick_doc(Article(id="b", text="one two three four", published=datetime(2022, 9, 3)))
+    assert copy_direction(a, b, 1.0, 0.7) == "a->b"
+    assert copy_direction(b, a, 0.7, 1.0) == "b->a"
+    b.article.published = None
+    assert copy_direction(a, b, 1.0, 0.7) is None
+
+
+def test_anchors_are_names_and_numbers():
+    d = _docs(["The minister met Zelensky in Kyiv on Tuesday.\nAbout 2000 troops moved near Izium."])[0]
+    from retold.clean.tokens import token_hash
+
+    got = set(d.anchors.tolist())
+    for w in ("zelensky", "kyiv", "tuesday", "2000", "izium"):
+        assert token_hash(w) in got, w
+    for w in ("the", "about", "minister"):
+        assert token_hash(w) not in got, w
