@@ -13,7 +13,6 @@ import re
 import shutil
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import pytest
@@ -310,27 +309,14 @@ def seed_fixture() -> tuple[list[dict], list[Pair], list[Group]]:
     return arts, pairs, groups
 
 
-#: The acceptance test runs the real pipeline; set to False to fall back to the fixture.
-USE_REAL_SCAN = True
-
-
 def seed_report(path: Path) -> tuple[Path, str]:
-    """The seeds' report, from the real scan when it runs and finds the 000-001 pair, else the fixture."""
+    """The seeds' report from the real scan: the acceptance test must see what users see."""
+    from retold.pipeline import scan
     from retold.show.report import write_report
 
-    if USE_REAL_SCAN:
-        try:
-            from retold.pipeline import scan
-
-            result = scan([str(SEEDS)])
-            ok = any({p.a[:3], p.b[:3]} == {"000", "001"} and p.passages for p in result.pairs)
-            if ok:
-                return write_report(result, path), "scan"
-            warnings.warn("scan() ran but found no 000-001 pair with passages; using the fixture")
-        except Exception as e:  # the pipeline is being written alongside; fall back, but say so
-            warnings.warn(f"scan() unavailable on the seeds ({type(e).__name__}: {e}); using the fixture")
-    path.write_text(render_report(*seed_fixture(), title="retold report: seeds"), encoding="utf-8")
-    return path, "fixture"
+    result = scan([str(SEEDS)])
+    assert any({p.a[:3], p.b[:3]} == {"000", "001"} and p.passages for p in result.pairs), "the 000-001 rewrite"
+    return write_report(result, path), "scan"
 
 
 def test_seed_fixture_is_sound() -> None:

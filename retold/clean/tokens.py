@@ -143,6 +143,27 @@ def _word_table() -> np.ndarray:
     return t
 
 
+def char_flags(text: str, name: str) -> np.ndarray:
+    """(len(text),) bool per character: ``"upper"`` (``str.isupper``) or ``"digit"`` (``\\d``).
+
+    Why here: signing needs "starts with a capital" and "contains a digit" per token, and
+    one table lookup over the code points costs far less than a regex pass per text.
+    """
+    t = _TABLES.get(name)
+    if t is None:
+        every = "".join(map(chr, range(_N_CP)))
+        if name == "upper":
+            t = np.fromiter(map(str.isupper, every), dtype=bool, count=_N_CP)
+        elif name == "digit":
+            t = np.zeros(_N_CP, dtype=bool)
+            for m in re.finditer(r"\d+", every):
+                t[m.start() : m.end()] = True
+        else:
+            raise ValueError(f"unknown character class {name!r} (expected 'upper' or 'digit')")
+        _TABLES[name] = t
+    return t[_code_points(text)]
+
+
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     """``M**k`` and ``M**-k`` mod 2**64 for k < n (at least), grown on demand."""
     have = _TABLES.get("pow")
@@ -159,8 +180,35 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     return _TABLES["pow"], _TABLES["inv"]
 
 
-_LOWER_ASCII = np.arange(128, dtype=np.uint64)
-_LOWER_ASCII[65:91] += np.uint64(32)
+def _fold_table() -> np.ndarray:
+    """(0x110000,) uint32: the code point a character normalises to on its own, or 0 when
+    the vectorised path must not fold it (the token then goes through
+    :func:`normalise_token`).
+
+    Folding a token character by character equals :func:`normalise_token` of the whole
+    token when each character folds to exactly one character and none can compose with
+    a neighbour: combining marks (ccc != 0 or categories M*), Hangul jamo, characters
+    that fold to nothing or to several (``ß`` -> ``ss``), and everything above the BMP
+    are left to the slow path. ``tests/test_tokens.py`` checks the equality on every
+    real text of the benchmark data.
+    """
+    t = _TABLES.get("fold")
+    if t is None:
+        t = np.zeros(_N_CP, dtype=np.uint32)
+        t[:128] = np.frombuffer("".join(chr(c) for c in range(128)).lower().encode("utf-32-le"), dtype=np.uint32)
+        for cp in range(128, 0x10000):
+            if 0xD800 <= cp <= 0xDFFF or 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F or 0xA960 <= cp <= 0xA97F or 0xD7B0 <= cp <= 0xD7FF:
+                continue
+            c = chr(cp)
+            if unicodedata.combining(c) or unicodedata.category(c)[0] == "M" or c in _INVISIBLE:
+                continue
+            f = normalise_token(c)
+            if len(f) == 1 and not unicodedata.combining(f) and unicodedata.category(f)[0] != "M":
+                t[cp] = ord(f)
+        _TABLES["fold"] = t
+    return t
+
+
 #: Above this many word characters in one scan, power tables by text position would be
 #: too big (16 bytes each); positions inside each token are used instead.
 _GLOBAL_POWERS_MAX = 1 << 22
@@ -189,8 +237,9 @@ def _scan(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if starts.shape[0] == 0:
         return np.zeros(0, dtype=np.uint64), starts, ends
     lens = ends - starts
-    # ASCII lower-casing by a 128-entry table; non-ASCII tokens are redone below anyway
-    c = np.take(_LOWER_ASCII, cp[w], mode="clip")
+    # characters folded one by one (lower case, compatibility forms, Latin diacritics);
+    # tokens holding a character the table cannot fold (0) are redone below
+    c = _fold_table()[cp[w]]
     total = c.shape[0]
     tok_end = np.cumsum(lens)
     tok_start = tok_end - lens
@@ -200,7 +249,7 @@ def _scan(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if total <= _GLOBAL_POWERS_MAX:
             # sum_{j in tok} c_j M**(e-1-j) = M**(e-1) * sum_{j in tok} c_j M**-j
             pw, iv = _powers(total + 1)
-            np.cumsum(c * iv[:total], out=g[1:])
+            np.cumsum(c * iv[:total], out=g[1:])  # uint32 * uint64 -> uint64
             raw = (g[tok_end] - g[tok_start]) * pw[tok_end - 1]
         else:  # huge text: powers by position inside the token keep the tables small
             pw, iv = _powers(int(lens.max()) + 1)
@@ -212,7 +261,7 @@ def _scan(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not ascii_text:
         na = np.empty(total + 1, dtype=np.int64)
         na[0] = 0
-        np.cumsum(cp[w] >= 128, out=na[1:])
+        np.cumsum(c == 0, out=na[1:])
         odd = np.flatnonzero(na[tok_end] != na[tok_start])
         if odd.shape[0]:
             get = _RAW_CACHE.get

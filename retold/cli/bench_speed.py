@@ -10,13 +10,13 @@ import typer
 from retold.cli import bench_app
 
 
-def _sizes(text: str) -> list[int]:
+def _sizes(text: str, name: str = "--sizes") -> list[int]:
     try:
         sizes = [int(x.replace("_", "")) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise typer.BadParameter(f"--sizes must be comma-separated integers, got {text!r}") from None
+        raise typer.BadParameter(f"{name} must be comma-separated integers, got {text!r}") from None
     if not sizes or min(sizes) < 10:
-        raise typer.BadParameter("--sizes needs at least one size of 10 articles or more")
+        raise typer.BadParameter(f"{name} needs at least one size of 10 articles or more")
     return sizes
 
 
@@ -26,6 +26,9 @@ def speed(
     data: Path = typer.Option(Path("../shared/data"), help="Folder with ecbplus/, wmt16_enfi_docs/, wmt22_general_docs/."),
     out: Path = typer.Option(Path("docs/benchmarks.md"), help="Markdown file; only the speed section is replaced."),
     png: Path = typer.Option(Path("docs/bench-speed.png"), help="Plot of articles/s and time vs N."),
+    full_sizes: str = typer.Option(
+        "1000", "--full-sizes", help="Sizes at which the WHOLE pipeline (scan, semantic layer on) is timed on real texts; '' for none."
+    ),
 ) -> None:
     """Time retold's copy engine and datasketch MinHash LSH on the same corpora."""
     from retold.bench.speed import bench_speed
@@ -33,5 +36,6 @@ def speed(
     if not data.is_dir():
         raise typer.BadParameter(f"{data}: no such folder (expected the shared benchmark data)")
     command = "retold bench speed " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else f"retold bench speed --sizes {sizes}"
-    bench_speed(_sizes(sizes), data, out, png, command=command.strip(), log=lambda m: typer.echo(m, err=True))
+    full = _sizes(full_sizes, "--full-sizes") if full_sizes.strip() else []
+    bench_speed(_sizes(sizes), data, out, png, command=command.strip(), log=lambda m: typer.echo(m, err=True), full_sizes=full)
     typer.echo(f"wrote {out} and {png}")

@@ -12,28 +12,13 @@ Each answers a different question later on:
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import xxhash
 
+from retold.clean.tokens import char_flags
 from retold.config import Settings
 from retold.model import Doc
-from retold.sign.minhash import oph_batch, shingle_hashes
-
-
-def _upper_class() -> str:
-    """A regex character class of every upper-case letter in the BMP.
-
-    Python's ``re`` has no ``\\p{Lu}``; building the class once lets one regex pass find
-    capitalised words in any script that has case, instead of a Python test per token.
-    """
-    chars = [chr(c) for c in range(0x10000) if chr(c).isupper() and not (0xD800 <= c <= 0xDFFF)]
-    return "[" + "".join(re.escape(c) for c in chars) + "]"
-
-
-# Capitalised words, or words containing a digit; the lookbehind keeps it to word starts.
-_ANCHOR = re.compile(r"(?<!\w)(?:(?P<cap>" + _upper_class() + r")|(?P<num>\w*\d))\w*", re.UNICODE)
+from retold.sign.minhash import oph_batch, shingle_hashes_many
 
 
 def exact_hash(tok_hash: np.ndarray) -> int:
@@ -58,53 +43,91 @@ def anchors(doc: Doc) -> np.ndarray:
 
     Sentence-initial capitals are dropped because every first word is capitalised; what
     remains is mostly names and figures, which independent reports of one event share.
+    Capital and digit come from per-character tables over the token span (no regex pass).
     """
     n = doc.n_tokens
     if n == 0:
         return np.zeros(0, dtype=np.uint64)
     text = doc.article.text
-    starts = doc.tok_spans[:, 0]
-    lo, hi = int(starts[0]), int(doc.tok_spans[-1, 1])
-    found = [(m.start(), m.lastgroup == "cap") for m in _ANCHOR.finditer(text, lo, hi)]
-    if not found:
-        return np.zeros(0, dtype=np.uint64)
-    hits = np.fromiter((f[0] for f in found), dtype=np.int64, count=len(found))
-    is_cap = np.fromiter((f[1] for f in found), dtype=bool, count=len(found))
-    idx, ok = _exact_starts(starts, hits)
-    is_cap = is_cap[ok]
+    lo, hi = int(doc.tok_spans[0, 0]), int(doc.tok_spans[-1, 1])
+    part = text[lo:hi]
+    starts = doc.tok_spans[:, 0].astype(np.int64) - lo
+    ends = doc.tok_spans[:, 1].astype(np.int64) - lo
+    is_cap = char_flags(part, "upper")[starts]
+    digits = np.zeros(len(part) + 1, dtype=np.int32)
+    np.cumsum(char_flags(part, "digit"), out=digits[1:])
+    has_num = digits[ends] > digits[starts]
     sent = doc.tok_sent
     first = np.ones(n, dtype=bool)
     if n > 1:
         first[1:] = sent[1:] != sent[:-1]
-    keep = idx[~(is_cap & first[idx])]
+    keep = has_num | (is_cap & ~first)
     return np.unique(doc.tok_hash[keep])
 
 
-def _exact_starts(starts: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Token indices whose start offset equals a hit, and the mask of hits kept.
-
-    Hits inside boilerplate (which has no tokens) drop out here.
-    """
-    idx = np.searchsorted(starts, hits)
-    ok = idx < starts.shape[0]
-    ok[ok] = starts[idx[ok]] == hits[ok]
-    return idx[ok], ok
+def _anchors_many(docs: list[Doc]) -> list[np.ndarray]:
+    """:func:`anchors` of many docs: one table lookup over their texts joined together."""
+    texts = [d.article.text for d in docs]
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    text_off = np.cumsum(lens + 1) - (lens + 1)
+    joined = "\n".join(texts)
+    ntok = np.fromiter((d.n_tokens for d in docs), dtype=np.int64, count=len(docs))
+    if ntok.sum() == 0:
+        return [np.zeros(0, dtype=np.uint64) for _ in docs]
+    owner = np.repeat(np.arange(len(docs), dtype=np.int64), ntok)
+    spans = np.concatenate([d.tok_spans for d in docs]).astype(np.int64) + text_off[owner][:, None]
+    hashes = np.concatenate([d.tok_hash for d in docs])
+    sent = np.concatenate([d.tok_sent for d in docs])
+    is_cap = char_flags(joined, "upper")[spans[:, 0]]
+    digits = np.zeros(len(joined) + 1, dtype=np.int64)
+    np.cumsum(char_flags(joined, "digit"), out=digits[1:])
+    has_num = digits[spans[:, 1]] > digits[spans[:, 0]]
+    first = np.ones(hashes.shape[0], dtype=bool)
+    first[1:] = (sent[1:] != sent[:-1]) | (owner[1:] != owner[:-1])
+    keep = has_num | (is_cap & ~first)
+    hx, ho = hashes[keep], owner[keep]
+    o = np.lexsort((hx, ho))
+    hx, ho = hx[o], ho[o]
+    new = np.ones(hx.shape[0], dtype=bool)
+    new[1:] = (hx[1:] != hx[:-1]) | (ho[1:] != ho[:-1])
+    hx, ho = hx[new], ho[new]
+    cut = np.searchsorted(ho, np.arange(len(docs) + 1))
+    return [hx[cut[i] : cut[i + 1]].copy() for i in range(len(docs))]
 
 
 def sign_lexical(docs: list[Doc], settings: Settings) -> None:
-    """Fill ``exact_hash``, ``minhash``, ``fingerprints`` and ``anchors`` of every doc, in place."""
+    """Fill ``exact_hash``, ``minhash``, ``fingerprints`` and ``anchors`` of every doc, in place.
+
+    Shingles, MinHash and fingerprints are computed for a batch of docs at once (one
+    rolling hash, one sort for the signatures, one sort for the fingerprints), since per
+    document the fixed cost of each numpy call outweighs its work.
+    """
     k = settings.shingle_size
-    batch = max(settings.batch_size, 1) * 4
+    mod = np.uint64(max(settings.fingerprint_mod, 1))
+    batch = max(settings.batch_size, 1) * 16
     for s in range(0, len(docs), batch):
         part = docs[s : s + batch]
-        shingles = [shingle_hashes(d.tok_hash, k) if d.n_tokens else np.zeros(0, dtype=np.uint64) for d in part]
-        sigs = oph_batch(shingles, settings.num_perm, settings.seed)
-        for d, sh, sig in zip(part, shingles, sigs):
+        x, counts = shingle_hashes_many([d.tok_hash for d in part], k)
+        sigs = oph_batch((x, counts), settings.num_perm, settings.seed)
+        # fingerprints: sampled shingles, unique per doc (one sort of (doc, hash) for the batch)
+        owner = np.repeat(np.arange(len(part), dtype=np.int64), counts)
+        pick = (x % mod) == 0
+        # Below k tokens the "shingles" are single words: too common to mark containment.
+        ntok = np.fromiter((d.n_tokens for d in part), dtype=np.int64, count=len(part))
+        pick &= ntok[owner] >= k
+        fx, fo = x[pick], owner[pick]
+        o = np.lexsort((fx, fo))
+        fx, fo = fx[o], fo[o]
+        new = np.ones(fx.shape[0], dtype=bool)
+        new[1:] = (fx[1:] != fx[:-1]) | (fo[1:] != fo[:-1])
+        fx, fo = fx[new], fo[new]
+        cut = np.searchsorted(fo, np.arange(len(part) + 1))
+        anc = _anchors_many(part)
+        for i, (d, sig) in enumerate(zip(part, sigs)):
             d.exact_hash = exact_hash(d.tok_hash)
             d.minhash = sig
-            # Below k tokens the "shingles" are single words: too common to mark containment.
-            d.fingerprints = fingerprints(sh, settings.fingerprint_mod) if d.n_tokens >= k else np.zeros(0, dtype=np.uint64)
-            d.anchors = anchors(d)
+            d.fingerprints = fx[cut[i] : cut[i + 1]].copy()
+            d.anchors = anc[i]
 
 
 __all__ = ["sign_lexical", "exact_hash", "fingerprints", "anchors"]

@@ -49,6 +49,41 @@ def shingle_hashes(tok_hash: np.ndarray, k: int) -> np.ndarray:
     return mix64(acc)
 
 
+def shingle_hashes_many(tok_hashes: list[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shingle_hashes` of many token streams at once: (concatenated shingles, counts).
+
+    One rolling combine over the concatenated streams; windows that straddle two streams
+    are dropped afterwards. Streams shorter than ``k`` get their unigrams, as in
+    :func:`shingle_hashes`.
+    """
+    lens = np.fromiter((t.shape[0] for t in tok_hashes), dtype=np.int64, count=len(tok_hashes))
+    if lens.sum() == 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(len(tok_hashes), dtype=np.int64)
+    t = np.concatenate(tok_hashes).astype(np.uint64, copy=False)
+    short = lens < k
+    if short.any():  # rare: the long ones together, the short ones alone, spliced in order
+        long_idx = np.flatnonzero(~short)
+        lx, lc = shingle_hashes_many([tok_hashes[i] for i in long_idx], k) if long_idx.shape[0] else (None, None)
+        parts: list[np.ndarray] = [np.zeros(0, dtype=np.uint64)] * len(tok_hashes)
+        if lx is not None:
+            for i, piece in zip(long_idx.tolist(), np.split(lx, np.cumsum(lc)[:-1])):
+                parts[i] = piece
+        for i in np.flatnonzero(short).tolist():
+            parts[i] = shingle_hashes(tok_hashes[i], k)
+        counts = np.fromiter((x.shape[0] for x in parts), dtype=np.int64, count=len(parts))
+        return np.concatenate(parts), counts
+    n = t.shape[0] - k + 1
+    with np.errstate(over="ignore"):
+        acc = t[:n].copy()
+        for j in range(1, k):
+            acc *= _MUL
+            acc += t[j : j + n]
+    starts = np.cumsum(lens) - lens
+    counts = lens - k + 1
+    keep = np.repeat(starts, counts) + (np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts))
+    return mix64(acc[keep]), counts
+
+
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Parameters (a odd, b) of the multiply-shift hash family ``(a*x + b) >> 32``."""
     rng = np.random.default_rng(seed)
@@ -89,7 +124,7 @@ def minhash_batch(shingles: list[np.ndarray], num_perm: int, seed: int, chunk: i
     return out
 
 
-def oph_batch(shingles: list[np.ndarray], num_perm: int, seed: int) -> np.ndarray:
+def oph_batch(shingles: list[np.ndarray] | tuple[np.ndarray, np.ndarray], num_perm: int, seed: int) -> np.ndarray:
     """One-permutation MinHash with rotation densification ((D, num_perm) uint32).
 
     Why this is the default: classic MinHash costs ``num_perm`` hash evaluations per
@@ -102,12 +137,17 @@ def oph_batch(shingles: list[np.ndarray], num_perm: int, seed: int) -> np.ndarra
     borrow alike. Measured 13x faster than :func:`minhash_batch` at 128 bins; the whole
     batch is one sort, no Python loop per document.
     """
-    d = len(shingles)
+    if isinstance(shingles, tuple):  # already concatenated: (shingles, counts per doc)
+        x, lens = shingles
+        d = lens.shape[0]
+    else:
+        d = len(shingles)
+        lens = np.fromiter((s.shape[0] for s in shingles), dtype=np.int64, count=d)
+        x = np.concatenate(shingles) if d else np.zeros(0, dtype=np.uint64)
     out = np.full((d, num_perm), _MAX32, dtype=np.uint32)
-    lens = np.fromiter((s.shape[0] for s in shingles), dtype=np.int64, count=d)
     if d == 0 or lens.sum() == 0:
         return out
-    x = np.concatenate(shingles).astype(np.uint64, copy=False)
+    x = x.astype(np.uint64, copy=False)
     salt = np.uint64(int(permutations(1, seed)[1][0]))
     x = mix64(x ^ salt)
     doc = np.repeat(np.arange(d, dtype=np.uint64), lens)
