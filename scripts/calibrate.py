@@ -153,6 +153,41 @@ def fit(rows: list[dict]) -> Thresholds:
     return t
 
 
+def choose_resolution(rows: list[dict], t: Thresholds, data: Path) -> float:
+    """The CPM resolution with the best mean event-level B-cubed F1 over the tune corpora."""
+    from retold.bench.metrics import bcubed
+    from retold.group import stories
+    from retold.model import Pair
+
+    builders = {"ecbplus": lambda: ecbplus_corpus(data, split="tune"), "wmt16_enfi": lambda: wmt16_corpus(data, split="tune"),
+                "wmt22_news": lambda: wmt22_corpus(data, split="tune", max_docs=120)}
+    corpora = {}
+    for name in sorted({r["corpus"] for r in rows}):
+        c = builders[name]() if name in builders else None
+        if c is not None and c.gold_stories:
+            pairs = []
+            for r in rows:
+                if r["corpus"] != name:
+                    continue
+                rel, score = classify(r["f"], t)
+                if rel is not None:
+                    pairs.append(Pair(r["a"], r["b"], rel, score, 0.0, 0.0, None, [], r["f"]))
+            corpora[name] = (c, pairs)
+    best = (-1.0, t.story_resolution)
+    for res in (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
+        t.story_resolution = res
+        f1s = []
+        for name, (c, pairs) in corpora.items():
+            ids = [a.id for a in c.articles]
+            pred = [set(g.members) for g in stories(dict.fromkeys(ids), pairs, t)]
+            f1s.append(bcubed(pred, c.gold_stories, ids).f1)
+        mean = float(np.mean(f1s)) if f1s else 0.0
+        print(f"story resolution {res}: B3-F1 " + ", ".join(f"{n} {f:.3f}" for n, f in zip(corpora, f1s)) + f" (mean {mean:.3f})")
+        if mean > best[0]:
+            best = (mean, res)
+    return best[1]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -165,6 +200,7 @@ def main() -> None:
     else:
         rows = collect(args.data, args.features)
     t = fit(rows)
+    t.story_resolution = choose_resolution(rows, t, args.data)
     d = t.to_dict()
     d["_fitted_on"] = "tune split of " + ", ".join(sorted({r["corpus"] for r in rows})) + f"; {len(rows)} candidate pairs"
     d["_command"] = "python scripts/calibrate.py --data ../shared/data"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retold.bench.speed import END, START, bench_speed, write_section
+from retold.bench.speed import END, START, bench_speed, render_markdown, write_section
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -21,10 +21,29 @@ def test_speed_bench_small(tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     assert "kept" in text and text.count(START) == 1 and text.count(END) == 1
     section = text[text.index(START) : text.index(END)]
-    for needle in ("articles/s", "datasketch", "Recall of each kind", "Scaling exponent", "cores", "peak RSS"):
+    for needle in ("articles/s", "datasketch", "Recall of each kind", "Scaling exponent", "cores", "peak RSS",
+                   "(a) Signing + candidate pairs", "(b) End to end", "Against the 5x target"):
         assert needle in section, needle
+    assert "whole pipeline" not in section  # not asked for: no full-pipeline table
     assert png.stat().st_size > 1000
     # writing again replaces the section instead of adding one
     write_section(out, f"{START}\nnew numbers\n{END}\n")
     again = out.read_text(encoding="utf-8")
     assert again.count(START) == 1 and "new numbers" in again and "kept" in again and "articles/s" not in again
+
+
+def test_full_pipeline_table_renders() -> None:
+    """The --full-sizes table shows each stage's seconds from result.stats, rate and memory."""
+    res = {
+        "rows": [],
+        "machine": {"cpu": "x", "cores": "2", "os": "linux", "load": "1", "python": "3", "numpy": "2", "datasketch": "2", "date": "d"},
+        "base_texts": 10,
+        "full": [{"n": 1000, "seconds": 50.0, "rate": 20.0, "stages": {"clean": 1.5, "embed": 30.25, "compare": 9.0},
+                  "peak_mb": 900.0, "pairs": 120, "candidates": 4000}],
+    }
+    md = render_markdown(res, "cmd", None)
+    assert md.startswith(START) and md.rstrip().endswith(END)
+    line = next(x for x in md.splitlines() if x.startswith("| 1,000 |"))
+    assert "| 20.0 | 50.0 | 1.50 | 30.25 | 9.00 | 4,000 | 120 | 900 |" in line
+    header = next(x for x in md.splitlines() if x.startswith("| N | articles/s | total s"))
+    assert header.index("clean") < header.index("embed") < header.index("compare")

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from retold.bench.corpora_speed import DERIVED_SHARE, EXPECTED, KINDS, Corpus, build_corpus, load_base_texts, quick_docs
-from retold.candidates.lexical import lexical_candidates
+from retold.candidates.lexical import candidate_pairs
 from retold.config import Settings
 from retold.decide.copy import copy_relations
 from retold.model import Article
@@ -106,12 +106,11 @@ def run_retold(corpus: Corpus, settings: Settings) -> RunResult:
         sign_lexical(docs, settings)
         stages["sign"] = time.perf_counter() - t
         t = time.perf_counter()
-        cand = lexical_candidates(docs, np.ones(len(docs), dtype=bool), settings)
+        cand, _tags = candidate_pairs(docs, np.ones(len(docs), dtype=bool), settings)
         stages["candidates"] = time.perf_counter() - t
         t = time.perf_counter()
-        keys = sorted(cand)
-        rels, _, info = copy_relations(docs, np.array(keys, dtype=np.int64).reshape(-1, 2), settings)
-        pairs = {ij: r[0] for ij, r in zip(keys, rels) if r is not None}
+        rels, _, info = copy_relations(docs, cand, settings)
+        pairs = {(i, j): r[0] for (i, j), r in zip(cand.tolist(), rels) if r is not None}
         stages["verify"] = time.perf_counter() - t
         total = time.perf_counter() - t0
     extra = {"verified": float(info["verified"]), "skipped": float(info["skipped"])}
@@ -327,7 +326,7 @@ def render_markdown(res: dict, command: str, png: str | None) -> str:
         L.append("")
         L.append(
             "retold: tokenise (hashes and character spans) -> sign (exact hash, one-permutation MinHash, "
-            "fingerprints, anchors) -> lexical candidates (exact, LSH bands, shared fingerprints). "
+            "fingerprints, anchors) -> lexical candidates (exact, LSH bands, shared fingerprints; `candidate_pairs`, arrays). "
             "datasketch: word 5-gram shingles -> `MinHash.update_batch` (xxhash) -> `MinHashLSH` insert + query."
         )
         L.append("")

@@ -152,25 +152,44 @@ def fingerprint_pairs(docs: list[Doc], is_new: np.ndarray, settings: Settings) -
     return uniq[counts >= settings.min_shared_fingerprints]
 
 
-def lexical_candidates(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> dict[tuple[int, int], set[str]]:
-    """Candidate pairs ``(i, j)``, ``i < j``, at least one new, tagged by what found them."""
+#: Bit of each method in the tag mask of :func:`candidate_pairs`.
+TAG_BITS: dict[str, int] = {"exact": 1, "lsh": 2, "fingerprint": 4}
+
+
+def candidate_pairs(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs as arrays: ((P, 2) int64 ``i < j`` sorted, (P,) uint8 tag bits, see ``TAG_BITS``).
+
+    The same pairs as :func:`lexical_candidates`, without a Python object per pair: bulk
+    verification (``retold.decide.copy.copy_relations``) takes these arrays directly.
+    """
     is_new = np.asarray(is_new, dtype=bool)
     if is_new.shape[0] != len(docs):
         raise ValueError(f"is_new has {is_new.shape[0]} entries for {len(docs)} docs")
     d = len(docs)
-    out: dict[tuple[int, int], set[str]] = {}
     if d < 2 or not is_new.any():
-        return out
-    for tag, codes in (
-        ("exact", exact_pairs(docs, is_new, settings)),
-        ("lsh", lsh_pairs(docs, is_new, settings)),
-        ("fingerprint", fingerprint_pairs(docs, is_new, settings)),
-    ):
-        for c in codes.tolist():
-            key = divmod(c, d)
-            s = out.get(key)
-            if s is None:
-                out[key] = {tag}
-            else:
-                s.add(tag)
-    return out
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.uint8)
+    found = [
+        (exact_pairs(docs, is_new, settings), TAG_BITS["exact"]),
+        (lsh_pairs(docs, is_new, settings), TAG_BITS["lsh"]),
+        (fingerprint_pairs(docs, is_new, settings), TAG_BITS["fingerprint"]),
+    ]
+    codes = np.concatenate([c for c, _ in found])
+    bits = np.concatenate([np.full(c.shape[0], b, dtype=np.uint8) for c, b in found])
+    if codes.shape[0] == 0:
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.uint8)
+    o = np.argsort(codes, kind="stable")
+    codes, bits = codes[o], bits[o]
+    first = np.ones(codes.shape[0], dtype=bool)
+    first[1:] = codes[1:] != codes[:-1]
+    starts = np.flatnonzero(first)
+    tags = np.bitwise_or.reduceat(bits, starts)
+    uniq = codes[starts]
+    return np.stack([uniq // d, uniq % d], axis=1), tags
+
+
+def lexical_candidates(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> dict[tuple[int, int], set[str]]:
+    """Candidate pairs ``(i, j)``, ``i < j``, at least one new, tagged by what found them."""
+    pairs, tags = candidate_pairs(docs, is_new, settings)
+    names = [(name, bit) for name, bit in TAG_BITS.items()]
+    by_mask = {m: {name for name, bit in names if m & bit} for m in range(8)}
+    return {(i, j): set(by_mask[t]) for (i, j), t in zip(pairs.tolist(), tags.tolist())}

@@ -143,11 +143,12 @@ def _word_table() -> np.ndarray:
     return t
 
 
-def char_flags(text: str, name: str) -> np.ndarray:
-    """(len(text),) bool per character: ``"upper"`` (``str.isupper``) or ``"digit"`` (``\\d``).
+def char_table(name: str) -> np.ndarray:
+    """(0x110000,) bool over all code points: ``"upper"`` (``str.isupper``) or ``"digit"`` (``\\d``).
 
     Why here: signing needs "starts with a capital" and "contains a digit" per token, and
-    one table lookup over the code points costs far less than a regex pass per text.
+    one table lookup over the code points (:func:`code_points`) costs far less than a
+    regex pass per text. Built once per process (a fraction of a second), then memoised.
     """
     t = _TABLES.get(name)
     if t is None:
@@ -161,7 +162,17 @@ def char_flags(text: str, name: str) -> np.ndarray:
         else:
             raise ValueError(f"unknown character class {name!r} (expected 'upper' or 'digit')")
         _TABLES[name] = t
-    return t[_code_points(text)]
+    return t
+
+
+def char_flags(text: str, name: str) -> np.ndarray:
+    """(len(text),) bool per character of ``text`` for the class ``name`` (see :func:`char_table`)."""
+    return char_table(name)[code_points(text)]
+
+
+def code_points(text: str) -> np.ndarray:
+    """(len(text),) uint32 code points: index i is ``text[i]``, so offsets stay character offsets."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -214,8 +225,7 @@ def _fold_table() -> np.ndarray:
 _GLOBAL_POWERS_MAX = 1 << 22
 
 
-def _code_points(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+_code_points = code_points
 
 
 def _scan(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -316,13 +326,16 @@ def tokenize_many(texts: list[str], chunk_chars: int = 1 << 20) -> list[tuple[np
         h, s, e = _scan("\n".join(part))
         lens = np.fromiter(map(len, part), dtype=np.int64, count=len(part))
         offs = np.concatenate([[0], np.cumsum(lens + 1)])
-        cut = np.searchsorted(s, offs)
+        cut = np.searchsorted(s, offs).tolist()
+        # spans of the whole chunk made relative to their own text in one go; each
+        # text gets views (no copy per text)
+        base = np.repeat(offs[:-1], np.diff(cut))
+        spans = np.empty((h.shape[0], 2), dtype=np.int32)
+        np.subtract(s, base, out=spans[:, 0], casting="unsafe")
+        np.subtract(e, base, out=spans[:, 1], casting="unsafe")
         for k in range(len(part)):
             a, b = cut[k], cut[k + 1]
-            spans = np.empty((b - a, 2), dtype=np.int32)
-            spans[:, 0] = s[a:b] - offs[k]
-            spans[:, 1] = e[a:b] - offs[k]
-            out.append((h[a:b].copy(), spans))
+            out.append((h[a:b], spans[a:b]))
         i = j
     return out
 

@@ -1,16 +1,22 @@
 """Verbatim passages shared by two documents, with character offsets into each text.
 
-How: k-gram hashes of both token streams are matched by sorting (no Python loop per
-token); matching k-grams that follow each other on one diagonal (same offset j - i)
-chain into a maximal verbatim run. Runs are accepted longest first without overlap on
-either side, then neighbours separated by a gap of at most ``_MAX_GAP`` tokens on both
-sides are merged: one or two changed words are a light edit, not the end of a copy.
-Expected cost is O(n + m) plus a sort; two texts with no k-gram in common exit after one
-set intersection.
+How: k-gram hashes of both token streams are matched (no Python loop per token);
+matching k-grams that follow each other on one diagonal (same offset j - i) chain into a
+maximal verbatim run. Runs are accepted longest first without overlap on either side,
+then neighbours separated by a gap of at most ``_MAX_GAP`` tokens on both sides are
+merged: one or two changed words are a light edit, not the end of a copy.
+
+Three ways to the same runs, fastest first:
+- :func:`verbatim_coverage_many`: many pairs at once, all arrays (bulk verification);
+- :func:`_runs_unique`: one pair, one binary search of b's k-grams in a's sorted ones,
+  when no matched k-gram repeats in either text (the common case in news);
+- :func:`_runs_py` / :func:`_runs`: the general walk (repeats, refrains), per pair.
+Each doc's k-grams are hashed and sorted once (:func:`_kgrams`, memoised).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -329,8 +335,9 @@ def verbatim_coverage_many(docs: list[Doc], pairs: np.ndarray, settings: Setting
     one binary search of all their second docs' k-grams in a table of their first docs'
     sorted k-grams (keyed by slot and top 44 hash bits), then runs, the overlap test and
     the merge of light edits are array operations over all hits of the chunk together.
-    Pairs where a matched k-gram repeats in a text, or where runs overlap (longest-first
-    selection needed), are handed to :func:`verbatim_evidence`; in news these are few.
+    Every occurrence of a repeated k-gram is matched (up to ``_MAX_REPEAT``, as in the
+    pair-by-pair walk); pairs whose runs overlap go through the same longest-first
+    selection (:func:`_select`) one by one, on runs already found.
     """
     k = max(1, min(_SEED_K, settings.min_passage_tokens))
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
@@ -353,18 +360,16 @@ def verbatim_coverage_many(docs: list[Doc], pairs: np.ndarray, settings: Setting
             g = kgs[i] = _kgrams(docs[i], k)
         return g
 
-    n_kg = np.maximum(n_tok - k + 1, 0)
-    qlen = n_kg[pj[todo]]
+    qlen = np.maximum(n_tok - k + 1, 0)[pj[todo]]
+    ends = np.cumsum(qlen)
     start = 0
-    fallback: list[int] = []
     while start < todo.shape[0]:
-        stop = start + max(1, int(np.searchsorted(np.cumsum(qlen[start:]), chunk, side="right")))
+        # about `chunk` queries per chunk (at least one pair); the slot keys need < 2**20 first docs
+        base = ends[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, base + chunk, side="right")))
         part = todo[start:stop]
-        fallback.extend(part[_coverage_chunk(docs, pairs[part], kg, n_tok, k, settings, out, part)].tolist())
+        _coverage_chunk(pairs[part], kg, n_tok, k, settings, out, part)
         start = stop
-    for p in fallback:
-        _, ca, cb = verbatim_evidence(docs[int(pi[p])], docs[int(pj[p])], settings)
-        out[p] = (ca, cb)
     return out
 
 
@@ -372,9 +377,16 @@ _TOP = np.uint64(20)  # k-gram hashes keep their top 44 bits in the table key
 _SLOT = np.uint64(44)
 
 
-def _coverage_chunk(docs, pairs, kg, n_tok, k, settings, out, rows) -> np.ndarray:  # noqa: ANN001
-    """Fill ``out[rows]`` for one chunk of pairs; returns a mask of pairs left to the
-    pair-by-pair path (none at present: kept for texts too long for the packed keys)."""
+def _coverage_chunk(
+    pairs: np.ndarray,
+    kg: Callable[[int], _KGrams],
+    n_tok: np.ndarray,
+    k: int,
+    settings: Settings,
+    out: np.ndarray,
+    rows: np.ndarray,
+) -> None:
+    """Fill ``out[rows]`` with the coverages of one chunk of pairs."""
     pc = pairs.shape[0]
     ua, slot = np.unique(pairs[:, 0], return_inverse=True)
     ka = [kg(int(i)) for i in ua]
@@ -388,10 +400,10 @@ def _coverage_chunk(docs, pairs, kg, n_tok, k, settings, out, rows) -> np.ndarra
     idx = np.searchsorted(table, q)
     np.minimum(idx, table.shape[0] - 1, out=idx)
     hq = np.flatnonzero(table[idx] == q)
-    bad = np.zeros(pc, dtype=bool)
+    bad = np.zeros(pc, dtype=bool)  # pairs whose runs overlap: selection one by one
     out[rows] = 0.0
     if hq.shape[0] == 0:
-        return bad
+        return
     ti = idx[hq]
     multi = False
     if any(g.rep_sorted is not None for g in ka):
@@ -452,4 +464,3 @@ def _coverage_chunk(docs, pairs, kg, n_tok, k, settings, out, rows) -> np.ndarra
                 ta += a1 - a0
                 tb += b1 - b0
         out[rows[p]] = (ta / na[p], tb / nb[p])
-    return np.zeros(pc, dtype=bool)

@@ -48,8 +48,12 @@ class Thresholds:
     event_bias: float = -4.5
     same_story_min: float = 0.5
     related_min: float = 0.5
-    #: reports published further apart than this are not about the same event
-    max_story_gap_days: float = 7.0
+    #: reports published further apart than this are not about the same event: news of one
+    #: event comes within days; a week later it is a new development (a prior, not fitted:
+    #: no labelled data here carries dates)
+    max_story_gap_days: float = 4.0
+    #: CPM resolution for stories: least mean P(same event) over the pairs of a story
+    story_resolution: float = 0.4
     # languages the encoder does not cover: sentences aligned by shared names and numbers
     anchor_min_aligned: float = 0.5
     anchor_min_names: float = 0.45

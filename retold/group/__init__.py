@@ -9,9 +9,11 @@ community detection on the weighted graph of reuse and same_story links.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 from retold.config import Settings
-from retold.decide.direction import date_direction
+from retold.decide.direction import _naive, date_direction
+from retold.decide.relation import Thresholds, default_thresholds, story_probabilities
 from retold.model import Doc, Group, Pair, REUSE_RELATIONS
 
 
@@ -102,29 +104,89 @@ def families(docs: dict[str, Doc], pairs: list[Pair]) -> list[Group]:
     return groups
 
 
-def stories(docs: dict[str, Doc], pairs: list[Pair], seed: int = 42) -> list[Group]:
-    """Every article in exactly one story; Leiden (modularity) over reuse + same_story links."""
+def effective_dates(docs: dict[str, Doc], fams: list[Group]) -> dict[str, datetime]:
+    """Each article's date, or for an undated copy the earliest date of its family.
+
+    A copy is published after its source, so the family's earliest date is a lower
+    bound that is good enough to tell this week's event from last week's.
+    """
+    out: dict[str, datetime] = {}
+    for i, d in docs.items():
+        if d.article.published is not None:
+            out[i] = _naive(d.article.published)
+    for g in fams:
+        known = [out[m] for m in g.members if m in out]
+        if known:
+            first = min(known)
+            for m in g.members:
+                out.setdefault(m, first)
+    return out
+
+
+def _gap_days(a: str, b: str, dates: dict[str, datetime]) -> float | None:
+    if a in dates and b in dates:
+        return abs((dates[a] - dates[b]).total_seconds()) / 86400.0
+    return None
+
+
+def same_event_weight(p: Pair, t: Thresholds, dates: dict[str, datetime] | None = None) -> float:
+    """Probability-like weight that the two articles report one event.
+
+    Reuse means one text, hence one event (1.0). A same_story pair weighs P(related) x
+    P(same event | related) from the story models; pairs decided as another event,
+    published too far apart, or unrelated, weigh nothing.
+    """
+    if p.relation in REUSE_RELATIONS:
+        return 1.0
+    gap = p.features.get("date_gap_days")
+    if gap is None and dates is not None:
+        gap = _gap_days(p.a, p.b, dates)
+    if gap is not None and gap > t.max_story_gap_days:
+        return 0.0
+    if p.features.get("encoded", 1.0) < 0.5:  # names-only evidence: trust the decision
+        return float(p.score) if p.relation == "same_story" else 0.0
+    if "doc_cos" not in p.features:
+        return float(p.score) if p.relation == "same_story" else 0.0
+    if p.relation != "same_story":
+        return 0.0  # decided as another event (or unrelated): no pull towards one story
+    p_related, p_event = story_probabilities(p.features, t)
+    return p_related * p_event
+
+
+def stories(
+    docs: dict[str, Doc],
+    pairs: list[Pair],
+    thresholds: Thresholds | None = None,
+    dates: dict[str, datetime] | None = None,
+    seed: int = 42,
+) -> list[Group]:
+    """Every article in exactly one story: Leiden with the Constant Potts Model.
+
+    With edges weighted by the probability that two articles report one event, CPM at
+    resolution r keeps a set of articles together only when their pairs average at
+    least r of that probability (missing pairs count as 0). Unlike modularity, it does
+    not merge two events of one topic that a few loose links join.
+    """
     import igraph as ig
     import leidenalg
 
+    t = thresholds or default_thresholds()
     ids = sorted(docs)
     pos = {x: i for i, x in enumerate(ids)}
     edges, weights = [], []
     for p in pairs:
         if p.a not in pos or p.b not in pos:
             continue
-        if p.relation in REUSE_RELATIONS:
-            w = 1.0 + p.score
-        elif p.relation == "same_story":
-            w = p.score
-        else:
-            continue
-        edges.append((pos[p.a], pos[p.b]))
-        weights.append(w)
-    g = ig.Graph(n=len(ids), edges=edges)
-    g.es["weight"] = weights
+        w = same_event_weight(p, t, dates)
+        if w > 0:
+            edges.append((pos[p.a], pos[p.b]))
+            weights.append(w)
     if edges:
-        part = leidenalg.find_partition(g, leidenalg.ModularityVertexPartition, weights="weight", seed=seed)
+        g = ig.Graph(n=len(ids), edges=edges)
+        g.es["weight"] = weights
+        part = leidenalg.find_partition(
+            g, leidenalg.CPMVertexPartition, weights="weight", resolution_parameter=t.story_resolution, seed=seed
+        )
         membership = list(part.membership)
     else:
         membership = list(range(len(ids)))
@@ -136,9 +198,22 @@ def stories(docs: dict[str, Doc], pairs: list[Pair], seed: int = 42) -> list[Gro
 
 
 def build_groups(docs: dict[str, Doc], pairs: list[Pair], settings: Settings) -> list[Group]:
-    """Families first (they also settle directions), then stories."""
+    """Families first (they settle directions and lend dates to undated copies), then stories.
+
+    A same_story pair whose (family) dates lie further apart than a story allows is
+    turned into ``related`` here: only now are the family dates known.
+    """
     fams = families(docs, pairs)
-    return fams + stories(docs, pairs) if settings.semantic else fams
+    if not settings.semantic:
+        return fams
+    t = default_thresholds()
+    dates = effective_dates(docs, fams)
+    for p in pairs:
+        if p.relation == "same_story":
+            gap = _gap_days(p.a, p.b, dates)
+            if gap is not None and gap > t.max_story_gap_days:
+                p.relation = "related"
+    return fams + stories(docs, pairs, t, dates)
 
 
 __all__ = ["build_groups", "families", "stories", "family_origin"]

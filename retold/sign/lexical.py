@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import xxhash
 
-from retold.clean.tokens import char_flags
+from retold.clean.tokens import char_flags, char_table, code_points
 from retold.config import Settings
 from retold.model import Doc
 from retold.sign.minhash import oph_batch, shingle_hashes_many
@@ -78,9 +78,10 @@ def _anchors_many(docs: list[Doc]) -> list[np.ndarray]:
     spans = np.concatenate([d.tok_spans for d in docs]).astype(np.int64) + text_off[owner][:, None]
     hashes = np.concatenate([d.tok_hash for d in docs])
     sent = np.concatenate([d.tok_sent for d in docs])
-    is_cap = char_flags(joined, "upper")[spans[:, 0]]
+    cp = code_points(joined)
+    is_cap = char_table("upper")[cp[spans[:, 0]]]
     digits = np.zeros(len(joined) + 1, dtype=np.int64)
-    np.cumsum(char_flags(joined, "digit"), out=digits[1:])
+    np.cumsum(char_table("digit")[cp], out=digits[1:])
     has_num = digits[spans[:, 1]] > digits[spans[:, 0]]
     first = np.ones(hashes.shape[0], dtype=bool)
     first[1:] = (sent[1:] != sent[:-1]) | (owner[1:] != owner[:-1])

@@ -135,7 +135,7 @@ def oph_batch(shingles: list[np.ndarray] | tuple[np.ndarray, np.ndarray], num_pe
     borrow the value of the next non-empty bin to the right, offset by the distance
     (rotation densification, Shrivastava & Li, ICML 2014), so that two similar texts
     borrow alike. Measured 13x faster than :func:`minhash_batch` at 128 bins; the whole
-    batch is one sort, no Python loop per document.
+    batch is one ``np.minimum.at`` pass, no Python loop per document.
     """
     if isinstance(shingles, tuple):  # already concatenated: (shingles, counts per doc)
         x, lens = shingles
@@ -153,14 +153,9 @@ def oph_batch(shingles: list[np.ndarray] | tuple[np.ndarray, np.ndarray], num_pe
     doc = np.repeat(np.arange(d, dtype=np.uint64), lens)
     with np.errstate(over="ignore"):
         bins = ((x >> np.uint64(32)) * np.uint64(num_perm)) >> np.uint64(32)  # fair range reduction
-    cell = doc * np.uint64(num_perm) + bins
-    key = (cell << np.uint64(32)) | (x & np.uint64(0xFFFFFFFF))
-    key.sort()
-    cells = key >> np.uint64(32)
-    first = np.ones(key.shape[0], dtype=bool)
-    first[1:] = cells[1:] != cells[:-1]
-    flat = out.reshape(-1)
-    flat[cells[first].astype(np.int64)] = (key[first] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    cell = (doc * np.uint64(num_perm) + bins).astype(np.int64)
+    # minimum of the low 32 bits per (doc, bin) cell: one unbuffered ufunc pass, no sort
+    np.minimum.at(out.reshape(-1), cell, (x & np.uint64(0xFFFFFFFF)).astype(np.uint32))
     return _densify(out, lens > 0)
 
 
