@@ -59,14 +59,22 @@ def pairs_sharing_keys(
     if src.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
     r = run_of[src]
-    # partner positions: every member after src in its run (new or old), plus earlier old ones
     lo, hi = starts[r], ends[r]
-    cnt = hi - lo
-    p_src = np.repeat(src, cnt)
-    p_dst = np.repeat(lo, cnt) + _ramp(cnt)
-    a, b = o[p_src], o[p_dst]
-    keep = (p_dst > p_src) | ((p_dst < p_src) & ~is_new[b])
-    keep &= a != b
+    if is_new.all():
+        # everyone is new: only the members after src in its run, generated directly
+        cnt = hi - src - 1
+        p_src = np.repeat(src, cnt)
+        p_dst = p_src + 1 + _ramp(cnt)
+        a, b = o[p_src], o[p_dst]
+        keep = a != b
+    else:
+        # partner positions: every member after src in its run (new or old), plus earlier old ones
+        cnt = hi - lo
+        p_src = np.repeat(src, cnt)
+        p_dst = np.repeat(lo, cnt) + _ramp(cnt)
+        a, b = o[p_src], o[p_dst]
+        keep = (p_dst > p_src) | ((p_dst < p_src) & ~is_new[b])
+        keep &= a != b
     a, b = a[keep], b[keep]
     i = np.minimum(a, b)
     j = np.maximum(a, b)

@@ -16,6 +16,7 @@ from retold.compare.anchors import ANCHOR_THRESHOLD, anchor_align
 from retold.compare.verbatim import verbatim_passages
 from retold.config import Settings
 from retold.model import Doc, Passage
+from retold.sign.minhash import jaccard_estimate
 from retold.sign.names import names_overlap
 
 #: cosine above which two sentences are taken to say the same thing (paraphrase or translation)
@@ -94,6 +95,8 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         "verbatim_b": coverage(b, vb),
         "same_lang": float(a.lang == b.lang),
     }
+    if a.minhash is not None and b.minhash is not None:
+        f["jaccard"] = jaccard_estimate(a.minhash, b.minhash)
     len_a, len_b = content_length(a), content_length(b)
     f["len_ratio"] = min(len_a, len_b) / max(len_a, len_b, 1)
 

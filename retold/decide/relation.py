@@ -100,7 +100,7 @@ def story_probabilities(f: dict[str, float], t: Thresholds) -> tuple[float, floa
 def classify(f: dict[str, float], t: Thresholds | None = None) -> tuple[str | None, float]:
     """(relation or None, score in [0, 1]) for one pair's features."""
     t = t or default_thresholds()
-    copy = copy_relation(f["verbatim_a"], f["verbatim_b"])
+    copy = copy_relation(f["verbatim_a"], f["verbatim_b"], jaccard=f.get("jaccard"))
     if copy is not None and copy[0] != "partial":
         return copy
     if f.get("encoded", 1.0) < 0.5:
