@@ -323,3 +323,15 @@ def test_candidate_arrays_equal_the_dict(family):
         got = {(i, j): {k for k, b in TAG_BITS.items() if t & b} for (i, j), t in zip(pairs.tolist(), tags.tolist())}
         assert got == want and len(got) == pairs.shape[0]
         assert (pairs[:, 0] < pairs[:, 1]).all()
+
+
+def test_unique_per_owner_handles_ties_in_the_packed_bits():
+    from retold.sign.lexical import _unique_per_owner
+
+    rng = np.random.default_rng(2)
+    top = rng.integers(0, 2**60, size=5, dtype=np.uint64) << np.uint64(4)
+    vals = top[rng.integers(0, 5, size=200)] | rng.integers(0, 16, size=200).astype(np.uint64)  # low bits differ
+    owner = np.sort(rng.integers(0, 3, size=200))
+    got = _unique_per_owner(vals, owner, 4)
+    for i in range(4):
+        assert got[i].tolist() == np.unique(vals[owner == i]).tolist()

@@ -59,30 +59,53 @@ def ann_candidates(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> d
 
 
 def anchor_candidates(
-    docs: list[Doc], is_new: np.ndarray, settings: Settings, min_shared: int = 3, per_doc: int = 20
+    docs: list[Doc],
+    is_new: np.ndarray,
+    settings: Settings,
+    min_score: float = 6.0,
+    min_share: float = 0.4,
+    min_abs: float = 2.0,
+    per_doc: int = 20,
 ) -> dict[tuple[int, int], set[str]]:
-    """Pairs sharing several rare names or numbers (same event, other words or language)."""
-    post: dict[int, list[int]] = defaultdict(list)
+    """Pairs sharing several rare names or numbers (same event, other words or language).
+
+    Names are the prefix-folded keys of ``retold.sign.names`` (so Finnish "Obaman" meets
+    "Obama"), each weighted by its rarity; a pair scores the summed weight of the names it
+    shares, and each new article keeps its ``per_doc`` best partners scoring ``min_score``
+    (about two rare names), or, for short articles with few names, sharing ``min_share``
+    of the smaller one's name weight (and ``min_abs`` at least: one rare name or a number).
+    Names held by many articles say nothing and are skipped.
+    """
+    from retold.sign.names import doc_names
+
+    post: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    total = np.zeros(len(docs), dtype=np.float64)
     for i, d in enumerate(docs):
-        if d.anchors is not None:
-            for h in d.anchors.tolist():
-                post[h].append(i)
+        for key, w in doc_names(d).items():
+            if w >= 1.5:  # zipf 4.5 or rarer
+                post[key].append((i, w))
+                total[i] += w
     n = len(docs)
-    cap = max(5, min(settings.max_bucket, int(0.05 * n) + 5))  # common anchors say nothing
-    counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    cap = max(5, min(settings.max_bucket, int(0.05 * n) + 5))
+    scores: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for lst in post.values():
         if len(lst) < 2 or len(lst) > cap:
             continue
-        for x in lst:
+        for x, wx in lst:
             if not is_new[x]:
                 continue
-            row = counts[x]
-            for y in lst:
+            row = scores[x]
+            for y, wy in lst:
                 if y != x:
-                    row[y] += 1
+                    row[y] += min(wx, wy)
     out: dict[tuple[int, int], set[str]] = {}
-    for x, row in counts.items():
-        best = sorted(((c, y) for y, c in row.items() if c >= min_shared), reverse=True)[:per_doc]
+    for x, row in scores.items():
+        ok = [
+            (sc, y)
+            for y, sc in row.items()
+            if sc >= min_score or (sc >= min_abs and sc >= min_share * min(total[x], total[y]))
+        ]
+        best = sorted(ok, reverse=True)[:per_doc]
         for _, y in best:
             a, b = (x, y) if x < y else (y, x)
             out.setdefault((a, b), set()).add("anchors")

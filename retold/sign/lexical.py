@@ -86,14 +86,29 @@ def _anchors_many(docs: list[Doc]) -> list[np.ndarray]:
     first = np.ones(hashes.shape[0], dtype=bool)
     first[1:] = (sent[1:] != sent[:-1]) | (owner[1:] != owner[:-1])
     keep = has_num | (is_cap & ~first)
-    hx, ho = hashes[keep], owner[keep]
-    o = np.lexsort((hx, ho))
-    hx, ho = hx[o], ho[o]
-    new = np.ones(hx.shape[0], dtype=bool)
-    new[1:] = (hx[1:] != hx[:-1]) | (ho[1:] != ho[:-1])
-    hx, ho = hx[new], ho[new]
-    cut = np.searchsorted(ho, np.arange(len(docs) + 1))
-    return [hx[cut[i] : cut[i + 1]].copy() for i in range(len(docs))]
+    return _unique_per_owner(hashes[keep], owner[keep], len(docs))
+
+
+def _unique_per_owner(values: np.ndarray, owner: np.ndarray, n: int) -> list[np.ndarray]:
+    """Sorted unique ``values`` of each owner 0..n-1 (``owner`` non-decreasing).
+
+    One sort of packed keys (owner in the top bits, the value's top bits below) instead
+    of a two-key lexsort; values whose top bits tie are put in order afterwards, checked.
+    """
+    if values.shape[0] == 0:
+        return [np.zeros(0, dtype=np.uint64) for _ in range(n)]
+    bits = max(1, int(n - 1).bit_length())
+    key = (owner.astype(np.uint64) << np.uint64(64 - bits)) | (values >> np.uint64(bits))
+    o = np.argsort(key)
+    v, w = values[o], owner[o]
+    if (w[1:] == w[:-1]).any() and not (v[1:] >= v[:-1])[w[1:] == w[:-1]].all():  # a tie in the top bits
+        o = np.lexsort((values, owner))
+        v, w = values[o], owner[o]
+    new = np.ones(v.shape[0], dtype=bool)
+    new[1:] = (v[1:] != v[:-1]) | (w[1:] != w[:-1])
+    v, w = v[new], w[new]
+    cut = np.searchsorted(w, np.arange(n + 1)).tolist()
+    return [v[cut[i] : cut[i + 1]] for i in range(n)]
 
 
 def sign_lexical(docs: list[Doc], settings: Settings) -> None:
@@ -110,25 +125,21 @@ def sign_lexical(docs: list[Doc], settings: Settings) -> None:
         part = docs[s : s + batch]
         x, counts = shingle_hashes_many([d.tok_hash for d in part], k)
         sigs = oph_batch((x, counts), settings.num_perm, settings.seed)
-        # fingerprints: sampled shingles, unique per doc (one sort of (doc, hash) for the batch)
+        # fingerprints: sampled shingles, unique per doc (one sort for the batch)
         owner = np.repeat(np.arange(len(part), dtype=np.int64), counts)
-        pick = (x % mod) == 0
+        m = int(mod)
+        pick = (x & np.uint64(m - 1)) == 0 if m & (m - 1) == 0 else (x % mod) == 0
         # Below k tokens the "shingles" are single words: too common to mark containment.
         ntok = np.fromiter((d.n_tokens for d in part), dtype=np.int64, count=len(part))
-        pick &= ntok[owner] >= k
-        fx, fo = x[pick], owner[pick]
-        o = np.lexsort((fx, fo))
-        fx, fo = fx[o], fo[o]
-        new = np.ones(fx.shape[0], dtype=bool)
-        new[1:] = (fx[1:] != fx[:-1]) | (fo[1:] != fo[:-1])
-        fx, fo = fx[new], fo[new]
-        cut = np.searchsorted(fo, np.arange(len(part) + 1))
+        if (ntok < k).any():
+            pick &= np.repeat(ntok >= k, counts)
+        fps = _unique_per_owner(x[pick], owner[pick], len(part))
         anc = _anchors_many(part)
-        for i, (d, sig) in enumerate(zip(part, sigs)):
+        for d, sig, fp, an in zip(part, sigs, fps, anc):
             d.exact_hash = exact_hash(d.tok_hash)
             d.minhash = sig
-            d.fingerprints = fx[cut[i] : cut[i + 1]].copy()
-            d.anchors = anc[i]
+            d.fingerprints = fp
+            d.anchors = an
 
 
 __all__ = ["sign_lexical", "exact_hash", "fingerprints", "anchors"]
