@@ -30,3 +30,22 @@ def test_forked_workers_keep_order_and_share_parent_data():
     out = list(LocalEngine(processes=2, min_items=100, chunk=64).map(lookup, list(range(5000))))
     assert [v for v, _ in out] == [i * 3 for i in range(5000)]
     assert os.getpid() not in {pid for _, pid in out}, "the work ran in worker processes"
+
+
+def test_ray_engine_gives_the_local_results():
+    """A real local Ray: the sample scanned on Ray gives exactly the pairs of the local engine."""
+    pytest.importorskip("ray")
+    import retold
+    from retold.cli.scan import sample_dir
+    from retold.engines.ray_engine import RayEngine
+
+    eng = RayEngine(num_cpus=2)
+    try:
+        table = {i: i + 1 for i in range(3000)}
+        assert list(eng.map(lambda i: table[i], list(range(3000)))) == [i + 1 for i in range(3000)]
+        local = retold.scan([sample_dir()])
+        remote = retold.scan([sample_dir()], engine=eng)
+    finally:
+        eng.shutdown()
+    key = lambda r: sorted((p.a, p.b, p.relation, len(p.passages)) for p in r.pairs)  # noqa: E731
+    assert key(remote) == key(local) and key(local)

@@ -30,6 +30,8 @@ def scan_cmd(
     report: Optional[Path] = typer.Option(None, "--report", help="Also write a self-contained HTML report here"),
     semantic: bool = typer.Option(True, "--semantic/--copies-only", help="--copies-only: skip embeddings (duplicates, near-duplicates, partial copies only)"),
     encoder: Optional[str] = typer.Option(None, "--encoder", help="'use' (default) or a local sentence-transformers folder, optionally PATH@cuda"),
+    engine: str = typer.Option("local", "--engine", help="'local' (this machine) or 'ray' (a Ray cluster; pip install \"retold[ray]\")"),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join, e.g. auto or ray://head:10001 (default: start a local Ray)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, no summary"),
 ) -> None:
     """Find copies, rewrites, translations and retellings among articles."""
@@ -53,7 +55,10 @@ def scan_cmd(
     logging.basicConfig(level=logging.ERROR)  # problems are summarised below, not logged one by one
     settings = Settings(semantic=semantic)
     enc = load_encoder(encoder, settings) if semantic else None
-    result = scan(paths, settings=settings, index=index, encoder=enc, progress=NullProgress() if quiet else RichProgress())
+    from retold.engines import make_engine
+
+    eng = make_engine(engine, ray_address, settings.threads)
+    result = scan(paths, settings=settings, index=index, encoder=enc, engine=eng, progress=NullProgress() if quiet else RichProgress())
     files = write_outputs(result, out)
     if result.problems:
         with open(out / "problems.jsonl", "w", encoding="utf-8") as f:
