@@ -127,13 +127,15 @@ def fit(rows: list[dict]) -> Thresholds:
         print(f"{name} model over {keys}: w={getattr(t, name + '_weights')} b={getattr(t, name + '_bias')} (tune accuracy {acc:.3f}, {int(mask.sum())} pairs)")
 
     best = (-1.0, None)
-    grid = itertools.product([0.35, 0.45, 0.55, 0.65], [0.3, 0.4, 0.5, 0.6], [0.4, 0.5, 0.6, 0.7], [0.5, 0.55, 0.6, 0.65], [0.4, 0.5, 0.6])
-    for rw, tr, order, sim, ss in grid:
-        t.rewrite_min_aligned, t.translation_min_aligned, t.min_order, t.min_aligned_sim, t.same_story_min = rw, tr, order, sim, ss
+    grid = itertools.product(
+        [0.35, 0.45, 0.55, 0.65], [0.3, 0.4, 0.5, 0.6], [0.4, 0.5, 0.6, 0.7], [0.5, 0.55, 0.6, 0.65], [0.4, 0.5, 0.6], [0.3, 0.4, 0.5]
+    )
+    for rw, tr, order, sim, ss, rel in grid:
+        t.rewrite_min_aligned, t.translation_min_aligned, t.min_order, t.min_aligned_sim, t.same_story_min, t.related_min = rw, tr, order, sim, ss, rel
         score, _ = macro_f1(rows, t)
         if score > best[0]:
-            best = (score, (rw, tr, order, sim, ss))
-    (t.rewrite_min_aligned, t.translation_min_aligned, t.min_order, t.min_aligned_sim, t.same_story_min) = best[1]  # type: ignore[misc]
+            best = (score, (rw, tr, order, sim, ss, rel))
+    (t.rewrite_min_aligned, t.translation_min_aligned, t.min_order, t.min_aligned_sim, t.same_story_min, t.related_min) = best[1]  # type: ignore[misc]
     # languages without embeddings: the names-only thresholds, searched on the rows they decide
     anchor_rows = [r for r in rows if r["f"].get("encoded", 1.0) < 0.5]
     if anchor_rows:
