@@ -46,4 +46,4 @@ def test_full_pipeline_table_renders() -> None:
     line = next(x for x in md.splitlines() if x.startswith("| 1,000 |"))
     assert "| 20.0 | 50.0 | 1.50 | 30.25 | 9.00 | 4,000 | 120 | 900 |" in line
     header = next(x for x in md.splitlines() if x.startswith("| N | articles/s | total s"))
-    assert header.index("clean") < header.index("embed") < header.index("compare")
+    assert header.index("clean s") < header.index("embed s") < header.index("compare s") < header.index("candidate pairs")

@@ -335,3 +335,22 @@ def test_unique_per_owner_handles_ties_in_the_packed_bits():
     got = _unique_per_owner(vals, owner, 4)
     for i in range(4):
         assert got[i].tolist() == np.unique(vals[owner == i]).tolist()
+
+
+def test_class_representatives_give_the_same_pairs_as_all_docs(family):
+    """Bucketing one doc per exact-hash class, then expanding, changes no pair."""
+    from retold.candidates.lexical import exact_pairs, lsh_pairs
+
+    _, docs = family
+    extra = quick_docs([Article(id=f"c{i}", text=docs[k].article.text) for i, k in enumerate((0, 0, 3, 4, 4, 4))])
+    sign_lexical(extra, S)
+    docs = docs + extra
+    d = len(docs)
+    for new in (np.ones(d, dtype=bool), np.arange(d) % 3 == 1):
+        pairs, tags = candidate_pairs(docs, new, S)
+        ex, ls, fp = (set(f(docs, new, S).tolist()) for f in (exact_pairs, lsh_pairs, fingerprint_pairs))
+        assert set((pairs[:, 0] * d + pairs[:, 1]).tolist()) == ex | ls | fp
+        for (i, j), t in zip(pairs.tolist(), tags.tolist()):
+            c = i * d + j
+            if c not in ex:  # pairs inside a class are tagged exact only
+                assert bool(t & TAG_BITS["lsh"]) == (c in ls) and bool(t & TAG_BITS["fingerprint"]) == (c in fp)

@@ -414,7 +414,7 @@ def render_markdown(res: dict, command: str, png: str | None) -> str:
         )
         L.append("")
         names = sorted({k for f in full for k in f["stages"]}, key=lambda k: list(full[0]["stages"]).index(k) if k in full[0]["stages"] else 99)
-        L.append("| N | articles/s | total s | " + " | ".join(names) + " | candidates | pairs | peak RSS delta MB |")
+        L.append("| N | articles/s | total s | " + " | ".join(f"{k} s" for k in names) + " | candidate pairs | related pairs | peak RSS delta MB |")
         L.append("|---|---|---|" + "---|" * len(names) + "---|---|---|")
         for f in full:
             L.append(

