@@ -295,6 +295,47 @@ def _g(d: dict, *keys: str) -> float | None:
     return d  # type: ignore[return-value]
 
 
+def pooled_relations(result: dict, system: str) -> dict[str, dict[str, float]]:
+    """Per-relation P/R/F1 of one system over the confusion counts of every corpus added up."""
+    counts: dict[tuple[str, str], int] = {}
+    for c in result["corpora"].values():
+        s = c["systems"].get(system)
+        if not s:
+            continue
+        labels = s["confusion"]["labels"]
+        for t_lab, row in zip(labels, s["confusion"]["matrix"]):
+            for p_lab, n in zip(labels, row):
+                counts[(t_lab, p_lab)] = counts.get((t_lab, p_lab), 0) + int(n)
+    rels = sorted({x for k in counts for x in k if x != M.NONE}, key=M.LABELS.index)
+    out = {}
+    for r in rels:
+        tp = counts.get((r, r), 0)
+        n_pred = sum(n for (_, q), n in counts.items() if q == r)
+        n_true = sum(n for (t, _), n in counts.items() if t == r)
+        x = M.prf(tp, n_pred, n_true)
+        out[r] = {"precision": x.precision, "recall": x.recall, "f1": x.f1, "support": n_true}
+    return out
+
+
+def pooled_table(result: dict) -> Table:
+    systems = list(next(iter(result["corpora"].values()))["systems"].keys()) if result["corpora"] else []
+    t = Table(
+        "All corpora pooled: relations (confusion counts of every corpus added up)",
+        ["system", "macro-F1 (relations in gold)", "macro-F1 (in gold or predicted)", "per relation F1 (support)"],
+    )
+    for sysname in systems:
+        per = pooled_relations(result, sysname)
+        gold = [v["f1"] for v in per.values() if v["support"] > 0]
+        t.rows.append([
+            sysname,
+            fmt(float(np.mean(gold)) if gold else 0.0),
+            fmt(float(np.mean([v["f1"] for v in per.values()])) if per else 0.0),
+            ", ".join(f"{k} {v['f1']:.2f} ({v['support']})" for k, v in per.items()),
+        ])
+    t.note = "Pooling weighs each corpus by its number of pairs; the first macro-F1 averages over relations that the gold labels use."
+    return t
+
+
 def report_tables(result: dict) -> list[Table]:
     """The tables of the report, in order; shared by the terminal and the markdown."""
     tables: list[Table] = []
@@ -317,6 +358,7 @@ def report_tables(result: dict) -> list[Table]:
         "reuse P/R: finding gold reuse pairs with any reuse label. Items outside predicted clusters are singletons."
     )
     tables.append(summary)
+    tables.append(pooled_table(result))
 
     for name, c in result["corpora"].items():
         r = c["systems"][RETOLD]

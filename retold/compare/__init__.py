@@ -17,7 +17,7 @@ from retold.compare.verbatim import verbatim_passages
 from retold.config import Settings
 from retold.model import Doc, Passage
 from retold.sign.minhash import jaccard_estimate
-from retold.sign.names import names_overlap
+from retold.sign.names import names_overlap, words_overlap
 
 #: cosine above which two sentences are taken to say the same thing (paraphrase or translation)
 ALIGN_THRESHOLD = 0.55
@@ -150,6 +150,7 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         f["doc_cos"] = float(np.dot(a.vec, b.vec))
     f["anchor_overlap"], f["anchor_jaccard"] = _overlap(a.anchors, b.anchors)
     f["names_overlap"], f["names_jaccard"] = names_overlap(a, b)
+    f["words_overlap"], f["words_jaccard"] = words_overlap(a, b)
     pa, pb = a.article.published, b.article.published
     if pa is not None and pb is not None:
         try:

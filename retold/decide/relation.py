@@ -29,8 +29,8 @@ from importlib import resources
 
 from retold.decide.copy import copy_relation
 
-TOPIC_FEATURES = ("doc_cos", "names_overlap", "names_jaccard", "matched_min", "best_mean")
-EVENT_FEATURES = ("names_overlap", "names_jaccard", "matched_min", "best_mean")
+TOPIC_FEATURES = ("doc_cos", "names_overlap", "names_jaccard", "matched_min", "best_mean", "words_overlap", "words_jaccard")
+EVENT_FEATURES = ("names_overlap", "names_jaccard", "matched_min", "best_mean", "words_jaccard")
 
 
 @dataclass
@@ -42,10 +42,10 @@ class Thresholds:
     min_order: float = 0.6
     min_aligned_sim: float = 0.6
     # story level: P(related at all) over TOPIC_FEATURES, then P(same event | related) over EVENT_FEATURES
-    related_weights: list[float] = field(default_factory=lambda: [6.7, 6.0, 2.2, 6.3, 10.9])
+    related_weights: list[float] = field(default_factory=lambda: [6.7, 6.0, 2.2, 6.3, 10.9, 2.0, 2.0])
     related_bias: float = -8.9
-    event_weights: list[float] = field(default_factory=lambda: [8.0, 5.0, 1.5, 2.0])
-    event_bias: float = -4.5
+    event_weights: list[float] = field(default_factory=lambda: [5.7, 5.7, 2.4, 0.4, 1.0])
+    event_bias: float = -3.7
     same_story_min: float = 0.5
     related_min: float = 0.5
     #: reports published further apart than this are not about the same event: news of one
@@ -63,7 +63,14 @@ class Thresholds:
     @classmethod
     def from_dict(cls, d: dict) -> "Thresholds":
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        t = cls(**{k: v for k, v in d.items() if k in names})
+        for attr, keys in (("related_weights", TOPIC_FEATURES), ("event_weights", EVENT_FEATURES)):
+            if len(getattr(t, attr)) != len(keys):
+                raise ValueError(
+                    f"thresholds: {attr} has {len(getattr(t, attr))} weights for {len(keys)} features {keys}; "
+                    "re-run scripts/calibrate.py"
+                )
+        return t
 
     def to_dict(self) -> dict:
         return asdict(self)

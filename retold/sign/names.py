@@ -99,3 +99,43 @@ def names_overlap(a: Doc, b: Doc) -> tuple[float, float]:
     shared = sum(min(na[k], nb[k]) for k in na.keys() & nb.keys())
     sa, sb = sum(na.values()), sum(nb.values())
     return shared / min(sa, sb), shared / (sa + sb - shared)
+
+
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+#: content words rarer than this (zipf 4.5: about one in 30,000 words) carry the topic
+MIN_WORD_RARITY = 1.5
+
+
+def doc_words(doc: Doc) -> dict[str, float]:
+    """{content word: rarity weight} over content sentences; cached on the doc.
+
+    Where names say which event, the rarer common words (rehab, earthquake, merger,
+    spillway) say which topic: two reports of different events of one storyline share
+    them, unrelated news does not.
+    """
+    cached = doc.__dict__.get("_words")
+    if cached is not None:
+        return cached
+    out: dict[str, float] = {}
+    text = doc.article.text
+    for si in doc.content_sentences():
+        a, b = int(doc.sent_spans[si, 0]), int(doc.sent_spans[si, 1])
+        for m in _WORD.finditer(text, a, b):
+            w = m.group().lower()
+            if w in out:
+                continue
+            r = rarity(w, doc.lang)
+            if r >= MIN_WORD_RARITY:
+                out[w] = r
+    doc.__dict__["_words"] = out
+    return out
+
+
+def words_overlap(a: Doc, b: Doc) -> tuple[float, float]:
+    """(weighted overlap coefficient, weighted Jaccard) of the two articles' content words."""
+    wa, wb = doc_words(a), doc_words(b)
+    if not wa or not wb:
+        return 0.0, 0.0
+    shared = sum(min(wa[k], wb[k]) for k in wa.keys() & wb.keys())
+    sa, sb = sum(wa.values()), sum(wb.values())
+    return shared / min(sa, sb), shared / (sa + sb - shared)
