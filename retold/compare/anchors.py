@@ -14,7 +14,7 @@ import numpy as np
 
 from retold.compare.align import Alignment, monotone_alignment
 from retold.model import Doc
-from retold.sign.names import sentence_names
+from retold.sign.names import sentence_names, weighted_overlap
 
 #: weighted Jaccard of two sentences' names above which they are taken as one sentence
 ANCHOR_THRESHOLD = 0.25
@@ -34,15 +34,10 @@ def anchor_matrix(a: Doc, b: Doc) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ka, kb = _keys(a, ra), _keys(b, cb)
     sim = np.zeros((len(ra), len(cb)), dtype=np.float32)
     for i, x in enumerate(ka):
-        if not x:
-            continue
-        sx = sum(x.values())
-        for j, y in enumerate(kb):
-            if not y:
-                continue
-            shared = sum(min(x[k], y[k]) for k in x.keys() & y.keys())
-            if shared:
-                sim[i, j] = shared / (sx + sum(y.values()) - shared)
+        if x:
+            for j, y in enumerate(kb):
+                if y and not x.keys().isdisjoint(y):
+                    sim[i, j] = weighted_overlap(x, y)[1]  # weighted Jaccard
     return sim, ra, cb
 
 

@@ -91,14 +91,18 @@ def doc_names(doc: Doc) -> dict[str, float]:
     return out
 
 
+def weighted_overlap(x: dict[str, float], y: dict[str, float]) -> tuple[float, float]:
+    """(weighted overlap coefficient, weighted Jaccard) of two weighted sets."""
+    if not x or not y:
+        return 0.0, 0.0
+    shared = sum(min(x[k], y[k]) for k in x.keys() & y.keys())
+    sx, sy = sum(x.values()), sum(y.values())
+    return shared / min(sx, sy), shared / (sx + sy - shared)
+
+
 def names_overlap(a: Doc, b: Doc) -> tuple[float, float]:
     """(weighted overlap coefficient, weighted Jaccard) of the two articles' rare names."""
-    na, nb = doc_names(a), doc_names(b)
-    if not na or not nb:
-        return 0.0, 0.0
-    shared = sum(min(na[k], nb[k]) for k in na.keys() & nb.keys())
-    sa, sb = sum(na.values()), sum(nb.values())
-    return shared / min(sa, sb), shared / (sa + sb - shared)
+    return weighted_overlap(doc_names(a), doc_names(b))
 
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
@@ -133,9 +137,4 @@ def doc_words(doc: Doc) -> dict[str, float]:
 
 def words_overlap(a: Doc, b: Doc) -> tuple[float, float]:
     """(weighted overlap coefficient, weighted Jaccard) of the two articles' content words."""
-    wa, wb = doc_words(a), doc_words(b)
-    if not wa or not wb:
-        return 0.0, 0.0
-    shared = sum(min(wa[k], wb[k]) for k in wa.keys() & wb.keys())
-    sa, sb = sum(wa.values()), sum(wb.values())
-    return shared / min(sa, sb), shared / (sa + sb - shared)
+    return weighted_overlap(doc_words(a), doc_words(b))
