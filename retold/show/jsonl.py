@@ -21,6 +21,18 @@ def _write_atomic(path: Path, lines: list[str]) -> None:
     os.replace(tmp, path)
 
 
+def article_records(result: ScanResult) -> list[dict]:
+    """The articles.jsonl records of a scan: metadata, language, the text as ingested, boilerplate spans."""
+    recs = []
+    for d in result.docs.values():
+        rec = d.article.to_dict()
+        rec["lang"] = d.lang
+        rec["text"] = d.article.text
+        rec["boilerplate"] = [[int(a), int(b)] for (a, b), bo in zip(d.sent_spans, d.sent_boiler) if bo]
+        recs.append(rec)
+    return recs
+
+
 def write_outputs(result: ScanResult, out_dir: str | Path, with_features: bool = True) -> dict[str, Path]:
     """Write the three JSONL files; each appears whole or not at all."""
     out = Path(out_dir)
@@ -31,14 +43,7 @@ def write_outputs(result: ScanResult, out_dir: str | Path, with_features: bool =
         [json.dumps(p.to_dict(with_features), ensure_ascii=False) for p in result.pairs],
     )
     _write_atomic(paths["groups"], [json.dumps(g.to_dict(), ensure_ascii=False) for g in result.groups])
-    arts = []
-    for d in result.docs.values():
-        rec = d.article.to_dict()
-        rec["lang"] = d.lang
-        rec["text"] = d.article.text
-        rec["boilerplate"] = [[int(a), int(b)] for (a, b), bo in zip(d.sent_spans, d.sent_boiler) if bo]
-        arts.append(json.dumps(rec, ensure_ascii=False))
-    _write_atomic(paths["articles"], arts)
+    _write_atomic(paths["articles"], [json.dumps(rec, ensure_ascii=False) for rec in article_records(result)])
     return paths
 
 
@@ -71,4 +76,4 @@ def read_outputs(out_dir: str | Path) -> tuple[list[dict], list[Pair], list[Grou
     return _read_jsonl(out / "articles.jsonl"), pairs, groups
 
 
-__all__ = ["write_outputs", "read_outputs", "Article"]
+__all__ = ["write_outputs", "read_outputs", "article_records", "Article"]

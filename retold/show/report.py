@@ -206,15 +206,10 @@ def render_report(
 
 
 def records_from_result(result: ScanResult) -> list[dict]:
-    """Article records of the output contract, made from a scan's Docs."""
-    recs = []
-    for d in result.docs.values():
-        rec = d.article.to_dict()
-        rec["lang"] = d.lang
-        rec["text"] = d.article.text
-        rec["boilerplate"] = [[int(a), int(b)] for (a, b), bo in zip(d.sent_spans, d.sent_boiler) if bo]
-        recs.append(rec)
-    return recs
+    """Article records of the output contract, made from a scan's Docs (as articles.jsonl holds them)."""
+    from retold.show.jsonl import article_records
+
+    return article_records(result)
 
 
 def _write(page: str, path: str | Path) -> Path:
