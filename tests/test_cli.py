@@ -128,3 +128,12 @@ def test_index_compares_new_against_old_only(tmp_path):
 def test_module_entry_point_runs():
     r = subprocess.run([sys.executable, "-m", "retold", "--help"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "scan" in r.stdout
+
+
+def test_compare_terminal_view_shows_coverage_bars():
+    d = Path(sample_dir())
+    r = runner.invoke(app, ["compare", str(d / "01_northwire_original.txt"), str(d / "05_dailypulse_reworded.txt")])
+    assert r.exit_code == 0, r.output
+    assert "relation: rewrite" in r.output
+    bars = [line for line in r.output.splitlines() if "coverage of" in line]
+    assert len(bars) == 2 and all("[#" in line and "%" in line for line in bars)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -73,8 +74,9 @@ def print_pair(pair: Pair, text_a: str, text_b: str, console: Console | None = N
     console.print(f"[bold]{pair.a}[/bold]  vs  [bold]{pair.b}[/bold]")
     console.print(f"relation: [bold magenta]{pair.relation}[/bold magenta]   score {pair.score:.2f}")
     for side, cov in ((pair.a, pair.coverage_a), (pair.b, pair.coverage_b)):
-        n = int(round(cov * 30))
-        console.print(f"  coverage of {side[:30]:<30} [{'#' * n}{'.' * (30 - n)}] {cov:.0%}")
+        n = int(round(cov * 24))
+        bar = escape(f"[{'#' * n}{'.' * (24 - n)}]")  # brackets would otherwise read as rich markup
+        console.print(f"  coverage of {escape(side[:24]):<24} {bar} {cov:>4.0%}")
     if pair.direction:
         src, dst = (pair.a, pair.b) if pair.direction == "a->b" else (pair.b, pair.a)
         console.print(f"direction: {src} -> {dst} (source first)")
