@@ -137,3 +137,18 @@ def test_compare_terminal_view_shows_coverage_bars():
     assert "relation: rewrite" in r.output
     bars = [line for line in r.output.splitlines() if "coverage of" in line]
     assert len(bars) == 2 and all("[#" in line and "%" in line for line in bars)
+
+
+def test_brackets_in_names_and_texts_do_not_break_the_terminal_view(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    text = (Path(sample_dir()) / "01_northwire_original.txt").read_text(encoding="utf-8")
+    (src / "[bold]a[1].txt").write_text(text + "\n[red]not markup[/red]\n", encoding="utf-8")
+    (src / "b[2].txt").write_text(text, encoding="utf-8")
+    (src / "bad[3].jsonl").write_text("{broken\n", encoding="utf-8")
+    r = runner.invoke(app, ["scan", str(src), "--out", str(tmp_path / "out"), "--copies-only"])
+    assert r.exit_code == 0, r.output
+    assert "bad[3].jsonl" in r.output and "[bold]a[1]" in r.output
+    r = runner.invoke(app, ["compare", str(src / "[bold]a[1].txt"), str(src / "b[2].txt"), "--copies-only"])
+    assert r.exit_code == 0, r.output
+    assert "[bold]a[1]" in r.output

@@ -35,7 +35,7 @@ def print_summary(result: ScanResult, console: Console | None = None, max_rows: 
             + ", ".join(f"{r} x{n}" for r, n in reasons.most_common())
         )
         for p in result.problems[:max_rows]:
-            console.print(f"  [yellow]-[/yellow] {p}")
+            console.print(f"  [yellow]-[/yellow] {escape(str(p))}")
         if len(result.problems) > max_rows:
             console.print(f"  … and {len(result.problems) - max_rows} more (see problems.jsonl)")
 
@@ -59,19 +59,20 @@ def print_summary(result: ScanResult, console: Console | None = None, max_rows: 
         t.add_column("origin")
         t.add_column("members")
         for g in fams[:max_rows]:
-            t.add_row(g.id, str(len(g.members)), g.origin or "?", ", ".join(g.members[:6]) + (" …" if len(g.members) > 6 else ""))
+            members = ", ".join(g.members[:6]) + (" …" if len(g.members) > 6 else "")
+            t.add_row(g.id, str(len(g.members)), Text(g.origin or "?"), Text(members))
         console.print(t)
     multi = [g for g in result.stories if len(g.members) > 1]
     if result.stories:
         console.print(f"stories: {len(result.stories)} ({len(multi)} with more than one article)")
         for g in multi[:max_rows]:
-            console.print(f"  {g.id} ({len(g.members)}): " + ", ".join(g.members[:8]) + (" …" if len(g.members) > 8 else ""))
+            console.print(f"  {g.id} ({len(g.members)}): " + escape(", ".join(g.members[:8])) + (" …" if len(g.members) > 8 else ""))
 
 
 def print_pair(pair: Pair, text_a: str, text_b: str, console: Console | None = None, max_passages: int = 30) -> None:
     """One pair: relation, coverage both ways, direction, and the aligned passages."""
     console = console or Console()
-    console.print(f"[bold]{pair.a}[/bold]  vs  [bold]{pair.b}[/bold]")
+    console.print(f"[bold]{escape(pair.a)}[/bold]  vs  [bold]{escape(pair.b)}[/bold]")
     console.print(f"relation: [bold magenta]{pair.relation}[/bold magenta]   score {pair.score:.2f}")
     for side, cov in ((pair.a, pair.coverage_a), (pair.b, pair.coverage_b)):
         n = int(round(cov * 24))
@@ -79,7 +80,7 @@ def print_pair(pair: Pair, text_a: str, text_b: str, console: Console | None = N
         console.print(f"  coverage of {escape(side[:24]):<24} {bar} {cov:>4.0%}")
     if pair.direction:
         src, dst = (pair.a, pair.b) if pair.direction == "a->b" else (pair.b, pair.a)
-        console.print(f"direction: {src} -> {dst} (source first)")
+        console.print(f"direction: {escape(src)} -> {escape(dst)} (source first)")
     keys = ("verbatim_a", "verbatim_b", "aligned_a", "aligned_b", "order", "doc_cos", "anchor_overlap")
     shown = {k: pair.features[k] for k in keys if k in pair.features}
     if shown:
@@ -95,8 +96,8 @@ def print_pair(pair: Pair, text_a: str, text_b: str, console: Console | None = N
         t.add_row(
             Text(p.kind, style=KIND_STYLE.get(p.kind, "")),
             f"{p.similarity:.2f}",
-            f"{_snippet(text_a, p.a_start, p.a_end)} [{p.a_start}:{p.a_end}]",
-            f"{_snippet(text_b, p.b_start, p.b_end)} [{p.b_start}:{p.b_end}]",
+            Text(f"{_snippet(text_a, p.a_start, p.a_end)} [{p.a_start}:{p.a_end}]"),
+            Text(f"{_snippet(text_b, p.b_start, p.b_end)} [{p.b_start}:{p.b_end}]"),
         )
     console.print(t)
     if len(pair.passages) > max_passages:
