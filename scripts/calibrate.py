@@ -31,7 +31,7 @@ from retold.compare import compare_docs  # noqa: E402
 from retold.config import Settings  # noqa: E402
 from retold.decide.relation import EVENT_FEATURES, TOPIC_FEATURES, Thresholds, classify, feature_vector  # noqa: E402
 from retold.pipeline import prepare_docs  # noqa: E402
-from retold.progress import NullProgress, RichProgress  # noqa: E402
+from retold.progress import RichProgress  # noqa: E402
 from retold.sign import default_encoder  # noqa: E402
 
 
@@ -104,7 +104,6 @@ def fit(rows: list[dict]) -> Thresholds:
     from sklearn.linear_model import LogisticRegression
 
     t = Thresholds()
-    reuse = {"duplicate", "near_duplicate", "partial", "rewrite", "translation"}
     g = [set(r["gold"]) for r in rows]
     X = np.array([feature_vector(r["f"], TOPIC_FEATURES) for r in rows])
     Y = np.array([feature_vector(r["f"], EVENT_FEATURES) for r in rows])

@@ -51,13 +51,17 @@ def _mojibake_re() -> re.Pattern[str]:
 _MOJIBAKE = _mojibake_re()
 
 
-class DecodeError(ValueError):
-    """Bytes that are not text; ``reason`` is the Problem key."""
+class InputError(ValueError):
+    """Input that cannot become an article; ``reason`` is the Problem key, ``detail`` the sentence."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+
+
+class DecodeError(InputError):
+    """Bytes that are not text."""
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

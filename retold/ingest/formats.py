@@ -62,22 +62,23 @@ def _decoded(path: Path) -> str | Problem:
         return Problem(str(path), None, e.reason, f"file {e.detail}")
 
 
-def read_text_file(path: Path) -> Iterator[Item]:
-    """A ``.txt``/``.md`` file is one article; its id is the file name without extension."""
+def _one_article_file(path: Path, field: str) -> Iterator[Item]:
+    """A file that is one article, its content under ``field``; id = file name without extension."""
     text = _decoded(path)
     if isinstance(text, Problem):
         yield text
         return
-    yield _record({"text": text}, path, None, path.stem)
+    yield _record({field: text}, path, None, path.stem)
+
+
+def read_text_file(path: Path) -> Iterator[Item]:
+    """A ``.txt``/``.md`` file is one article."""
+    return _one_article_file(path, "text")
 
 
 def read_html_file(path: Path) -> Iterator[Item]:
     """An HTML file is one page; trafilatura finds its article text and metadata."""
-    text = _decoded(path)
-    if isinstance(text, Problem):
-        yield text
-        return
-    yield _record({"html": text}, path, None, path.stem)
+    return _one_article_file(path, "html")
 
 
 def read_json_file(path: Path) -> Iterator[Item]:

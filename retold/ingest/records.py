@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from retold.ingest.dates import parse_published, split_date_marker
-from retold.ingest.decode import fix_text
+from retold.ingest.decode import InputError, fix_text
 from retold.ingest.html import extract_html
 from retold.model import Article
 
@@ -21,13 +21,8 @@ log = logging.getLogger("retold.ingest")
 MAX_TEXT_CHARS = 5_000_000
 
 
-class RecordError(ValueError):
-    """A record that cannot become an article; ``reason`` is the Problem key."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
+class RecordError(InputError):
+    """A record that cannot become an article."""
 
 
 def _opt_str(value: object) -> str | None:
