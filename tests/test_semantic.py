@@ -98,3 +98,66 @@ def test_languages_outside_the_encoder_are_aligned_by_names_and_numbers():
     )
     p2 = retold.compare(Article(id="en", text=en, lang="en"), Article(id="fi2", text=other, lang="fi"))
     assert p2.relation not in ("translation", "rewrite", "same_story")
+
+
+def test_a_translation_with_few_names_is_aligned_by_sentence_lengths():
+    """One shared name pins the texts; the other sentences line up by their lengths."""
+    en = (
+        "On Tuesday the city council of Helsinki voted to extend the tram line to Kalasatama and Vuosaari. "
+        "The extension will cost about twice what was planned three years ago. "
+        "Opponents said the money should go to schools and to the repair of old bridges. "
+        "Supporters answered that the line will carry thousands of commuters every morning. "
+        "Construction is expected to begin next spring and to last four years. "
+        "The first trams could run on the new tracks before the end of the decade."
+    )
+    fi = (
+        "Tiistaina Helsingin kaupunginvaltuusto päätti jatkaa raitiotietä Kalasatamaan ja Vuosaareen. "
+        "Jatke maksaa noin kaksi kertaa sen, mitä kolme vuotta sitten suunniteltiin. "
+        "Vastustajien mielestä rahat pitäisi käyttää kouluihin ja vanhojen siltojen korjaamiseen. "
+        "Kannattajat vastasivat, että linja kuljettaa tuhansia työmatkalaisia joka aamu. "
+        "Rakentamisen odotetaan alkavan ensi keväänä ja kestävän neljä vuotta. "
+        "Ensimmäiset raitiovaunut voisivat kulkea uusilla kiskoilla ennen vuosikymmenen loppua."
+    )
+    pair = retold.compare(Article(id="en", text=en, lang="en"), Article(id="fi", text=fi, lang="fi"))
+    assert pair.features["encoded"] == 0.0
+    assert pair.features["anchored_n"] <= 2, "few names: most sentences are aligned by length"
+    assert pair.coverage_a > 0.8 and pair.coverage_b > 0.8
+    assert pair.relation == "translation"
+
+
+def test_fill_stretch_takes_proportional_lengths_and_refuses_unrelated_rhythm():
+    from retold.compare.lengths import fill_stretch
+
+    la = np.array([80, 150, 60, 200, 120], dtype=float)
+    assert fill_stretch(la, la * 1.1, 1.1) == [(i, i) for i in range(5)]
+    # a translator merged two sentences into one: still aligned, as a two-to-one bead
+    merged = np.array([88, 165 + 66, 220, 132], dtype=float)
+    got = fill_stretch(la, merged, 1.1)
+    assert (1, 1) in got and (2, 1) in got and (4, 3) in got
+    # lengths that follow another rhythm do not fill the stretch
+    assert fill_stretch(la, np.array([300, 40, 45, 310, 30], dtype=float), 1.0) == []
+
+
+def test_names_in_cyrillic_meet_their_latin_transliterations():
+    from retold.sign.names import name_key
+
+    assert name_key("зеленський") == name_key("zelensky") == "zelen"
+    assert name_key("маріуполь") == name_key("mariupol")
+    assert name_key("ердоган") == name_key("erdogan")
+    en = (
+        "President Volodymyr Zelensky met Turkish President Recep Erdogan in Lviv on Thursday. "
+        "Erdogan offered to host talks between Zelensky and Vladimir Putin in Istanbul. "
+        "UN Secretary-General Antonio Guterres joined them later to discuss grain exports from Odesa. "
+        "Zelensky said 12 ships had left Odesa since the deal was signed. "
+        "Guterres warned about the situation at the Zaporizhzhia nuclear plant."
+    )
+    uk = (
+        "Президент Володимир Зеленський у четвер зустрівся з президентом Туреччини Реджепом Ердоганом у Львові. "
+        "Ердоган запропонував провести переговори між Зеленським і Володимиром Путіним у Стамбулі. "
+        "Згодом до них приєднався генсек ООН Антоніу Гутерреш, щоб обговорити експорт зерна з Одеси. "
+        "Зеленський сказав, що з моменту підписання угоди з Одеси вийшли 12 суден. "
+        "Гутерреш застеріг щодо ситуації на Запорізькій атомній електростанції."
+    )
+    pair = retold.compare(Article(id="en", text=en, lang="en"), Article(id="uk", text=uk, lang="uk"))
+    assert pair.features["names_overlap"] > 0.4
+    assert pair.relation == "translation"

@@ -4,8 +4,9 @@ For languages the sentence encoder was not trained on (Finnish, Croatian, ... se
 ``retold.sign.embed.USE_LANGUAGES``) embeddings are noise: every Finnish text looks like
 every other. Names, places and figures survive translation and rewording almost
 unchanged, so two sentences that share rare ones are likely the same sentence. We align
-those monotonically, then fill short gaps of equal length between anchored sentences
-(a translation goes sentence by sentence), and measure coverage as for embeddings.
+those monotonically, then align the stretches between anchored sentences by sentence
+length (``lengths.py``: a translation goes sentence by sentence, in a steady length
+ratio), and measure coverage as for embeddings.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from retold.compare.align import Alignment, monotone_alignment
+from retold.compare.lengths import fill_stretch
 from retold.model import Doc
 from retold.sign.names import sentence_names, weighted_overlap
 
 #: weighted Jaccard of two sentences' names above which they are taken as one sentence
 ANCHOR_THRESHOLD = 0.25
-#: longest run of unanchored sentences filled in between two anchored pairs
-MAX_GAP = 3
 
 
 def _keys(doc: Doc, rows: np.ndarray) -> list[dict[str, float]]:
@@ -42,18 +42,25 @@ def anchor_matrix(a: Doc, b: Doc) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def anchor_align(a: Doc, b: Doc) -> tuple[Alignment, int]:
-    """Monotone alignment by shared names, gaps filled; also returns how many pairs are anchored."""
+    """Monotone alignment by shared names, stretches between anchors filled by length.
+
+    Also returns how many pairs are anchored by names. With no anchor at all nothing is
+    filled: sentence lengths alone would align any two texts of a similar shape.
+    """
     sim, ra, cb = anchor_matrix(a, b)
     anchored = monotone_alignment(sim, ANCHOR_THRESHOLD)
     filled: list[tuple[int, int, float]] = []
-    prev = (-1, -1)
-    for i, j in anchored + [(len(ra), len(cb))]:
-        gi, gj = i - prev[0] - 1, j - prev[1] - 1
-        if 0 < gi == gj <= MAX_GAP:
-            for k in range(1, gi + 1):
-                filled.append((prev[0] + k, prev[1] + k, 0.0))
-        if i < len(ra) and j < len(cb):
-            filled.append((i, j, float(sim[i, j])))
-        prev = (i, j)
+    if anchored:
+        la = (a.sent_spans[ra, 1] - a.sent_spans[ra, 0]).astype(np.float64)
+        lb = (b.sent_spans[cb, 1] - b.sent_spans[cb, 0]).astype(np.float64)
+        ratio = float(lb.sum()) / max(float(la.sum()), 1.0)
+        prev = (-1, -1)
+        for i, j in anchored + [(len(ra), len(cb))]:
+            lo_i, lo_j = prev[0] + 1, prev[1] + 1
+            for gi, gj in fill_stretch(la[lo_i:i], lb[lo_j:j], ratio):
+                filled.append((lo_i + gi, lo_j + gj, 0.0))
+            if i < len(ra) and j < len(cb):
+                filled.append((i, j, float(sim[i, j])))
+            prev = (i, j)
     pairs = [(int(ra[i]), int(cb[j]), s) for i, j, s in filled]
     return Alignment(pairs=pairs, sim=sim, rows=ra, cols=cb), len(anchored)

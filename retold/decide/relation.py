@@ -108,6 +108,17 @@ def classify(f: dict[str, float], t: Thresholds | None = None) -> tuple[str | No
     """(relation or None, score in [0, 1]) for one pair's features."""
     t = t or default_thresholds()
     copy = copy_relation(f["verbatim_a"], f["verbatim_b"], jaccard=f.get("jaccard"))
+    return decide(f, t, copy, story_probabilities(f, t))
+
+
+def decide(
+    f: dict[str, float], t: Thresholds, copy: tuple[str, float] | None, probs: tuple[float, float]
+) -> tuple[str | None, float]:
+    """The rules, given the pair's copy relation and story probabilities.
+
+    Split from :func:`classify` so that a threshold search can compute those two once
+    per pair (they do not depend on the rule thresholds) and replay only the rules.
+    """
     if copy is not None and copy[0] != "partial":
         return copy
     if f.get("encoded", 1.0) < 0.5:
@@ -125,7 +136,7 @@ def classify(f: dict[str, float], t: Thresholds | None = None) -> tuple[str | No
     if copy is not None:  # verbatim reuse of a part, not the whole reworded
         return copy
 
-    p_related, p_event = story_probabilities(f, t)
+    p_related, p_event = probs
     if p_related < t.related_min:
         return None, p_related
     gap = f.get("date_gap_days")

@@ -5,7 +5,9 @@ two reports of different events in one storyline share only the storyline's comm
 (the country, the president). Word frequencies from ``wordfreq`` (offline, 40+ languages)
 tell the two kinds apart without needing a large corpus of our own. Names are keyed by
 their first five letters without diacritics, so that inflected forms (Finnish "Obaman")
-and transliterations that agree on a prefix still meet across languages.
+and transliterations that agree on a prefix still meet across languages; names in other
+scripts (Cyrillic, Greek...) are transliterated first, so Ukrainian "Зеленський" and
+English "Zelensky" share the key "zelen".
 """
 
 from __future__ import annotations
@@ -53,6 +55,18 @@ def _fold(s: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=200_000)
+def name_key(word: str) -> str:
+    """Key of a (lower-cased) name: Latin letters without diacritics, first ``PREFIX`` of them."""
+    folded = _fold(word)
+    if not folded.isascii():
+        from anyascii import anyascii
+
+        folded = anyascii(folded).lower()
+    letters = "".join(c for c in folded if c.isalnum())
+    return (letters or folded)[:PREFIX]
+
+
 def sentence_names(doc: Doc, si: int) -> dict[str, float]:
     """{name key: rarity weight} of one sentence: capitalised words not opening it, and numbers."""
     out: dict[str, float] = {}
@@ -66,7 +80,7 @@ def sentence_names(doc: Doc, si: int) -> dict[str, float]:
             w = 2.0 if len(key) > 2 else 0.5
         elif t[0].isupper() and not first:
             low = t.lower()
-            key = _fold(low)[:PREFIX]
+            key = name_key(low)
             w = rarity(low, doc.lang)
         else:
             first = False
