@@ -23,4 +23,5 @@ class Settings:
     # --- run -------------------------------------------------------------
     semantic: bool = True  # sentence embeddings, rewrites, translations, stories
     threads: int = 0  # 0: all cores
+    keep_candidates: bool = False  # ScanResult.candidates lists every compared pair (to measure candidate recall)
     batch_size: int = 256

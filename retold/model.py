@@ -201,6 +201,9 @@ class ScanResult:
     groups: list[Group]
     problems: list[Problem]
     stats: dict[str, float] = field(default_factory=dict)
+    #: ids of every pair the candidate stage proposed, with the signals that proposed it
+    #: ("exact", "lsh", "fingerprint", "ann", "anchors"); only with ``Settings.keep_candidates``
+    candidates: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
 
     @property
     def families(self) -> list[Group]:

@@ -132,7 +132,8 @@ def scan(
     stats["articles_total"] = float(len(docs))
     stats["pairs"] = float(len(new_pairs))
     stats["time_total_s"] = time.perf_counter() - t0
-    return ScanResult(docs=by_id, pairs=new_pairs, groups=groups, problems=problems, stats=stats)
+    kept = [(docs[i].id, docs[j].id, tuple(sorted(why))) for (i, j), why in cand.items()] if settings.keep_candidates else []
+    return ScanResult(docs=by_id, pairs=new_pairs, groups=groups, problems=problems, stats=stats, candidates=kept)
 
 
 def compare_candidates(

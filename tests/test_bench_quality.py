@@ -182,3 +182,36 @@ def test_run_quality_end_to_end_on_a_slice(tmp_path: Path) -> None:
     assert "speed numbers stay" in text and "<!-- retold:bench-quality:end -->" in text
     assert "Summary (eval split)" in text
     assert json.loads(js.read_text())["split"] == "eval"
+
+
+def test_candidate_recall_counts_gold_pairs_the_candidate_stage_proposed() -> None:
+    from retold.bench.quality import candidate_recall
+
+    arts = [Article(id=x, text=f"text {x}") for x in "abcde"]
+    gold = {
+        frozenset("ab"): {"rewrite", "near_duplicate"},  # primary: rewrite
+        frozenset("ac"): {"same_story"},
+        frozenset("ad"): {"same_story"},
+        frozenset("de"): {"related"},
+        frozenset("be"): {"related"},
+    }
+    corpus = LabelledCorpus("toy", arts, gold, None, None, "all", ignored_pairs={frozenset("be")})
+    cands = [("a", "b", ("ann", "lsh")), ("c", "a", ("ann",)), ("b", "c", ("anchors",))]
+    got = candidate_recall(corpus, cands)
+    assert list(got) == ["rewrite", "same_story", "related"]
+    assert got["rewrite"] == {"support": 1, "found": 1, "recall": 1.0, "by_signal": {"ann": 1, "lsh": 1}}
+    assert got["same_story"]["support"] == 2 and got["same_story"]["found"] == 1 and got["same_story"]["recall"] == 0.5
+    assert got["related"] == {"support": 1, "found": 0, "recall": 0.0, "by_signal": {}}, "ignored pairs are not counted"
+
+
+def test_scan_keeps_candidates_only_when_asked() -> None:
+    import retold
+    from retold.config import Settings
+
+    arts = [
+        Article(id="a", text="The council approved the new budget for schools on Monday after a long debate."),
+        Article(id="b", text="The council approved the new budget for schools on Monday after a long debate. Extra line."),
+    ]
+    assert retold.scan(arts).candidates == []
+    kept = retold.scan(arts, settings=Settings(keep_candidates=True)).candidates
+    assert [(a, b) for a, b, _ in kept] == [("a", "b")] and kept[0][2]

@@ -134,6 +134,11 @@ def run_retold(corpus: LabelledCorpus, encoder, settings=None) -> dict:
     """retold end to end on one corpus, through the public pipeline."""
     from retold.pipeline import scan
 
+    from dataclasses import replace
+
+    from retold.config import Settings
+
+    settings = replace(settings or Settings(), keep_candidates=True)
     t0 = time.perf_counter()
     res = scan(list(corpus.articles), settings=settings, encoder=encoder)
     secs = time.perf_counter() - t0
@@ -142,9 +147,35 @@ def run_retold(corpus: LabelledCorpus, encoder, settings=None) -> dict:
     origins = {frozenset(g.members): g.origin for g in res.families}
     stories = [set(g.members) for g in res.stories]
     out = {"seconds": secs, "n_pairs": len(pred), **score(corpus, pred, fams, stories)}
+    out["candidate_recall"] = candidate_recall(corpus, res.candidates)
+    out["candidates"] = len(res.candidates)
     if corpus.name == "seeds":
         out["seeds"] = seeds_agreement(corpus, pred, fams, origins, stories)
     return out
+
+
+def candidate_recall(corpus: LabelledCorpus, candidates: list[tuple[str, str, tuple[str, ...]]]) -> dict[str, dict]:
+    """Share of gold pairs, per (primary) relation, that the candidate stage proposed at all.
+
+    Whatever the candidate stage misses, no later stage can find: this bounds recall.
+    ``by_signal`` counts, among the pairs found, those each signal proposed (a pair may
+    have several).
+    """
+    why = {frozenset((a, b)): sig for a, b, sig in candidates}
+    out: dict[str, dict] = {}
+    for key, acceptable in corpus.gold_pairs.items():
+        if key in corpus.ignored_pairs or not acceptable:
+            continue
+        rel = M.primary(acceptable)
+        row = out.setdefault(rel, {"support": 0, "found": 0, "by_signal": {}})
+        row["support"] += 1
+        if key in why:
+            row["found"] += 1
+            for sig in why[key]:
+                row["by_signal"][sig] = row["by_signal"].get(sig, 0) + 1
+    for row in out.values():
+        row["recall"] = row["found"] / row["support"] if row["support"] else 0.0
+    return dict(sorted(out.items(), key=lambda kv: M.LABELS.index(kv[0])))
 
 
 def run_peer(peer, corpus: LabelledCorpus) -> dict:
@@ -376,6 +407,21 @@ def report_tables(result: dict) -> list[Table]:
                 row.append(f"{x['precision']:.2f} / {x['recall']:.2f} / {x['f1']:.2f}" if x else "-")
             t.rows.append(row)
         tables.append(t)
+
+    cr = Table(
+        "Candidate stage: gold pairs proposed for comparison (recall), and by which signal",
+        ["corpus", "gold relation", "gold pairs", "proposed", "recall", "by signal (of those proposed)"],
+    )
+    for name, c in result["corpora"].items():
+        for rel, x in c["systems"][RETOLD].get("candidate_recall", {}).items():
+            sig = ", ".join(f"{k} {v}" for k, v in sorted(x["by_signal"].items(), key=lambda kv: -kv[1]))
+            cr.rows.append([name, rel, x["support"], x["found"], fmt(x["recall"]), sig or "-"])
+    if cr.rows:
+        cr.note = (
+            "Signals: exact (same token stream), lsh (MinHash bands), fingerprint (shared containment fingerprints), "
+            "ann (article-vector neighbours), anchors (shared rare names and numbers)."
+        )
+        tables.append(cr)
 
     lp = Table("Translation pairs by language pair (P / R)", ["corpus", "lang pair", "gold pairs", "systems (P / R)"])
     for name, c in result["corpora"].items():
