@@ -23,5 +23,6 @@ class Settings:
     # --- run -------------------------------------------------------------
     semantic: bool = True  # sentence embeddings, rewrites, translations, stories
     threads: int = 0  # 0: all cores
+    implied_pairs: bool = True  # also report pairs the stories imply (basis "story"/"storyline"), see group/implied.py
     keep_candidates: bool = False  # ScanResult.candidates lists every compared pair (to measure candidate recall)
     batch_size: int = 256

@@ -162,6 +162,9 @@ class Pair:
     direction: str | None = None
     passages: list[Passage] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
+    #: "compared": the two texts were compared; "story" / "storyline": implied by the groups
+    #: (``retold.group.implied``), with no passages of their own
+    basis: str = "compared"
 
     def to_dict(self, with_features: bool = True) -> dict:
         d = {
@@ -173,6 +176,7 @@ class Pair:
             "coverage_b": round(float(self.coverage_b), 4),
             "direction": self.direction,
             "passages": [p.to_dict() for p in self.passages],
+            "basis": self.basis,
         }
         if with_features:
             d["features"] = {k: round(float(v), 4) for k, v in self.features.items()}

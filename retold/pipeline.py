@@ -21,6 +21,7 @@ from retold.config import Settings
 from retold.decide import decide_pair
 from retold.engines import Engine, LocalEngine
 from retold.group import build_groups
+from retold.group.implied import implied_pairs
 from retold.ingest import read_articles
 from retold.model import Article, Doc, Pair, Problem, ScanResult
 from retold.progress import Progress, NullProgress
@@ -121,7 +122,12 @@ def scan(
     all_pairs = old_pairs + new_pairs
     t = time.perf_counter()
     groups = build_groups(by_id, all_pairs, settings)
+    implied: list[Pair] = []
+    if settings.semantic and settings.implied_pairs:
+        new_ids = {d.id for d in new_docs} if idx is not None else None
+        implied = implied_pairs([g for g in groups if g.kind == "story"], all_pairs, new_ids)
     stats["time_group_s"] = time.perf_counter() - t
+    stats["pairs_implied"] = float(len(implied))
 
     if idx is not None:
         t = time.perf_counter()
@@ -130,10 +136,10 @@ def scan(
 
     stats["articles_new"] = float(len(new_docs))
     stats["articles_total"] = float(len(docs))
-    stats["pairs"] = float(len(new_pairs))
+    stats["pairs"] = float(len(new_pairs)) + len(implied)
     stats["time_total_s"] = time.perf_counter() - t0
     kept = [(docs[i].id, docs[j].id, tuple(sorted(why))) for (i, j), why in cand.items()] if settings.keep_candidates else []
-    return ScanResult(docs=by_id, pairs=new_pairs, groups=groups, problems=problems, stats=stats, candidates=kept)
+    return ScanResult(docs=by_id, pairs=new_pairs + implied, groups=groups, problems=problems, stats=stats, candidates=kept)
 
 
 def compare_candidates(

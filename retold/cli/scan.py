@@ -32,6 +32,7 @@ def scan_cmd(
     encoder: Optional[str] = typer.Option(None, "--encoder", help="'use' (default) or a local sentence-transformers folder, optionally PATH@cuda"),
     engine: str = typer.Option("local", "--engine", help="'local' (this machine) or 'ray' (a Ray cluster; pip install \"retold[ray]\")"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join, e.g. auto or ray://head:10001 (default: start a local Ray)"),
+    implied: bool = typer.Option(True, "--implied/--no-implied", help="Also write pairs the stories imply but that were never compared (basis 'story'/'storyline')"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, no summary"),
 ) -> None:
     """Find copies, rewrites, translations and retellings among articles."""
@@ -53,7 +54,7 @@ def scan_cmd(
             console.print(f"[red]error:[/red] {p}: no such file or folder")
             raise typer.Exit(2)
     logging.basicConfig(level=logging.ERROR)  # problems are summarised below, not logged one by one
-    settings = Settings(semantic=semantic)
+    settings = Settings(semantic=semantic, implied_pairs=implied)
     enc = load_encoder(encoder, settings) if semantic else None
     from retold.engines import make_engine
 

@@ -25,6 +25,8 @@ PASSAGE_KINDS: tuple[str, ...] = ("verbatim", "paraphrase", "translation")
 DATA_VERSION = 1
 
 _DIRECTIONS = {None: 0, "a->b": 1, "b->a": 2}
+#: Pair.basis: compared, or implied by a story / a storyline (retold.group.implied)
+_BASES = {"compared": 0, "story": 1, "storyline": 2}
 
 
 def _asset(name: str) -> str:
@@ -153,6 +155,7 @@ def build_data(
                 round(float(p.coverage_b), 3),
                 _DIRECTIONS.get(p.direction, 0),
                 flat,
+                _BASES.get(p.basis, 0),
             ]
         )
 

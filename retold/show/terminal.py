@@ -40,12 +40,15 @@ def print_summary(result: ScanResult, console: Console | None = None, max_rows: 
             console.print(f"  … and {len(result.problems) - max_rows} more (see problems.jsonl)")
 
     counts = Counter(p.relation for p in result.pairs)
+    implied = Counter(p.relation for p in result.pairs if p.basis != "compared")
     t = Table(title="pairs by relation", show_edge=False)
     t.add_column("relation")
     t.add_column("pairs", justify="right")
+    if implied:
+        t.add_column("of which implied by the groups", justify="right")
     for r in RELATIONS:
         if counts.get(r):
-            t.add_row(r, str(counts[r]))
+            t.add_row(r, str(counts[r]), *([str(implied.get(r, 0))] if implied else []))
     if counts:
         console.print(t)
     else:

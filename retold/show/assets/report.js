@@ -4,7 +4,8 @@
  *   T: texts, each stored once (copies share one entry)
  *   A: articles  [id, title, url, source, published ISO|null, lang, text index, boilerplate [s,e,s,e...]]
  *   P: pairs     [a index, b index, relation index in R, score, coverage_a, coverage_b,
- *                 direction 0 none | 1 a->b | 2 b->a, passages [a_s,a_e,b_s,b_e,kind index in K,similarity%...]]
+ *                 direction 0 none | 1 a->b | 2 b->a, passages [a_s,a_e,b_s,b_e,kind index in K,similarity%...],
+ *                 basis 0 compared | 1 implied by a story | 2 implied by a storyline]
  *   G: groups    [0 family | 1 story, id, [member indices], origin index | -1]
  * Offsets are UTF-16 code units into the text (what JavaScript strings index).
  *
@@ -585,7 +586,11 @@
             A[x][5] ? h("span", { text: A[x][5] }) : null,
             h("span", { text: "id " + A[x][0] }),
             url ? h("a", { href: url, rel: "noopener noreferrer", target: "_blank" }, "original ↗") : null)),
-        n ? null : h("div", { "class": "nopass", text: "No aligned passages: the relation rests on shared names, places and facts, not on reused text." }),
+        n ? null : h("div", { "class": "nopass", text: p[8] === 1
+          ? "Not compared directly: both articles are in one story, through the pairs that were compared."
+          : p[8] === 2
+            ? "Not compared directly: the two articles' stories are joined by many compared related pairs (one storyline)."
+            : "No aligned passages: the relation rests on shared names, places and facts, not on reused text." }),
         pane));
     });
     out.push(sides);

@@ -1,0 +1,64 @@
+"""Pairs implied by the groups: members of one story, stories of one storyline."""
+
+from __future__ import annotations
+
+from retold.group.implied import implied_pairs
+from retold.model import Group, Pair
+
+
+def _pair(a: str, b: str, rel: str) -> Pair:
+    return Pair(a, b, rel, 0.9, 0.1, 0.1)
+
+
+def _story(i: int, *ids: str) -> Group:
+    return Group(kind="story", id=f"S{i}", members=list(ids))
+
+
+def test_members_of_one_story_are_same_story_when_not_compared():
+    stories = [_story(1, "a", "b", "c")]
+    pairs = [_pair("a", "b", "same_story"), _pair("b", "c", "rewrite")]
+    got = implied_pairs(stories, pairs)
+    assert [(p.a, p.b, p.relation, p.basis) for p in got] == [("a", "c", "same_story", "story")]
+    assert abs(got[0].score - 2 / 3) < 1e-9, "score: share of the story's pairs observed as one event"
+    assert got[0].passages == [] and got[0].coverage_a == 0.0
+
+
+def test_a_storyline_needs_enough_observed_links():
+    stories = [_story(1, "a", "b", "c"), _story(2, "d", "e")]
+    inside = [_pair("a", "b", "same_story"), _pair("b", "c", "same_story"), _pair("a", "c", "same_story"), _pair("d", "e", "same_story")]
+    links = [_pair("a", "d", "related"), _pair("b", "d", "related"), _pair("c", "e", "related")]
+    got = implied_pairs(stories, inside + links)
+    assert sorted((p.a, p.b) for p in got) == [("a", "e"), ("b", "e"), ("c", "d")]
+    assert all(p.relation == "related" and p.basis == "storyline" and p.score == 0.5 for p in got)
+    # two links out of six cross pairs: no storyline, nothing implied
+    assert implied_pairs(stories, inside + links[:2]) == []
+
+
+def test_index_mode_and_large_stories_bound_the_output():
+    stories = [_story(1, "a", "b", "c", "d")]
+    pairs = [_pair("a", "b", "same_story"), _pair("c", "d", "same_story"), _pair("b", "c", "same_story")]
+    got = implied_pairs(stories, pairs, new_ids={"d"})
+    assert sorted((p.a, p.b) for p in got) == [("a", "d"), ("b", "d")], "only pairs touching a new article"
+    assert implied_pairs(stories, pairs, max_story=3) == []
+
+
+def test_scan_reports_implied_pairs_with_their_basis(tmp_path):
+    import json
+
+    import retold
+    from retold.cli.scan import sample_dir
+    from retold.config import Settings
+    from retold.show.jsonl import read_outputs, write_outputs
+
+    res = retold.scan([sample_dir()])
+    compared = {frozenset((p.a, p.b)) for p in res.pairs if p.basis == "compared"}
+    implied = [p for p in res.pairs if p.basis != "compared"]
+    assert all(frozenset((p.a, p.b)) not in compared for p in implied)
+    story_of = {m: g.id for g in res.stories for m in g.members}
+    assert all(story_of[p.a] == story_of[p.b] for p in implied if p.basis == "story")
+    off = retold.scan([sample_dir()], settings=Settings(implied_pairs=False))
+    assert all(p.basis == "compared" for p in off.pairs) and len(off.pairs) == len(compared)
+    write_outputs(res, tmp_path)
+    rows = [json.loads(x) for x in (tmp_path / "pairs.jsonl").read_text().splitlines()]
+    assert {r["basis"] for r in rows} == {p.basis for p in res.pairs}
+    assert [p.basis for p in read_outputs(tmp_path)[1]] == [p.basis for p in res.pairs]
