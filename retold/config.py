@@ -20,6 +20,7 @@ class Settings:
     ann_min_cosine: float = 0.35
     # --- compare ---------------------------------------------------------
     min_passage_tokens: int = 8  # shortest verbatim passage reported
+    second_opinion: bool = True  # borderline pairs in languages the encoder lacks: ask multilingual-E5 (compare/verify.py)
     # --- run -------------------------------------------------------------
     semantic: bool = True  # sentence embeddings, rewrites, translations, stories
     threads: int = 0  # 0: all cores

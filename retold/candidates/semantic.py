@@ -69,6 +69,10 @@ def anchor_candidates(
 ) -> dict[tuple[int, int], set[str]]:
     """Pairs sharing several rare names or numbers (same event, other words or language).
 
+    Also, for texts the encoder cannot place: pairs sharing a single rare name or number
+    whose sentence lengths keep in step over the whole text (``same_shape``, tagged
+    "shape"), the mark of a translation that names little.
+
     Names are the prefix-folded keys of ``retold.sign.names`` (so Finnish "Obaman" meets
     "Obama"), each weighted by its rarity; a pair scores the summed weight of the names it
     shares, and each new article keeps its ``per_doc`` best partners scoring ``min_score``
@@ -109,4 +113,32 @@ def anchor_candidates(
         for _, y in best:
             a, b = (x, y) if x < y else (y, x)
             out.setdefault((a, b), set()).add("anchors")
+        # a text without vectors that shares one rare name or number with a text in another
+        # language of the same shape (sentence lengths in step): perhaps a name-poor translation
+        if docs[x].sent_vecs is None:
+            taken = {y for _, y in best}
+            weak = sorted(
+                ((sc, y) for y, sc in row.items() if sc >= min_abs and y not in taken and docs[y].lang != docs[x].lang),
+                reverse=True,
+            )
+            for _, y in weak[:per_doc]:
+                if same_shape(docs[x], docs[y]):
+                    a, b = (x, y) if x < y else (y, x)
+                    out.setdefault((a, b), set()).add("shape")
     return out
+
+
+#: fewest content sentences for a shape to say anything (any two short texts look alike)
+MIN_SHAPE_SENTENCES = 5
+
+
+def same_shape(a: Doc, b: Doc) -> bool:
+    """Whether the two texts' sentence lengths follow one rhythm from start to end."""
+    from retold.compare.lengths import fill_stretch
+
+    ra, rb = a.content_sentences(), b.content_sentences()
+    if min(len(ra), len(rb)) < MIN_SHAPE_SENTENCES or not 0.8 <= len(ra) / len(rb) <= 1.25:
+        return False
+    la = (a.sent_spans[ra, 1] - a.sent_spans[ra, 0]).astype(np.float64)
+    lb = (b.sent_spans[rb, 1] - b.sent_spans[rb, 0]).astype(np.float64)
+    return bool(fill_stretch(la, lb, float(lb.sum()) / max(float(la.sum()), 1.0)))

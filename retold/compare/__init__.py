@@ -14,6 +14,7 @@ import numpy as np
 from retold.compare.align import Alignment, align
 from retold.compare.anchors import ANCHOR_THRESHOLD, anchor_align
 from retold.compare.verbatim import verbatim_passages
+from retold.compare.verify import translation_contrast
 from retold.config import Settings
 from retold.model import Doc, Passage
 from retold.sign.minhash import jaccard_estimate
@@ -83,6 +84,34 @@ def _inside(span: tuple[int, int], covered: list[tuple[int, int]], share: float 
         return True
     got = sum(max(0, min(e, ce) - max(s, cs)) for cs, ce in covered)
     return got >= share * (e - s)
+
+
+def needs_second_opinion(f: dict[str, float]) -> bool:
+    """A names-path pair in two languages, aligned in order over much of both texts, yet
+    sharing few names: the only pairs worth the second model's time (``verify.py``).
+    Two texts in one language have their shared words to go by."""
+    return (
+        f.get("encoded", 1.0) < 0.5
+        and "second_contrast" not in f
+        and f["same_lang"] < 0.5
+        and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) >= 0.3
+        and f.get("order", 0.0) >= 0.4
+        and f.get("names_overlap", 0.0) < 0.5
+        and max(f["verbatim_a"], f["verbatim_b"]) < 0.5
+    )
+
+
+def second_opinion(a: Doc, b: Doc, f: dict[str, float]) -> None:
+    """Add ``second_contrast`` to a borderline pair's features (see ``verify.py``).
+
+    Kept out of :func:`compare_docs` on purpose: the second model runs OpenMP threads,
+    which a forked worker cannot use once its parent has (it hangs), so the pipeline
+    calls this in its own process, after the workers, for the few pairs that need it.
+    """
+    al, _ = anchor_align(a, b)
+    contrast = translation_contrast(a, b, al.pairs)
+    if contrast is not None:
+        f["second_contrast"] = contrast
 
 
 def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
@@ -161,4 +190,4 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
     return Evidence(passages=passages, features=f, alignment=al)
 
 
-__all__ = ["Evidence", "compare_docs", "coverage", "content_length", "ALIGN_THRESHOLD"]
+__all__ = ["Evidence", "compare_docs", "needs_second_opinion", "second_opinion", "coverage", "content_length", "ALIGN_THRESHOLD"]

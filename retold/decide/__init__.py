@@ -9,6 +9,18 @@ from retold.decide.relation import Thresholds, classify, default_thresholds
 from retold.model import Doc, Pair
 
 
+def redecide(a: Doc, b: Doc, pair: Pair, thresholds: Thresholds | None = None) -> Pair | None:
+    """The pair decided again from its (since extended) features; None if now unrelated."""
+    relation, score = classify(pair.features, thresholds)
+    if relation is None:
+        return None
+    pair.relation, pair.score = relation, score
+    pair.coverage_a = max(pair.features["verbatim_a"], pair.features.get("aligned_a", 0.0))
+    pair.coverage_b = max(pair.features["verbatim_b"], pair.features.get("aligned_b", 0.0))
+    pair.direction = pair_direction(a, b, relation, pair.features)
+    return pair
+
+
 def decide_pair(
     a: Doc,
     b: Doc,
@@ -40,4 +52,4 @@ def decide_pair(
     )
 
 
-__all__ = ["decide_pair", "classify", "Thresholds", "default_thresholds"]
+__all__ = ["decide_pair", "redecide", "classify", "Thresholds", "default_thresholds"]

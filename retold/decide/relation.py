@@ -59,6 +59,8 @@ class Thresholds:
     anchor_min_names: float = 0.45
     anchor_story_names: float = 0.45
     anchor_related_names: float = 0.25
+    #: the second model's contrast (compare/verify.py) that stands in for shared names
+    second_min_contrast: float = 0.05
 
     @classmethod
     def from_dict(cls, d: dict) -> "Thresholds":
@@ -149,7 +151,9 @@ def _classify_by_names(f: dict[str, float], t: Thresholds, copy: tuple[str, floa
     """The same decisions from names and numbers only, for languages the encoder lacks."""
     names = f.get("names_overlap", 0.0)
     al_min = min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0))
-    if f.get("order", 0.0) >= t.min_order and al_min >= t.anchor_min_aligned and names >= t.anchor_min_names:
+    # few shared names, but the second model finds the aligned sentences say the same
+    vouched = f.get("second_contrast", 0.0) >= t.second_min_contrast
+    if f.get("order", 0.0) >= t.min_order and al_min >= t.anchor_min_aligned and (names >= t.anchor_min_names or vouched):
         rel = "translation" if f.get("same_lang", 1.0) < 0.5 else "rewrite"
         return rel, min(1.0, 0.5 + 0.25 * (al_min + names))
     if copy is not None:
