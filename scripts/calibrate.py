@@ -31,7 +31,7 @@ from retold.bench.corpora import ecbplus_corpus, wmt16_corpus, wmt22_corpus  # n
 from retold.bench.metrics import NONE, Confusion, per_relation, primary  # noqa: E402
 from retold.bench.metrics import macro_f1 as metrics_macro_f1  # noqa: E402
 from retold.candidates import find_candidates  # noqa: E402
-from retold.compare import compare_docs  # noqa: E402
+from retold.compare import compare_docs, needs_second_opinion, second_opinion  # noqa: E402
 from retold.config import Settings  # noqa: E402
 from retold.decide.copy import copy_relation  # noqa: E402
 from retold.decide.relation import (  # noqa: E402
@@ -72,6 +72,8 @@ def collect(data: Path, out: Path) -> list[dict]:
                 continue
             found.add(key)
             ev = compare_docs(a, b, settings)
+            if settings.second_opinion and needs_second_opinion(ev.features):  # as the pipeline does
+                second_opinion(a, b, ev.features)
             rows.append({"corpus": corpus.name, "a": a.id, "b": b.id, "gold": sorted(corpus.gold_pairs.get(key, {"none"})), "f": ev.features})
         missed = [k for k in corpus.gold_pairs if k not in found]
         print(
@@ -166,13 +168,17 @@ def fit(rows: list[dict]) -> Thresholds:
             if score > best[0]:
                 best = (score, (al, nm, st, rl))
         t.anchor_min_aligned, t.anchor_min_names, t.anchor_story_names, t.anchor_related_names = best[1]  # type: ignore[misc]
-        best = (-1.0, t.second_min_contrast)
-        for c in (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 1.0):  # 1.0: the second opinion never decides
+        # one threshold on a score that separates cleanly: many values tie; take the middle
+        # of the best run of ties (the widest margin on both sides), not its low end
+        grid = (0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 1.0)  # 1.0: the second opinion never decides
+        scores = []
+        for c in grid:
             t.second_min_contrast = c
-            score, _ = macro_f1(rows, t)
-            if score > best[0]:
-                best = (score, c)
-        t.second_min_contrast = best[1]
+            scores.append(macro_f1(rows, t)[0])
+        top = max(scores)
+        tied = [c for c, sc in zip(grid, scores) if sc >= top - 1e-9]
+        t.second_min_contrast = tied[len(tied) // 2]
+        print(f"second opinion: contrast threshold {t.second_min_contrast} (best macro-F1 {top:.4f} over {tied})")
         anchor_rows = [r for r in rows if r["f"].get("encoded", 1.0) < 0.5]
         score, per = macro_f1(anchor_rows, t)
         print(f"names-only rows ({len(anchor_rows)}): macro-F1 {score:.3f}: " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))

@@ -220,3 +220,10 @@ def test_same_shape_needs_lengths_in_step_over_enough_sentences():
     assert same_shape(dx, dy)
     assert not same_shape(dx, dz), "same lengths in another order are another shape"
     assert not same_shape(dx, dshort), "too few sentences to tell"
+
+
+def test_croatian_detected_as_bosnian_is_still_one_language():
+    from retold.compare import same_language
+
+    assert same_language("hr", "bs") and same_language("sr", "hr") and same_language("nb", "no")
+    assert not same_language("hr", "sl") and not same_language("en", "fi")
