@@ -32,6 +32,7 @@ def scan_cmd(
     encoder: Optional[str] = typer.Option(None, "--encoder", help="'use' (default) or a local sentence-transformers folder, optionally PATH@cuda"),
     engine: str = typer.Option("local", "--engine", help="'local' (this machine) or 'ray' (a Ray cluster; pip install \"retold[ray]\")"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join, e.g. auto or ray://head:10001 (default: start a local Ray)"),
+    second: bool = typer.Option(True, "--second-opinion/--no-second-opinion", help="Ask multilingual-E5 about borderline pairs in languages the main encoder lacks (slower)"),
     implied: bool = typer.Option(True, "--implied/--no-implied", help="Also write pairs the stories imply but that were never compared (basis 'story'/'storyline')"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, no summary"),
 ) -> None:
@@ -54,7 +55,7 @@ def scan_cmd(
             console.print(f"[red]error:[/red] {p}: no such file or folder")
             raise typer.Exit(2)
     logging.basicConfig(level=logging.ERROR)  # problems are summarised below, not logged one by one
-    settings = Settings(semantic=semantic, implied_pairs=implied)
+    settings = Settings(semantic=semantic, implied_pairs=implied, second_opinion=second)
     enc = load_encoder(encoder, settings) if semantic else None
     from retold.engines import make_engine
 
