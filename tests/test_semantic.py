@@ -227,3 +227,43 @@ def test_croatian_detected_as_bosnian_is_still_one_language():
 
     assert same_language("hr", "bs") and same_language("sr", "hr") and same_language("nb", "no")
     assert not same_language("hr", "sl") and not same_language("en", "fi")
+
+
+def test_scan_asks_the_second_model_about_a_borderline_pair_after_the_workers():
+    """A translation sharing under half of its names: the names path alone may not call it,
+    the pipeline's second opinion (run after the compare workers) does."""
+    from retold.config import Settings
+    from retold.decide.relation import default_thresholds
+
+    en = (
+        "On Tuesday the city council of Helsinki voted to extend the tram line to Kalasatama. "
+        "Similar lines are planned in Turku, Lahti and Pori, the council said. "
+        "The extension will cost about twice what was planned three years ago. "
+        "Opponents said the money should go to schools and to the repair of old bridges. "
+        "Supporters answered that the line will carry thousands of commuters every morning. "
+        "Construction is expected to begin next spring and to last four years. "
+        "The first trams could run on the new tracks before the end of the decade."
+    )
+    fi = (
+        "Tiistaina Helsingin kaupunginvaltuusto päätti jatkaa raitiotietä Kalasatamaan. "
+        "Samanlaisia linjoja suunnitellaan Turussa, Lahdessa ja Porissa, valtuusto kertoi. "
+        "Jatke maksaa noin kaksi kertaa sen, mitä kolme vuotta sitten suunniteltiin. "
+        "Vastustajien mielestä rahat pitäisi käyttää kouluihin ja vanhojen siltojen korjaamiseen. "
+        "Kannattajat vastasivat, että linja kuljettaa tuhansia työmatkalaisia joka aamu. "
+        "Rakentamisen odotetaan alkavan ensi keväänä ja kestävän neljä vuotta. "
+        "Ensimmäiset raitiovaunut voisivat kulkea uusilla kiskoilla ennen vuosikymmenen loppua."
+    )
+
+    def arts():
+        return [Article(id="en", text=en, lang="en"), Article(id="fi", text=fi, lang="fi")]
+
+    t = default_thresholds()
+    asked = retold.scan(arts()).pairs
+    assert [(p.a, p.b, p.relation) for p in asked] == [("en", "fi", "translation")]
+    f = asked[0].features
+    assert f["names_overlap"] < 0.5, "few shared names: a borderline pair"
+    assert f["second_contrast"] >= t.second_min_contrast
+    not_asked = retold.scan(arts(), settings=Settings(second_opinion=False)).pairs
+    assert all("second_contrast" not in p.features for p in not_asked)
+    if f["names_overlap"] < t.anchor_min_names:
+        assert not any(p.relation == "translation" for p in not_asked), "names alone do not carry it"
