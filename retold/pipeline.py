@@ -152,20 +152,18 @@ def compare_candidates(
     """Compare and decide every candidate pair; keep those with a relation."""
     items = sorted(cand)
 
-    ask = settings.semantic and settings.second_opinion
-
     def one(ij: tuple[int, int]) -> Pair | None:
         i, j = ij
         ev = compare_docs(docs[i], docs[j], settings)
         # a borderline pair comes back even if unrelated: the second opinion may change that
-        return decide_pair(docs[i], docs[j], ev, settings, keep_unrelated=ask and needs_second_opinion(ev.features))
+        return decide_pair(docs[i], docs[j], ev, settings, keep_unrelated=needs_second_opinion(ev.features, settings))
 
     by_id = {d.id: d for d in docs}
     pairs: list[Pair] = []
     for p in engine.map(one, items, progress=progress, label="compare"):
         if p is None:
             continue
-        if ask and needs_second_opinion(p.features):  # here, in this process: see second_opinion()
+        if needs_second_opinion(p.features, settings):  # here, in this process: see second_opinion()
             a, b = by_id[p.a], by_id[p.b]
             second_opinion(a, b, p.features)
             p = redecide(a, b, p)
@@ -184,7 +182,7 @@ def compare(a: Article | str, b: Article | str, *, settings: Settings | None = N
     stats: dict[str, float] = {}
     docs = prepare_docs(arts, settings, encoder, NullProgress(), stats)
     ev = compare_docs(docs[0], docs[1], settings)
-    if settings.semantic and settings.second_opinion and needs_second_opinion(ev.features):
+    if needs_second_opinion(ev.features, settings):
         second_opinion(docs[0], docs[1], ev.features)
     pair = decide_pair(docs[0], docs[1], ev, settings, keep_unrelated=True)
     assert pair is not None

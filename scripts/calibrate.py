@@ -72,7 +72,7 @@ def collect(data: Path, out: Path) -> list[dict]:
                 continue
             found.add(key)
             ev = compare_docs(a, b, settings)
-            if settings.second_opinion and needs_second_opinion(ev.features):  # as the pipeline does
+            if needs_second_opinion(ev.features, settings):  # as the pipeline does
                 second_opinion(a, b, ev.features)
             rows.append({"corpus": corpus.name, "a": a.id, "b": b.id, "gold": sorted(corpus.gold_pairs.get(key, {"none"})), "f": ev.features})
         missed = [k for k in corpus.gold_pairs if k not in found]

@@ -100,23 +100,32 @@ def test_languages_outside_the_encoder_are_aligned_by_names_and_numbers():
     assert p2.relation not in ("translation", "rewrite", "same_story")
 
 
+#: a short news text and its Finnish translation, naming nothing: the tests below put names in front
+TRAM_EN = (
+    "The extension will cost about twice what was planned three years ago. "
+    "Opponents said the money should go to schools and to the repair of old bridges. "
+    "Supporters answered that the line will carry thousands of commuters every morning. "
+    "Construction is expected to begin next spring and to last four years. "
+    "The first trams could run on the new tracks before the end of the decade."
+)
+TRAM_FI = (
+    "Jatke maksaa noin kaksi kertaa sen, mitä kolme vuotta sitten suunniteltiin. "
+    "Vastustajien mielestä rahat pitäisi käyttää kouluihin ja vanhojen siltojen korjaamiseen. "
+    "Kannattajat vastasivat, että linja kuljettaa tuhansia työmatkalaisia joka aamu. "
+    "Rakentamisen odotetaan alkavan ensi keväänä ja kestävän neljä vuotta. "
+    "Ensimmäiset raitiovaunut voisivat kulkea uusilla kiskoilla ennen vuosikymmenen loppua."
+)
+
+
 def test_a_translation_with_few_names_is_aligned_by_sentence_lengths():
     """One shared name pins the texts; the other sentences line up by their lengths."""
     en = (
         "On Tuesday the city council of Helsinki voted to extend the tram line to Kalasatama and Vuosaari. "
-        "The extension will cost about twice what was planned three years ago. "
-        "Opponents said the money should go to schools and to the repair of old bridges. "
-        "Supporters answered that the line will carry thousands of commuters every morning. "
-        "Construction is expected to begin next spring and to last four years. "
-        "The first trams could run on the new tracks before the end of the decade."
+        + TRAM_EN
     )
     fi = (
         "Tiistaina Helsingin kaupunginvaltuusto päätti jatkaa raitiotietä Kalasatamaan ja Vuosaareen. "
-        "Jatke maksaa noin kaksi kertaa sen, mitä kolme vuotta sitten suunniteltiin. "
-        "Vastustajien mielestä rahat pitäisi käyttää kouluihin ja vanhojen siltojen korjaamiseen. "
-        "Kannattajat vastasivat, että linja kuljettaa tuhansia työmatkalaisia joka aamu. "
-        "Rakentamisen odotetaan alkavan ensi keväänä ja kestävän neljä vuotta. "
-        "Ensimmäiset raitiovaunut voisivat kulkea uusilla kiskoilla ennen vuosikymmenen loppua."
+        + TRAM_FI
     )
     pair = retold.compare(Article(id="en", text=en, lang="en"), Article(id="fi", text=fi, lang="fi"))
     assert pair.features["encoded"] == 0.0
@@ -238,20 +247,12 @@ def test_scan_asks_the_second_model_about_a_borderline_pair_after_the_workers():
     en = (
         "On Tuesday the city council of Helsinki voted to extend the tram line to Kalasatama. "
         "Similar lines are planned in Turku, Lahti and Pori, the council said. "
-        "The extension will cost about twice what was planned three years ago. "
-        "Opponents said the money should go to schools and to the repair of old bridges. "
-        "Supporters answered that the line will carry thousands of commuters every morning. "
-        "Construction is expected to begin next spring and to last four years. "
-        "The first trams could run on the new tracks before the end of the decade."
+        + TRAM_EN
     )
     fi = (
         "Tiistaina Helsingin kaupunginvaltuusto päätti jatkaa raitiotietä Kalasatamaan. "
         "Samanlaisia linjoja suunnitellaan Turussa, Lahdessa ja Porissa, valtuusto kertoi. "
-        "Jatke maksaa noin kaksi kertaa sen, mitä kolme vuotta sitten suunniteltiin. "
-        "Vastustajien mielestä rahat pitäisi käyttää kouluihin ja vanhojen siltojen korjaamiseen. "
-        "Kannattajat vastasivat, että linja kuljettaa tuhansia työmatkalaisia joka aamu. "
-        "Rakentamisen odotetaan alkavan ensi keväänä ja kestävän neljä vuotta. "
-        "Ensimmäiset raitiovaunut voisivat kulkea uusilla kiskoilla ennen vuosikymmenen loppua."
+        + TRAM_FI
     )
 
     def arts():

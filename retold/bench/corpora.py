@@ -209,6 +209,25 @@ def ecbplus_corpus(data_dir: Path, split: str = "eval", max_topics: int | None =
 # --- WMT16 en-fi --------------------------------------------------------------
 
 
+def _add_translated_family(
+    source: Article, targets: list[Article], articles: list[Article], gold: dict[frozenset, set[str]], fams: list[set[str]]
+) -> None:
+    """A source and its translations (human or machine): one family and its gold pairs.
+
+    Source-target pairs are translations; two targets in one language are the same text
+    reworded (``duplicate`` too when identical), two in different languages translations.
+    """
+    for t in targets:
+        gold[frozenset((source.id, t.id))] = {"translation"}
+    for x, y in combinations(targets, 2):
+        if x.lang == y.lang:
+            gold[frozenset((x.id, y.id))] = set(SAME_TEXT_REWORDED) | ({"duplicate"} if _same_text(x.text, y.text) else set())
+        else:
+            gold[frozenset((x.id, y.id))] = {"translation"}
+    articles += [source, *targets]
+    fams.append({source.id, *(t.id for t in targets)})
+
+
 def wmt16_corpus(data_dir: Path, split: str = "eval", max_docs: int | None = None) -> LabelledCorpus | None:
     """Each record: its original and its human translations; see the module docstring."""
     path = data_dir / "wmt16_enfi_docs" / "doc_pairs.jsonl"
@@ -231,15 +250,7 @@ def wmt16_corpus(data_dir: Path, split: str = "eval", max_docs: int | None = Non
             if not lang:
                 raise DataError(f"{path}:{n}: translation key {key!r} does not start with a language code")
             trans.append(Article(id=f"{base}:{key}", text=_norm_text(text), lang=lang, source=f"wmt16:{who or key}", where=f"{path}:{n}"))
-        for t in trans:
-            gold[frozenset((orig.id, t.id))] = {"translation"}
-        for s, t in combinations(trans, 2):
-            if s.lang == t.lang:
-                gold[frozenset((s.id, t.id))] = set(SAME_TEXT_REWORDED) | ({"duplicate"} if _same_text(s.text, t.text) else set())
-            else:
-                gold[frozenset((s.id, t.id))] = {"translation"}
-        articles += [orig, *trans]
-        fams.append({orig.id, *(t.id for t in trans)})
+        _add_translated_family(orig, trans, articles, gold, fams)
     return LabelledCorpus("wmt16_enfi", articles, gold, fams, [set(f) for f in fams], split)
 
 
@@ -286,12 +297,7 @@ def wmt22_corpus(
                 if not v["text"].strip():
                     continue
                 targets.append(Article(id=f"{base}:{kind}:{name}", text=_norm_text(v["text"]), lang=v["lang"], source=f"wmt22:{kind}:{name}", where=f"{path}:{n}"))
-        for t in targets:
-            gold[frozenset((src.id, t.id))] = {"translation"}
-        for s, t in combinations(targets, 2):
-            gold[frozenset((s.id, t.id))] = set(SAME_TEXT_REWORDED) | ({"duplicate"} if _same_text(s.text, t.text) else set())
-        articles += [src, *targets]
-        fams.append({src.id, *(t.id for t in targets)})
+        _add_translated_family(src, targets, articles, gold, fams)
     return LabelledCorpus("wmt22_news", articles, gold, fams, [set(f) for f in fams], split)
 
 

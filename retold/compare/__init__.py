@@ -96,12 +96,14 @@ def same_language(x: str | None, y: str | None) -> bool:
     return _SAME_WRITTEN.get(x or "", x) == _SAME_WRITTEN.get(y or "", y)
 
 
-def needs_second_opinion(f: dict[str, float]) -> bool:
+def needs_second_opinion(f: dict[str, float], settings: Settings) -> bool:
     """A names-path pair in two languages, aligned in order over much of both texts, yet
-    sharing few names: the only pairs worth the second model's time (``verify.py``).
-    Two texts in one language have their shared words to go by."""
+    sharing few names: the only pairs worth the second model's time (``verify.py``), when
+    the settings allow it. Two texts in one language have their shared words to go by."""
     return (
-        f.get("encoded", 1.0) < 0.5
+        settings.semantic
+        and settings.second_opinion
+        and f.get("encoded", 1.0) < 0.5
         and "second_contrast" not in f
         and f["same_lang"] < 0.5
         and f.get("len_ratio", 0.0) >= 0.7  # a translation between such languages keeps its length

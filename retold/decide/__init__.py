@@ -9,14 +9,18 @@ from retold.decide.relation import Thresholds, classify, default_thresholds
 from retold.model import Doc, Pair
 
 
+def _coverages(f: dict[str, float]) -> tuple[float, float]:
+    """Share of each side covered: verbatim runs, or those plus aligned sentences."""
+    return max(f["verbatim_a"], f.get("aligned_a", 0.0)), max(f["verbatim_b"], f.get("aligned_b", 0.0))
+
+
 def redecide(a: Doc, b: Doc, pair: Pair, thresholds: Thresholds | None = None) -> Pair | None:
     """The pair decided again from its (since extended) features; None if now unrelated."""
     relation, score = classify(pair.features, thresholds)
     if relation is None:
         return None
     pair.relation, pair.score = relation, score
-    pair.coverage_a = max(pair.features["verbatim_a"], pair.features.get("aligned_a", 0.0))
-    pair.coverage_b = max(pair.features["verbatim_b"], pair.features.get("aligned_b", 0.0))
+    pair.coverage_a, pair.coverage_b = _coverages(pair.features)
     pair.direction = pair_direction(a, b, relation, pair.features)
     return pair
 
@@ -34,8 +38,7 @@ def decide_pair(
     relation, score = classify(f, thresholds)
     if relation is None and not keep_unrelated:
         return None
-    cov_a = max(f["verbatim_a"], f.get("aligned_a", 0.0))
-    cov_b = max(f["verbatim_b"], f.get("aligned_b", 0.0))
+    cov_a, cov_b = _coverages(f)
     story_level = relation in (None, "same_story", "related")
     return Pair(
         a=a.id,

@@ -20,12 +20,12 @@ import itertools
 from collections import Counter
 from collections.abc import Collection
 
-from retold.model import Group, Pair
+from retold.model import REUSE_RELATIONS, Group, Pair
 
 #: relations that say "the same event or one storyline" between two stories
 _LINKS = frozenset({"same_story", "related"})
 #: relations that join two articles into one story
-_SAME_EVENT = frozenset({"duplicate", "near_duplicate", "partial", "rewrite", "translation", "same_story"})
+_SAME_EVENT = REUSE_RELATIONS | {"same_story"}
 
 
 def implied_pairs(
