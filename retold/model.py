@@ -165,6 +165,9 @@ class Pair:
     #: "compared": the two texts were compared; "story" / "storyline": implied by the groups
     #: (``retold.group.implied``), with no passages of their own
     basis: str = "compared"
+    #: the relation the pair's own evidence gave, where the stories overrode it
+    #: (``retold.group.agree``); None when the pair's relation is its own
+    decided: str | None = None
 
     def to_dict(self, with_features: bool = True) -> dict:
         d = {
@@ -177,6 +180,7 @@ class Pair:
             "direction": self.direction,
             "passages": [p.to_dict() for p in self.passages],
             "basis": self.basis,
+            "decided": self.decided,
         }
         if with_features:
             d["features"] = {k: round(float(v), 4) for k, v in self.features.items()}

@@ -19,8 +19,10 @@ from retold.clean import prepare
 from retold.compare import compare_docs, needs_second_opinion, second_opinion
 from retold.config import Settings
 from retold.decide import decide_pair, redecide
+from retold.decide.relation import default_thresholds
 from retold.engines import Engine, LocalEngine
 from retold.group import build_groups
+from retold.group.agree import agree_with_stories
 from retold.group.implied import implied_pairs
 from retold.ingest import read_articles
 from retold.model import Article, Doc, Pair, Problem, ScanResult
@@ -122,17 +124,23 @@ def scan(
     all_pairs = old_pairs + new_pairs
     t = time.perf_counter()
     groups = build_groups(by_id, all_pairs, settings)
-    implied: list[Pair] = []
-    if settings.semantic and settings.implied_pairs:
-        new_ids = {d.id for d in new_docs} if idx is not None else None
-        implied = implied_pairs([g for g in groups if g.kind == "story"], all_pairs, new_ids)
     stats["time_group_s"] = time.perf_counter() - t
-    stats["pairs_implied"] = float(len(implied))
 
-    if idx is not None:
+    if idx is not None:  # the index keeps each pair's own decision, before the stories have a say
         t = time.perf_counter()
         idx.add(new_docs, new_pairs)
         stats["time_index_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    implied: list[Pair] = []
+    if settings.semantic:
+        stories = [g for g in groups if g.kind == "story"]
+        stats["pairs_agreed"] = float(agree_with_stories(new_pairs, stories, default_thresholds().max_story_gap_days))
+        if settings.implied_pairs:
+            new_ids = {d.id for d in new_docs} if idx is not None else None
+            implied = implied_pairs(stories, all_pairs, new_ids)
+    stats["time_group_s"] += time.perf_counter() - t
+    stats["pairs_implied"] = float(len(implied))
 
     stats["articles_new"] = float(len(new_docs))
     stats["articles_total"] = float(len(docs))

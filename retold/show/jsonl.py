@@ -71,6 +71,7 @@ def read_outputs(out_dir: str | Path) -> tuple[list[dict], list[Pair], list[Grou
                 passages=[Passage(**p) for p in r.get("passages", [])],
                 features=r.get("features", {}),
                 basis=r.get("basis", "compared"),
+                decided=r.get("decided"),
             )
         )
     groups = [Group(**r) for r in _read_jsonl(out / "groups.jsonl")]

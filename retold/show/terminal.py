@@ -53,6 +53,9 @@ def print_summary(result: ScanResult, console: Console | None = None, max_rows: 
         console.print(t)
     else:
         console.print("no related pairs found")
+    agreed = sum(1 for p in result.pairs if p.decided)
+    if agreed:
+        console.print(f"{agreed} compared pair(s) relabelled same_story/related to agree with their stories (field 'decided')")
 
     fams = result.families
     if fams:
