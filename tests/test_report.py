@@ -511,3 +511,26 @@ def test_browser_10k_first_render_under_2s(tmp_path: Path) -> None:
         assert time.perf_counter() - t < 5
     finally:
         drv.quit()
+
+
+@pytest.mark.browser
+def test_browser_pair_says_when_its_stories_overrode_it(tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    arts, pairs, groups = small_input()
+    pairs[1] = Pair("a2", "a3", "related", 0.35, 0.0, 0.0, None, [], decided="same_story")
+    data = build_data(arts, pairs, groups)
+    assert [p[9] for p in data["P"]] == [-1, data["R"].index("same_story")]
+    page = tmp_path / "decided.html"
+    page.write_text(render_report(arts, pairs, groups), encoding="utf-8")
+    drv = _driver(tmp_path)
+    try:
+        drv.get(page.as_uri() + "#pair/a2/a3")
+        _wait(drv, lambda: drv.find_elements(By.ID, "decided"))
+        said = drv.find_element(By.ID, "decided").text
+        assert "same_story" in said and "say related" in said
+        drv.get(page.as_uri() + "#pair/a1/a2")
+        _wait(drv, lambda: drv.find_elements(By.ID, "pane-a"))
+        assert not drv.find_elements(By.ID, "decided"), "a pair whose relation is its own says nothing"
+    finally:
+        drv.quit()

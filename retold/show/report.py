@@ -156,6 +156,7 @@ def build_data(
                 _DIRECTIONS.get(p.direction, 0),
                 flat,
                 _BASES.get(p.basis, 0),
+                rel_ix[p.decided] if p.decided in rel_ix else -1,
             ]
         )
 

@@ -5,7 +5,8 @@
  *   A: articles  [id, title, url, source, published ISO|null, lang, text index, boilerplate [s,e,s,e...]]
  *   P: pairs     [a index, b index, relation index in R, score, coverage_a, coverage_b,
  *                 direction 0 none | 1 a->b | 2 b->a, passages [a_s,a_e,b_s,b_e,kind index in K,similarity%...],
- *                 basis 0 compared | 1 implied by a story | 2 implied by a storyline]
+ *                 basis 0 compared | 1 implied by a story | 2 implied by a storyline,
+ *                 decided: the pair's own relation index in R where its stories overrode it, else -1]
  *   G: groups    [0 family | 1 story, id, [member indices], origin index | -1]
  * Offsets are UTF-16 code units into the text (what JavaScript strings index).
  *
@@ -547,7 +548,9 @@
           kinds[0] ? h("span", { text: kinds[0] + " verbatim" }) : null,
           kinds[1] ? h("span", { text: kinds[1] + " paraphrase" }) : null,
           kinds[2] ? h("span", { text: kinds[2] + " translation" }) : null),
-        dirLine),
+        dirLine,
+        p[9] >= 0 ? h("div", { "class": "direction muted", id: "decided" },
+          "Compared alone, this pair looked like " + R[p[9]] + "; the stories, which weigh every pair around these two articles, say " + rel + ".") : null),
       h("div", { "class": "covs", "aria-label": "Coverage" },
         covBar("Left covered by right", p[4], "cov-a"), covBar("Right covered by left", p[5], "cov-b"))));
     var counter = h("span", { id: "pcount", text: n ? "click a highlighted passage to find its match" : "" });
