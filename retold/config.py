@@ -18,6 +18,9 @@ class Settings:
     min_shared_fingerprints: int = 3
     ann_neighbours: int = 20  # article-vector neighbours looked at per article
     ann_min_cosine: float = 0.35
+    #: texts the second model may read to find partners for texts that nothing else placed
+    #: (candidates/rescue.py); about 12 texts/s on 2 cores, so 800 is about a minute
+    rescue_max_texts: int = 800
     # --- compare ---------------------------------------------------------
     min_passage_tokens: int = 8  # shortest verbatim passage reported
     second_opinion: bool = True  # borderline pairs in languages the encoder lacks: ask multilingual-E5 (compare/verify.py)

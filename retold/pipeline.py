@@ -112,7 +112,7 @@ def scan(
     is_new[len(old_docs) :] = True
 
     t = time.perf_counter()
-    cand = find_candidates(docs, is_new, settings)
+    cand = find_candidates(docs, is_new, settings, stats, progress)
     stats["time_candidates_s"] = time.perf_counter() - t
     stats["candidates"] = float(len(cand))
 
@@ -163,6 +163,8 @@ def compare_candidates(
     def one(ij: tuple[int, int]) -> Pair | None:
         i, j = ij
         ev = compare_docs(docs[i], docs[j], settings)
+        if "rescue" in cand[ij]:  # only the second model saw these two together: it decides
+            ev.features["rescued"] = 1.0
         # a borderline pair comes back even if unrelated: the second opinion may change that
         return decide_pair(docs[i], docs[j], ev, settings, keep_unrelated=needs_second_opinion(ev.features, settings))
 
@@ -173,7 +175,7 @@ def compare_candidates(
             continue
         if needs_second_opinion(p.features, settings):  # here, in this process: see second_opinion()
             a, b = by_id[p.a], by_id[p.b]
-            second_opinion(a, b, p.features)
+            p.passages = sorted(p.passages + second_opinion(a, b, p.features), key=lambda x: (x.a_start, x.b_start))
             p = redecide(a, b, p)
         if p is not None and p.relation != "unrelated":
             pairs.append(p)
@@ -190,8 +192,11 @@ def compare(a: Article | str, b: Article | str, *, settings: Settings | None = N
     stats: dict[str, float] = {}
     docs = prepare_docs(arts, settings, encoder, NullProgress(), stats)
     ev = compare_docs(docs[0], docs[1], settings)
-    if needs_second_opinion(ev.features, settings):
-        second_opinion(docs[0], docs[1], ev.features)
+    f = ev.features
+    if f.get("encoded", 1.0) < 0.5 and f["same_lang"] < 0.5 and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) < 0.3:
+        f["rescued"] = 1.0  # asked about this very pair, and names cannot align it: the second model does
+    if needs_second_opinion(f, settings):
+        ev.passages = sorted(ev.passages + second_opinion(docs[0], docs[1], f), key=lambda x: (x.a_start, x.b_start))
     pair = decide_pair(docs[0], docs[1], ev, settings, keep_unrelated=True)
     assert pair is not None
     return pair

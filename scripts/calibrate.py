@@ -72,6 +72,8 @@ def collect(data: Path, out: Path) -> list[dict]:
                 continue
             found.add(key)
             ev = compare_docs(a, b, settings)
+            if "rescue" in cand[(i, j)]:  # as the pipeline does
+                ev.features["rescued"] = 1.0
             if needs_second_opinion(ev.features, settings):  # as the pipeline does
                 second_opinion(a, b, ev.features)
             rows.append({"corpus": corpus.name, "a": a.id, "b": b.id, "gold": sorted(corpus.gold_pairs.get(key, {"none"})), "f": ev.features})

@@ -176,6 +176,7 @@ def test_run_quality_end_to_end_on_a_slice(tmp_path: Path) -> None:
             n = c["articles"]
             assert sum(map(sum, m)) == n * (n - 1) // 2  # every pair counted once
     assert "translation_by_lang_pair" in res["corpora"]["wmt22_news"]["systems"]["retold"]
+    assert res["corpora"]["wmt22_news"]["pooled"] and not res["corpora"].get("wmt22_short", {}).get("pooled", False)
     assert -1.0 <= res["sentences"]["stsb"]["spearman"] <= 1.0
     assert res["corpora"]["seeds"]["systems"]["retold"]["seeds"]["pairs_expected"] == 10
     text = out.read_text()

@@ -10,9 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from retold.candidates.lexical import lexical_candidates
+from retold.candidates.rescue import rescue_candidates
 from retold.candidates.semantic import anchor_candidates, ann_candidates
 from retold.config import Settings
 from retold.model import Doc
+from retold.progress import Progress
 
 
 def merge(*parts: dict[tuple[int, int], set[str]]) -> dict[tuple[int, int], set[str]]:
@@ -23,13 +25,26 @@ def merge(*parts: dict[tuple[int, int], set[str]]) -> dict[tuple[int, int], set[
     return out
 
 
-def find_candidates(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> dict[tuple[int, int], set[str]]:
-    """Candidate pairs (i < j, at least one new) with the signals that proposed them."""
+def find_candidates(
+    docs: list[Doc],
+    is_new: np.ndarray,
+    settings: Settings,
+    stats: dict[str, float] | None = None,
+    progress: Progress | None = None,
+) -> dict[tuple[int, int], set[str]]:
+    """Candidate pairs (i < j, at least one new) with the signals that proposed them.
+
+    The cheap signals run first; texts they leave without any partner in another language
+    then get one more, slower chance (``rescue.py``), when the second opinion is on.
+    """
     parts = [lexical_candidates(docs, is_new, settings)]
     if settings.semantic:
         parts.append(ann_candidates(docs, is_new, settings))
         parts.append(anchor_candidates(docs, is_new, settings))
-    return merge(*parts)
+    found = merge(*parts)
+    if settings.semantic and settings.second_opinion:
+        found = merge(found, rescue_candidates(docs, is_new, found, settings, stats, progress))
+    return found
 
 
-__all__ = ["find_candidates", "lexical_candidates", "ann_candidates", "anchor_candidates", "merge"]
+__all__ = ["find_candidates", "lexical_candidates", "ann_candidates", "anchor_candidates", "rescue_candidates", "merge"]

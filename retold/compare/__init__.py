@@ -14,7 +14,7 @@ import numpy as np
 from retold.compare.align import Alignment, align
 from retold.compare.anchors import ANCHOR_THRESHOLD, anchor_align
 from retold.compare.verbatim import verbatim_passages
-from retold.compare.verify import translation_contrast
+from retold.compare.verify import e5_alignment, translation_contrast
 from retold.config import Settings
 from retold.model import Doc, Passage
 from retold.sign.minhash import jaccard_estimate
@@ -92,21 +92,28 @@ def _inside(span: tuple[int, int], covered: list[tuple[int, int]], share: float 
 _SAME_WRITTEN = {"bs": "hbs", "hr": "hbs", "sr": "hbs", "sh": "hbs", "nb": "no", "nn": "no", "no": "no"}
 
 
+def written_language(x: str | None) -> str | None:
+    """The language code, with the variants that are one written language folded together."""
+    return _SAME_WRITTEN.get(x or "", x)
+
+
 def same_language(x: str | None, y: str | None) -> bool:
-    return _SAME_WRITTEN.get(x or "", x) == _SAME_WRITTEN.get(y or "", y)
+    return written_language(x) == written_language(y)
 
 
 def needs_second_opinion(f: dict[str, float], settings: Settings) -> bool:
     """A names-path pair in two languages, aligned in order over much of both texts, yet
     sharing few names: the only pairs worth the second model's time (``verify.py``), when
-    the settings allow it. Two texts in one language have their shared words to go by."""
+    the settings allow it. Two texts in one language have their shared words to go by.
+    A pair that only the second model proposed (``rescued``) always goes back to it."""
+    if not (settings.semantic and settings.second_opinion) or "second_contrast" in f:
+        return False
+    if f.get("encoded", 1.0) >= 0.5 or f["same_lang"] >= 0.5:
+        return False
+    if f.get("rescued", 0.0) >= 0.5:
+        return True
     return (
-        settings.semantic
-        and settings.second_opinion
-        and f.get("encoded", 1.0) < 0.5
-        and "second_contrast" not in f
-        and f["same_lang"] < 0.5
-        and f.get("len_ratio", 0.0) >= 0.7  # a translation between such languages keeps its length
+        f.get("len_ratio", 0.0) >= 0.7  # a translation between such languages keeps its length
         and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) >= 0.3
         and f.get("order", 0.0) >= 0.4
         and f.get("names_overlap", 0.0) < 0.5
@@ -114,17 +121,32 @@ def needs_second_opinion(f: dict[str, float], settings: Settings) -> bool:
     )
 
 
-def second_opinion(a: Doc, b: Doc, f: dict[str, float]) -> None:
+def second_opinion(a: Doc, b: Doc, f: dict[str, float]) -> list[Passage]:
     """Add ``second_contrast`` to a borderline pair's features (see ``verify.py``).
+
+    A ``rescued`` pair, which shares too few names for them to pin an alignment, is
+    aligned by the second model itself: its coverage of each side goes to
+    ``second_aligned_a``/``_b`` and its matched sentences come back as passages.
 
     Kept out of :func:`compare_docs` on purpose: the second model runs OpenMP threads,
     which a forked worker cannot use once its parent has (it hangs), so the pipeline
     calls this in its own process, after the workers, for the few pairs that need it.
     """
-    al, _ = anchor_align(a, b)
-    contrast = translation_contrast(a, b, al.pairs)
+    passages: list[Passage] = []
+    pairs = anchor_align(a, b)[0].pairs
+    if f.get("rescued", 0.0) >= 0.5:
+        pairs = e5_alignment(a, b)
+        spans = [
+            ((int(a.sent_spans[i, 0]), int(a.sent_spans[i, 1])), (int(b.sent_spans[j, 0]), int(b.sent_spans[j, 1])), s)
+            for i, j, s in pairs
+        ]
+        f["second_aligned_a"] = coverage(a, [x for x, _, _ in spans])
+        f["second_aligned_b"] = coverage(b, [y for _, y, _ in spans])
+        passages = [Passage(x[0], x[1], y[0], y[1], "translation", s) for x, y, s in spans]
+    contrast = translation_contrast(a, b, pairs)
     if contrast is not None:
         f["second_contrast"] = contrast
+    return passages
 
 
 def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:

@@ -44,20 +44,63 @@ def available() -> bool:
     return _model() is not None
 
 
-def _vectors(doc: Doc) -> np.ndarray | None:
-    """Unit vectors of the doc's first content sentences; cached on the doc."""
-    cached = doc.__dict__.get("_second_vecs")
-    if cached is not None:
-        return cached
+def _vectors(doc: Doc, first: int = MAX_SENTENCES) -> np.ndarray | None:
+    """Unit vectors of the doc's first ``first`` content sentences (at most ``MAX_SENTENCES``).
+
+    Cached on the doc and extended on demand: the lead vector needs the first few
+    sentences of many texts, the alignment all sentences of a few.
+    """
     model = _model()
     if model is None:
         return None
+    first = min(first, MAX_SENTENCES)
+    cached = doc.__dict__.get("_second_vecs")
+    rows = doc.content_sentences()[:first]
+    have = 0 if cached is None else len(cached)
+    if have >= len(rows):
+        return cached[: len(rows)] if cached is not None else np.zeros((0, 1), dtype=np.float32)
     text = doc.article.text
-    rows = doc.content_sentences()[:MAX_SENTENCES]
-    sents = [text[int(doc.sent_spans[i, 0]) : int(doc.sent_spans[i, 1])][:600] for i in rows]
-    vecs = np.asarray(model.passage(sents), dtype=np.float32) if sents else np.zeros((0, 1), dtype=np.float32)
+    sents = [text[int(doc.sent_spans[i, 0]) : int(doc.sent_spans[i, 1])][:600] for i in rows[have:]]
+    more = np.asarray(model.passage(sents), dtype=np.float32).reshape(len(sents), -1)
+    vecs = more if cached is None or not len(cached) else np.vstack([cached, more])
     doc.__dict__["_second_vecs"] = vecs
     return vecs
+
+
+#: sentences that make an article's lead vector: enough to say what it is about, few
+#: enough that hundreds of texts can be encoded by the second model in a few seconds each
+LEAD_SENTENCES = 3
+
+
+def lead_vector(doc: Doc) -> np.ndarray | None:
+    """Unit mean of the second model's vectors of the doc's first sentences (None without it)."""
+    vecs = _vectors(doc, LEAD_SENTENCES)
+    if vecs is None or not len(vecs):
+        return None
+    v = vecs.mean(axis=0)
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+#: a sentence pair is matched when its cosine beats the mean of its row and column by this
+#: much: the second model's cosines sit in a narrow band, so only the margin says anything
+E5_ALIGN_MARGIN = 0.04
+
+
+def e5_alignment(a: Doc, b: Doc) -> list[tuple[int, int, float]]:
+    """Monotone alignment of the two texts by the second model alone (doc sentence numbers).
+
+    For texts that share no names to pin an alignment on: each pair's margin over the
+    mean of its row and column, aligned in order. Empty without the second model.
+    """
+    from retold.compare.align import monotone_alignment
+
+    va, vb = _vectors(a), _vectors(b)
+    if va is None or vb is None or not len(va) or not len(vb):
+        return []
+    sim = va @ vb.T
+    margin = sim - 0.5 * (sim.mean(axis=1, keepdims=True) + sim.mean(axis=0, keepdims=True))
+    ra, rb = a.content_sentences()[: len(va)], b.content_sentences()[: len(vb)]
+    return [(int(ra[i]), int(rb[j]), float(sim[i, j])) for i, j in monotone_alignment(margin, E5_ALIGN_MARGIN)]
 
 
 def translation_contrast(a: Doc, b: Doc, pairs: list[tuple[int, int, float]]) -> float | None:

@@ -153,9 +153,16 @@ def _classify_by_names(f: dict[str, float], t: Thresholds, copy: tuple[str, floa
     al_min = min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0))
     # few shared names, but the second model finds the aligned sentences say the same
     vouched = f.get("second_contrast", 0.0) >= t.second_min_contrast
-    if f.get("order", 0.0) >= t.min_order and al_min >= t.anchor_min_aligned and (names >= t.anchor_min_names or vouched):
+    # a pair that only the second model proposed shares too little for names to vouch for it
+    named = names >= t.anchor_min_names and f.get("rescued", 0.0) < 0.5
+    if f.get("order", 0.0) >= t.min_order and al_min >= t.anchor_min_aligned and (named or vouched):
         rel = "translation" if f.get("same_lang", 1.0) < 0.5 else "rewrite"
         return rel, min(1.0, 0.5 + 0.25 * (al_min + names))
+    # no names to pin an alignment on: the second model aligned the texts itself; with no
+    # other evidence, "most sentences of both sides align" must hold, as for a rewrite
+    second_min = min(f.get("second_aligned_a", 0.0), f.get("second_aligned_b", 0.0))
+    if second_min >= t.rewrite_min_aligned and vouched and f.get("same_lang", 1.0) < 0.5:
+        return "translation", min(1.0, 0.5 + 0.5 * second_min)
     if copy is not None:
         return copy
     gap = f.get("date_gap_days")

@@ -39,6 +39,15 @@ def print_summary(result: ScanResult, console: Console | None = None, max_rows: 
         if len(result.problems) > max_rows:
             console.print(f"  … and {len(result.problems) - max_rows} more (see problems.jsonl)")
 
+    orphans = int(st.get("rescue_orphans", 0))
+    if st.get("rescue_skipped"):
+        console.print(
+            f"[yellow]{orphans} text(s) in languages the sentence encoder lacks found no partner in another language;[/yellow] "
+            f"the second model would have had to read {int(st.get('rescue_texts', 0))} texts to look "
+            "(raise --rescue-max-texts to let it)"
+        )
+    elif orphans and "rescue_pairs" in st:
+        console.print(f"{orphans} text(s) that nothing else placed were given {int(st['rescue_pairs'])} candidate partner(s) by the second model")
     counts = Counter(p.relation for p in result.pairs)
     implied = Counter(p.relation for p in result.pairs if p.basis != "compared")
     t = Table(title="pairs by relation", show_edge=False)

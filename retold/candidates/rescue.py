@@ -1,0 +1,107 @@
+"""Partners for texts that nothing else could place: the second model's lead vectors.
+
+A text in a language the sentence encoder lacks (Croatian, Finnish, Czech, Ukrainian...)
+has no article vector, so only shared rare names, numbers and sentence rhythm can find
+its translation (``semantic.anchor_candidates``). A short product review or a name-poor
+report has none of those, and stays an *orphan*: no candidate in another language at all.
+On the WMT22 en-hr e-commerce tune documents, 138 of 235 Croatian texts were orphans and
+every one of their 138 English originals was missed.
+
+For those orphans we ask the second, slower model (multilingual-E5, ``compare/verify.py``):
+the mean vector of each text's first sentences, and each orphan's nearest texts in other
+languages. It found all 138 originals among the 3 nearest. Its cost grows with the number
+of texts it must read (about 12 texts/s on 2 cores), so the work is bounded: texts of
+similar length only (a translation keeps its length between alphabetic scripts), and at
+most ``Settings.rescue_max_texts`` texts per run; past that the rescue is skipped, and the
+run's stats say so.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from retold.compare import content_length, same_language, written_language
+from retold.config import Settings
+from retold.model import Doc
+from retold.progress import NullProgress, Progress
+
+log = logging.getLogger(__name__)
+
+#: scripts whose length in characters says little about a translation's length in another
+_LOGOGRAPHIC = frozenset({"zh", "ja", "ko", "th"})
+#: shortest / longest content length of an orphan and a possible partner in alphabetic scripts
+MIN_LENGTH_RATIO = 0.5
+#: partners kept per orphan
+PER_ORPHAN = 3
+
+
+def orphans(docs: list[Doc], is_new: np.ndarray, found: dict[tuple[int, int], set[str]]) -> list[int]:
+    """New texts without sentence vectors that no candidate links to a text in another language."""
+    linked = np.zeros(len(docs), dtype=bool)
+    for i, j in found:
+        if not same_language(docs[i].lang, docs[j].lang):
+            linked[i] = linked[j] = True
+    return [i for i, d in enumerate(docs) if is_new[i] and d.sent_vecs is None and not linked[i] and len(d.content_sentences())]
+
+
+def rescue_candidates(
+    docs: list[Doc],
+    is_new: np.ndarray,
+    found: dict[tuple[int, int], set[str]],
+    settings: Settings,
+    stats: dict[str, float] | None = None,
+    progress: Progress | None = None,
+) -> dict[tuple[int, int], set[str]]:
+    """Pairs (i < j) of each orphan with its ``PER_ORPHAN`` nearest texts in other languages.
+
+    Tagged "rescue". Empty when the second model is not installed, when there is no
+    orphan, or when the texts to read exceed ``settings.rescue_max_texts``.
+    """
+    from retold.compare.verify import available, lead_vector
+
+    stats = stats if stats is not None else {}
+    lonely = orphans(docs, is_new, found)
+    stats["rescue_orphans"] = float(len(lonely))
+    if not lonely or not available():
+        return {}
+    lengths = np.array([content_length(d) for d in docs], dtype=np.float64)
+    written = np.array([written_language(d.lang) or "" for d in docs], dtype=object)
+    logographic = np.array([d.lang in _LOGOGRAPHIC for d in docs], dtype=bool)
+    readable = np.array([len(d.content_sentences()) > 0 for d in docs], dtype=bool)
+    partners: dict[int, np.ndarray] = {}
+    needed = set(lonely)
+    for o in lonely:
+        ratio = np.minimum(lengths, lengths[o]) / np.maximum(np.maximum(lengths, lengths[o]), 1.0)
+        # a translation keeps its length between alphabetic scripts; not so to or from Chinese
+        similar = ratio >= MIN_LENGTH_RATIO if not logographic[o] else np.ones(len(docs), dtype=bool)
+        ok = (written != written[o]) & readable & (similar | logographic)
+        ok[o] = False
+        partners[o] = np.flatnonzero(ok)
+        needed.update(partners[o].tolist())
+        if len(needed) > settings.rescue_max_texts:
+            break
+    stats["rescue_texts"] = float(len(needed))
+    if len(needed) > settings.rescue_max_texts:
+        log.warning(
+            "second-model rescue skipped: %d texts without a partner in another language would need %d texts "
+            "read by the second model (limit Settings.rescue_max_texts = %d)",
+            len(lonely), len(needed), settings.rescue_max_texts,
+        )
+        stats["rescue_skipped"] = 1.0
+        return {}
+    progress = progress or NullProgress()
+    vecs = {i: lead_vector(docs[i]) for i in progress.track(sorted(needed), total=len(needed), label="second model: lead vectors")}
+    out: dict[tuple[int, int], set[str]] = {}
+    for o in lonely:
+        vo = vecs[o]
+        scored = [(float(vecs[j] @ vo), j) for j in partners[o] if vecs[j] is not None] if vo is not None else []
+        for _, j in sorted(scored, reverse=True)[:PER_ORPHAN]:
+            a, b = (o, j) if o < j else (j, o)
+            out.setdefault((a, b), set()).add("rescue")
+    stats["rescue_pairs"] = float(len(out))
+    return out
+
+
+__all__ = ["rescue_candidates", "orphans"]

@@ -1,0 +1,87 @@
+"""Texts that nothing else places get a partner from the second model (candidates/rescue.py).
+
+Short, name-poor texts in a language the sentence encoder lacks share no rare names or
+numbers with their originals and are too short for a sentence rhythm: before the rescue,
+such a Croatian review and its English original were never even compared. The texts are
+written for this test.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import retold
+from retold.config import Settings
+from retold.model import Article
+
+EN = (
+    "I bought this kettle for my mother and she uses it every morning.\n"
+    "The water boils quickly and the lid closes firmly, which was the main problem with her old one.\n"
+    "After three months it still looks new, although the handle gets a little warm."
+)
+HR = (
+    "Kupio sam ovo kuhalo za majku i ona ga koristi svako jutro.\n"
+    "Voda brzo zavrije, a poklopac se čvrsto zatvara, što je bio glavni problem s njezinim starim kuhalom.\n"
+    "Nakon tri mjeseca još uvijek izgleda kao novo, iako se ručka malo zagrije."
+)
+OTHERS_EN = [
+    "The shoes looked nice in the pictures, but they were far too narrow for my feet.\n"
+    "I returned them after one walk around the block because my toes hurt.\n"
+    "The seller refunded the money quickly, so at least that part went well.",
+    "This lamp gives a warm light that is perfect for reading in bed at night.\n"
+    "Assembly took a few minutes and needed no tools at all.\n"
+    "My only complaint is that the switch on the cable feels rather cheap.",
+    "We use this blender almost every day for soups and smoothies in our family.\n"
+    "It is loud, but it crushes ice without any trouble and cleans easily.\n"
+    "The jug has already cracked once, and the replacement took two weeks to arrive.",
+]
+OTHER_HR = (
+    "Ove slušalice imaju dobar zvuk, ali baterija traje kraće nego što piše u opisu.\n"
+    "Nakon dva sata slušanja moram ih ponovno puniti, što je vrlo nezgodno na putovanjima.\n"
+    "Za ovu cijenu ipak sam zadovoljan, ali sljedeći put kupit ću neki drugi model."
+)
+
+
+def _articles() -> list[Article]:
+    arts = [Article(id="en", text=EN, lang="en"), Article(id="hr", text=HR, lang="hr"), Article(id="other_hr", text=OTHER_HR, lang="hr")]
+    arts += [Article(id=f"other_en{k}", text=t, lang="en") for k, t in enumerate(OTHERS_EN)]
+    return arts
+
+
+@pytest.fixture(scope="module")
+def rescued():
+    return retold.scan(_articles(), settings=Settings(keep_candidates=True))
+
+
+def test_an_orphan_is_compared_with_its_original_and_found_a_translation(rescued):
+    why = {frozenset((a, b)): sig for a, b, sig in rescued.candidates}
+    assert "rescue" in why[frozenset(("en", "hr"))], "only the second model can propose this pair"
+    assert rescued.stats["rescue_orphans"] == 2.0  # the two Croatian texts
+    pairs = {frozenset((p.a, p.b)): p for p in rescued.pairs}
+    p = pairs.get(frozenset(("en", "hr")))
+    assert p is not None and p.relation == "translation"
+    assert min(p.coverage_a, p.coverage_b) >= 0.65
+    assert [x.kind for x in p.passages] == ["translation"] * 3, "each sentence aligned with its translation"
+    assert any(set(g.members) == {"en", "hr"} for g in rescued.families)
+
+
+def test_the_other_rescued_pairs_are_not_called_reuse(rescued):
+    for p in rescued.pairs:
+        if p.relation in ("translation", "rewrite", "duplicate", "near_duplicate", "partial"):
+            assert {p.a, p.b} == {"en", "hr"}, (p.a, p.b, p.relation)
+
+
+def test_without_the_second_opinion_or_past_its_budget_there_is_no_rescue():
+    off = retold.scan(_articles(), settings=Settings(second_opinion=False, keep_candidates=True))
+    assert not any("rescue" in sig for _, _, sig in off.candidates)
+    assert all({p.a, p.b} != {"en", "hr"} for p in off.pairs)
+    tight = retold.scan(_articles(), settings=Settings(rescue_max_texts=3, keep_candidates=True))
+    assert tight.stats["rescue_skipped"] == 1.0
+    assert not any("rescue" in sig for _, _, sig in tight.candidates)
+
+
+def test_retold_compare_aligns_a_name_poor_pair_with_the_second_model():
+    p = retold.compare(Article(id="en", text=EN, lang="en"), Article(id="hr", text=HR, lang="hr"))
+    assert p.relation == "translation" and p.features["rescued"] == 1.0
+    q = retold.compare(Article(id="en", text=EN, lang="en"), Article(id="x", text=OTHER_HR, lang="hr"))
+    assert q.relation in ("unrelated", None)
