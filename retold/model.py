@@ -109,6 +109,9 @@ class Doc:
     vec: np.ndarray | None = None  # (D,) float32 unit article vector
     #: (K,) uint64 hashes of rare names and numbers, for story candidates
     anchors: np.ndarray | None = None
+    #: (S2, D2) float32 unit vectors of the first S2 content sentences by the second model
+    #: (compare/verify.py), for languages the encoder lacks; filled on demand, kept in the index
+    second_vecs: np.ndarray | None = None
 
     @property
     def id(self) -> str:

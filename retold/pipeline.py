@@ -108,6 +108,7 @@ def scan(
         old_pairs = idx.load_pairs()
 
     docs = old_docs + new_docs
+    second_before = {id(d): _n_second(d) for d in old_docs}
     is_new = np.zeros(len(docs), dtype=bool)
     is_new[len(old_docs) :] = True
 
@@ -128,7 +129,8 @@ def scan(
 
     if idx is not None:  # the index keeps each pair's own decision, before the stories have a say
         t = time.perf_counter()
-        idx.add(new_docs, new_pairs)
+        refreshed = [d for d in old_docs if _n_second(d) > second_before[id(d)]]
+        idx.add(new_docs, new_pairs, refreshed=refreshed)
         stats["time_index_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -148,6 +150,11 @@ def scan(
     stats["time_total_s"] = time.perf_counter() - t0
     kept = [(docs[i].id, docs[j].id, tuple(sorted(why))) for (i, j), why in cand.items()] if settings.keep_candidates else []
     return ScanResult(docs=by_id, pairs=new_pairs + implied, groups=groups, problems=problems, stats=stats, candidates=kept)
+
+
+def _n_second(d: Doc) -> int:
+    """Sentences of ``d`` that the second model has encoded so far."""
+    return 0 if d.second_vecs is None else len(d.second_vecs)
 
 
 def compare_candidates(

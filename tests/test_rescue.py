@@ -85,3 +85,30 @@ def test_retold_compare_aligns_a_name_poor_pair_with_the_second_model():
     assert p.relation == "translation" and p.features["rescued"] == 1.0
     q = retold.compare(Article(id="en", text=EN, lang="en"), Article(id="x", text=OTHER_HR, lang="hr"))
     assert q.relation in ("unrelated", None)
+
+
+def test_index_keeps_the_second_models_vectors_so_a_later_run_reads_no_text_twice(tmp_path, monkeypatch):
+    from retold.compare import verify
+    from retold.index import Index
+
+    idx = tmp_path / "x.idx"
+    first = [a for a in _articles() if a.lang == "en"]
+    retold.scan(first, index=idx)
+    later = retold.scan([a for a in _articles() if a.id == "hr"], index=idx)
+    assert any({p.a, p.b} == {"en", "hr"} and p.relation == "translation" for p in later.pairs)
+    stored = {d.article.id: d for d in Index.open(idx).load_docs()}
+    assert stored["en"].second_vecs is not None and len(stored["en"].second_vecs) >= verify.LEAD_SENTENCES
+    assert stored["hr"].second_vecs is not None, "new docs keep theirs too"
+
+    read: list[str] = []
+    model = verify._model()
+
+    class Counting:
+        def passage(self, sents):
+            read.extend(sents)
+            return model.passage(sents)
+
+    monkeypatch.setattr(verify, "_model", lambda: Counting())
+    third = retold.scan([a for a in _articles() if a.id == "other_hr"], index=idx)
+    assert third.stats["rescue_orphans"] == 1.0
+    assert read and all(s in OTHER_HR for s in read), "only the new text is encoded; the others come from the index"

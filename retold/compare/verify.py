@@ -54,7 +54,7 @@ def _vectors(doc: Doc, first: int = MAX_SENTENCES) -> np.ndarray | None:
     if model is None:
         return None
     first = min(first, MAX_SENTENCES)
-    cached = doc.__dict__.get("_second_vecs")
+    cached = doc.second_vecs
     rows = doc.content_sentences()[:first]
     have = 0 if cached is None else len(cached)
     if have >= len(rows):
@@ -63,7 +63,7 @@ def _vectors(doc: Doc, first: int = MAX_SENTENCES) -> np.ndarray | None:
     sents = [text[int(doc.sent_spans[i, 0]) : int(doc.sent_spans[i, 1])][:600] for i in rows[have:]]
     more = np.asarray(model.passage(sents), dtype=np.float32).reshape(len(sents), -1)
     vecs = more if cached is None or not len(cached) else np.vstack([cached, more])
-    doc.__dict__["_second_vecs"] = vecs
+    doc.second_vecs = vecs
     return vecs
 
 

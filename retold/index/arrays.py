@@ -38,6 +38,7 @@ ARRAY_FIELDS: tuple[str, ...] = (
     "sent_vecs",
     "vec",
     "anchors",
+    "second_vecs",
 )
 _FIELD_ID = {name: i for i, name in enumerate(ARRAY_FIELDS)}
 _KINDS = frozenset("biuf")  # bool, signed, unsigned, float: nothing that holds objects

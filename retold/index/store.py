@@ -344,15 +344,26 @@ class Index:
                 f"SELECT id FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk)}
         return found
 
-    def add(self, docs: list[Doc], pairs: list[Pair], *, _midway: Callable[[], None] | None = None) -> None:
+    def add(
+        self,
+        docs: list[Doc],
+        pairs: list[Pair],
+        *,
+        refreshed: Sequence[Doc] = (),
+        _midway: Callable[[], None] | None = None,
+    ) -> None:
         """Add new docs and the pairs found for them, all or nothing, and log the run.
 
+        ``refreshed``: docs already indexed whose arrays this run extended (the second
+        model's sentence vectors, computed on demand), rewritten in the same transaction
+        so that no later run encodes them again.
         Refuses (``ValueError``, index unchanged) a doc id already indexed or given
         twice, and a pair naming a doc that is neither indexed nor in ``docs``.
         ``_midway`` is a test hook called inside the transaction, half the docs written.
         """
         doc_rows = [self._doc_row(d) for d in docs]  # serialise before locking: keeps the lock short
         pair_rows = [self._pair_row(p) for p in pairs]
+        refresh_rows = [(self._doc_row(d)[-1], d.article.id) for d in refreshed]
         new_ids = [r[0] for r in doc_rows]
         if len(set(new_ids)) != len(new_ids):
             seen: set[str] = set()
@@ -383,6 +394,7 @@ class Index:
                 _midway()
             db.executemany(ins, doc_rows[half:])
             db.executemany(f"INSERT INTO pairs ({_PAIR_COLS}) VALUES ({','.join('?' * 9)})", pair_rows)
+            db.executemany("UPDATE docs SET arrays = ? WHERE id = ?", refresh_rows)
             db.execute(
                 "INSERT INTO runs (time, docs_added, pairs_added, version) VALUES (?, ?, ?, ?)",
                 (datetime.now(timezone.utc).isoformat(), len(doc_rows), len(pair_rows), _retold_version()),
