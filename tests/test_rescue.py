@@ -112,3 +112,27 @@ def test_index_keeps_the_second_models_vectors_so_a_later_run_reads_no_text_twic
     third = retold.scan([a for a in _articles() if a.id == "other_hr"], index=idx)
     assert third.stats["rescue_orphans"] == 1.0
     assert read and all(s in OTHER_HR for s in read), "only the new text is encoded; the others come from the index"
+
+
+def test_copies_are_read_once_and_all_proposed():
+    """Three near-identical English texts (say, machine translations of one source) are one
+    group of copies: the second model reads one of them, and the orphan meets all three."""
+    import numpy as np
+
+    from retold.candidates import find_candidates
+    from retold.candidates.rescue import copy_groups
+    from retold.pipeline import prepare_docs
+    from retold.progress import NullProgress
+
+    copies = [EN, EN.replace("kettle", "water kettle"), EN.replace("mother", "mom")]
+    arts = [Article(id=f"c{k}", text=t, lang="en") for k, t in enumerate(copies)]
+    arts += [Article(id="hr", text=HR, lang="hr")] + [Article(id=f"o{k}", text=t, lang="en") for k, t in enumerate(OTHERS_EN)]
+    settings = Settings()
+    docs = prepare_docs(arts, settings, None, NullProgress(), {})
+    stats: dict[str, float] = {}
+    found = find_candidates(docs, np.ones(len(docs), dtype=bool), settings, stats)
+    rep = copy_groups(docs, found)
+    assert len({int(rep[k]) for k in range(3)}) == 1 and len(set(rep.tolist())) == len(docs) - 2
+    assert stats["rescue_texts"] == 1 + 1 + len(OTHERS_EN), "the orphan, one of the three copies, the others"
+    rescued = {frozenset((docs[i].article.id, docs[j].article.id)) for (i, j), sig in found.items() if "rescue" in sig}
+    assert {frozenset(("hr", f"c{k}")) for k in range(3)} <= rescued

@@ -11,9 +11,11 @@ For those orphans we ask the second, slower model (multilingual-E5, ``compare/ve
 the mean vector of each text's first sentences, and each orphan's nearest texts in other
 languages. It found all 138 originals among the 3 nearest. Its cost grows with the number
 of texts it must read (about 12 texts/s on 2 cores), so the work is bounded: texts of
-similar length only (a translation keeps its length between alphabetic scripts), and at
-most ``Settings.rescue_max_texts`` texts per run; past that the rescue is skipped, and the
-run's stats say so.
+similar length only (a translation keeps its length between alphabetic scripts), one text
+read for each group of copies (texts the lexical signals already tie together: the machine
+translations of one source, a wire story and its reprints), and at most
+``Settings.rescue_max_texts`` texts per run; past that the rescue is skipped, and the run's
+stats say so.
 """
 
 from __future__ import annotations
@@ -33,8 +35,31 @@ log = logging.getLogger(__name__)
 _LOGOGRAPHIC = frozenset({"zh", "ja", "ko", "th"})
 #: shortest / longest content length of an orphan and a possible partner in alphabetic scripts
 MIN_LENGTH_RATIO = 0.5
-#: partners kept per orphan
+#: partners kept per orphan (groups of copies count once)
 PER_ORPHAN = 3
+#: members of one group of copies proposed for one orphan, at most
+PER_GROUP = 20
+#: signals that tie two texts of one language as (nearly) the same text
+_COPY_SIGNALS = frozenset({"exact", "lsh", "fingerprint"})
+
+
+def copy_groups(docs: list[Doc], found: dict[tuple[int, int], set[str]]) -> np.ndarray:
+    """Each doc's group representative: the smallest index among the texts that the lexical
+    signals tie to it, within one written language."""
+    parent = np.arange(len(docs))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = int(parent[x])
+        return x
+
+    for (i, j), sig in found.items():
+        if sig & _COPY_SIGNALS and same_language(docs[i].lang, docs[j].lang):
+            ri, rj = root(i), root(j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    return np.array([root(i) for i in range(len(docs))], dtype=np.int64)
 
 
 def orphans(docs: list[Doc], is_new: np.ndarray, found: dict[tuple[int, int], set[str]]) -> list[int]:
@@ -54,7 +79,8 @@ def rescue_candidates(
     stats: dict[str, float] | None = None,
     progress: Progress | None = None,
 ) -> dict[tuple[int, int], set[str]]:
-    """Pairs (i < j) of each orphan with its ``PER_ORPHAN`` nearest texts in other languages.
+    """Pairs (i < j) of each orphan with its ``PER_ORPHAN`` nearest texts (or groups of copies)
+    in other languages.
 
     Tagged "rescue". Empty when the second model is not installed, when there is no
     orphan, or when the texts to read exceed ``settings.rescue_max_texts``.
@@ -70,6 +96,7 @@ def rescue_candidates(
     written = np.array([written_language(d.lang) or "" for d in docs], dtype=object)
     logographic = np.array([d.lang in _LOGOGRAPHIC for d in docs], dtype=bool)
     readable = np.array([len(d.content_sentences()) > 0 for d in docs], dtype=bool)
+    rep = copy_groups(docs, found)
     partners: dict[int, np.ndarray] = {}
     needed = set(lonely)
     for o in lonely:
@@ -79,7 +106,7 @@ def rescue_candidates(
         ok = (written != written[o]) & readable & (similar | logographic)
         ok[o] = False
         partners[o] = np.flatnonzero(ok)
-        needed.update(partners[o].tolist())
+        needed.update(rep[partners[o]].tolist())  # one text read per group of copies
         if len(needed) > settings.rescue_max_texts:
             break
     stats["rescue_texts"] = float(len(needed))
@@ -96,10 +123,16 @@ def rescue_candidates(
     out: dict[tuple[int, int], set[str]] = {}
     for o in lonely:
         vo = vecs[o]
-        scored = [(float(vecs[j] @ vo), j) for j in partners[o] if vecs[j] is not None] if vo is not None else []
-        for _, j in sorted(scored, reverse=True)[:PER_ORPHAN]:
-            a, b = (o, j) if o < j else (j, o)
-            out.setdefault((a, b), set()).add("rescue")
+        if vo is None:
+            continue
+        members: dict[int, list[int]] = {}
+        for j in partners[o].tolist():
+            members.setdefault(int(rep[j]), []).append(j)
+        scored = sorted(((float(vecs[r] @ vo), r) for r in members if vecs[r] is not None), reverse=True)
+        for _, r in scored[:PER_ORPHAN]:
+            for j in members[r][:PER_GROUP]:
+                a, b = (o, j) if o < j else (j, o)
+                out.setdefault((a, b), set()).add("rescue")
     stats["rescue_pairs"] = float(len(out))
     return out
 
