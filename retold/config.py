@@ -21,6 +21,8 @@ class Settings:
     #: texts the second model may read to find partners for texts that nothing else placed
     #: (candidates/rescue.py); about 12 texts/s on 2 cores, so 800 is about a minute
     rescue_max_texts: int = 800
+    #: sentences it may then read to align the pairs it proposed (about 35/s: 4000 is two minutes)
+    rescue_max_sentences: int = 4000
     # --- compare ---------------------------------------------------------
     min_passage_tokens: int = 8  # shortest verbatim passage reported
     second_opinion: bool = True  # borderline pairs in languages the encoder lacks: ask multilingual-E5 (compare/verify.py)

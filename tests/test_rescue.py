@@ -136,3 +136,16 @@ def test_copies_are_read_once_and_all_proposed():
     assert stats["rescue_texts"] == 1 + 1 + len(OTHERS_EN), "the orphan, one of the three copies, the others"
     rescued = {frozenset((docs[i].article.id, docs[j].article.id)) for (i, j), sig in found.items() if "rescue" in sig}
     assert {frozenset(("hr", f"c{k}")) for k in range(3)} <= rescued
+
+
+def test_alignment_reads_are_bounded_and_the_clearest_orphans_go_first():
+    en = EN + "\nIt was cheaper here than in the shop in town.\nI would buy it again without thinking twice."
+    hr = HR + "\nOvdje je bilo jeftinije nego u trgovini u gradu.\nPonovno bih ga kupio bez razmišljanja."
+    arts = [Article(id="en", text=en, lang="en"), Article(id="hr", text=hr, lang="hr")]
+    arts += [Article(id=f"other_en{k}", text=t, lang="en") for k, t in enumerate(OTHERS_EN)]
+    full = retold.scan(arts, settings=Settings(keep_candidates=True))
+    assert any({p.a, p.b} == {"en", "hr"} and p.relation == "translation" for p in full.pairs)
+    assert full.stats["rescue_sentences"] == 4.0, "the two sentences past the lead, on each side"
+    tight = retold.scan(arts, settings=Settings(keep_candidates=True, rescue_max_sentences=3))
+    assert tight.stats["rescue_dropped"] == 1.0 and tight.stats["rescue_pairs"] == 0.0
+    assert all({p.a, p.b} != {"en", "hr"} for p in tight.pairs)

@@ -83,7 +83,9 @@ def rescue_candidates(
     in other languages.
 
     Tagged "rescue". Empty when the second model is not installed, when there is no
-    orphan, or when the texts to read exceed ``settings.rescue_max_texts``.
+    orphan, or when the texts to read exceed ``settings.rescue_max_texts``. Aligning the
+    pairs reads whole texts: orphans whose best partner stands out least are dropped once
+    that would pass ``settings.rescue_max_sentences``.
     """
     from retold.compare.verify import available, lead_vector
 
@@ -120,7 +122,7 @@ def rescue_candidates(
         return {}
     progress = progress or NullProgress()
     vecs = {i: lead_vector(docs[i]) for i in progress.track(sorted(needed), total=len(needed), label="second model: lead vectors")}
-    out: dict[tuple[int, int], set[str]] = {}
+    plans: list[tuple[float, int, list[int]]] = []
     for o in lonely:
         vo = vecs[o]
         if vo is None:
@@ -129,12 +131,44 @@ def rescue_candidates(
         for j in partners[o].tolist():
             members.setdefault(int(rep[j]), []).append(j)
         scored = sorted(((float(vecs[r] @ vo), r) for r in members if vecs[r] is not None), reverse=True)
-        for _, r in scored[:PER_ORPHAN]:
-            for j in members[r][:PER_GROUP]:
-                a, b = (o, j) if o < j else (j, o)
-                out.setdefault((a, b), set()).add("rescue")
+        if not scored:
+            continue
+        # how clearly the best stands out from the texts that are merely about the same kind of thing
+        rest = scored[PER_ORPHAN][0] if len(scored) > PER_ORPHAN else scored[-1][0]
+        chosen = [j for _, r in scored[:PER_ORPHAN] for j in members[r][:PER_GROUP]]
+        plans.append((scored[0][0] - rest, o, chosen))
+    # each rescued pair is aligned by the second model over whole texts: the costly part.
+    # Spend the sentence budget on the clearest orphans first; the rest are dropped.
+    out: dict[tuple[int, int], set[str]] = {}
+    planned: set[int] = set()
+    spent, dropped = 0, 0
+    for _, o, chosen in sorted(plans, key=lambda x: (-x[0], x[1])):
+        cost = sum(_to_read(docs[d]) for d in {o, *chosen} - planned)
+        if spent + cost > settings.rescue_max_sentences:
+            dropped += 1
+            continue
+        spent += cost
+        planned.update((o, *chosen))
+        for j in chosen:
+            a, b = (o, j) if o < j else (j, o)
+            out.setdefault((a, b), set()).add("rescue")
     stats["rescue_pairs"] = float(len(out))
+    stats["rescue_sentences"] = float(spent)
+    if dropped:
+        stats["rescue_dropped"] = float(dropped)
+        log.warning(
+            "second-model rescue: %d of %d orphan texts dropped, their alignment would pass Settings.rescue_max_sentences = %d",
+            dropped, len(plans), settings.rescue_max_sentences,
+        )
     return out
+
+
+def _to_read(doc: Doc) -> int:
+    """Sentences of ``doc`` the second model has yet to encode to align it whole."""
+    from retold.compare.verify import MAX_SENTENCES
+
+    have = 0 if doc.second_vecs is None else len(doc.second_vecs)
+    return max(0, min(len(doc.content_sentences()), MAX_SENTENCES) - have)
 
 
 __all__ = ["rescue_candidates", "orphans"]

@@ -34,6 +34,7 @@ def scan_cmd(
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join, e.g. auto or ray://head:10001 (default: start a local Ray)"),
     second: bool = typer.Option(True, "--second-opinion/--no-second-opinion", help="Ask multilingual-E5 about borderline pairs in languages the main encoder lacks (slower)"),
     rescue_max_texts: int = typer.Option(800, "--rescue-max-texts", help="Texts the second model may read to find partners for texts nothing else placed (about 12/s); 0: never"),
+    rescue_max_sentences: int = typer.Option(4000, "--rescue-max-sentences", help="Sentences the second model may then read to align the pairs it proposed (about 35/s)"),
     implied: bool = typer.Option(True, "--implied/--no-implied", help="Also write pairs the stories imply but that were never compared (basis 'story'/'storyline')"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, no summary"),
 ) -> None:
@@ -56,7 +57,10 @@ def scan_cmd(
             console.print(f"[red]error:[/red] {p}: no such file or folder")
             raise typer.Exit(2)
     logging.basicConfig(level=logging.ERROR)  # problems are summarised below, not logged one by one
-    settings = Settings(semantic=semantic, implied_pairs=implied, second_opinion=second, rescue_max_texts=rescue_max_texts)
+    settings = Settings(
+        semantic=semantic, implied_pairs=implied, second_opinion=second, rescue_max_texts=rescue_max_texts,
+        rescue_max_sentences=rescue_max_sentences,
+    )
     enc = load_encoder(encoder, settings) if semantic else None
     from retold.engines import make_engine
 

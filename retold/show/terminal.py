@@ -48,6 +48,11 @@ def print_summary(result: ScanResult, console: Console | None = None, max_rows: 
         )
     elif orphans and "rescue_pairs" in st:
         console.print(f"{orphans} text(s) that nothing else placed were given {int(st['rescue_pairs'])} candidate partner(s) by the second model")
+        if st.get("rescue_dropped"):
+            console.print(
+                f"[yellow]{int(st['rescue_dropped'])} of them were left without: aligning them would pass the sentence "
+                "budget (--rescue-max-sentences)[/yellow]"
+            )
     counts = Counter(p.relation for p in result.pairs)
     implied = Counter(p.relation for p in result.pairs if p.basis != "compared")
     t = Table(title="pairs by relation", show_edge=False)
