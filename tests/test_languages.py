@@ -1,8 +1,9 @@
-"""Translations in the languages of WMT22 pairs that the shared data lacks (ja-en, ru-en, uk-en).
+"""Translations in the languages of WMT22 pairs that the shared data lacks (ja, ru, uk, cs).
 
 The shared copy of WMT22 has de-fr, en-hr, en-zh and fr-de only; the same test set also has
-ja-en, ru-en and uk-en. Japanese and Russian go through the sentence encoder, Ukrainian
-(which it lacks) through names, numbers, sentence lengths and the second opinion. The texts
+ja-en, ru-en, uk-en, cs-en and cs-uk. Japanese and Russian go through the sentence encoder,
+Ukrainian and Czech (which it lacks) through names (Cyrillic transliterated), numbers,
+sentence lengths and the second opinion. The texts
 are written for this test: one short news report and its translations, plus an unrelated
 Ukrainian report of the same shape, with the language left for retold to detect.
 """
@@ -50,6 +51,15 @@ JA = """火曜日の夕方、激しい雨がリヴィウの中心部を襲い、
 リヴィウでこの規模の洪水が記録されたのは2020年7月以来である。
 保険会社には、運転手や店主からすでに約300件の請求が寄せられている。"""
 
+CS = """Silný liják v úterý večer zaplavil centrum Lvova a desítky ulic se ocitly pod vodou.
+Městská rada uvedla, že za méně než dvě hodiny spadlo více než 40 milimetrů srážek.
+Hasiči odčerpali vodu ze 120 sklepů a zachránili tři lidi z uvízlého minibusu.
+Starosta Andrij Sadovyj požádal obyvatele, aby až do středečního rána nejezdili starým městem.
+Tramvajové linky 2 a 6 byly přerušeny poté, co voda dosáhla kolejí u budovy opery.
+Meteorologové Ukrajinského hydrometeorologického centra varovali před dalšími bouřemi v západních oblastech.
+Povodeň takového rozsahu byla ve Lvově naposledy zaznamenána v červenci 2020.
+Pojišťovny už obdržely asi 300 žádostí od řidičů a majitelů obchodů."""
+
 OTHER_UK = """Київська футбольна команда у неділю перемогла суперників з Одеси з рахунком 3:1 на домашньому стадіоні.
 Перший гол забив молодий нападник на 12 хвилині після швидкої атаки з правого флангу.
 Гості зрівняли рахунок ще до перерви, скориставшись помилкою захисника біля штрафного майданчика.
@@ -62,19 +72,19 @@ OTHER_UK = """Київська футбольна команда у неділю
 
 @pytest.fixture(scope="module")
 def scanned():
-    arts = [Article(id=k, text=v) for k, v in {"en": EN, "uk": UK, "ru": RU, "ja": JA, "other_uk": OTHER_UK}.items()]
+    arts = [Article(id=k, text=v) for k, v in {"en": EN, "uk": UK, "ru": RU, "ja": JA, "cs": CS, "other_uk": OTHER_UK}.items()]
     return retold.scan(arts)
 
 
 def test_each_language_is_detected(scanned):
-    assert {i: d.lang for i, d in scanned.docs.items()} == {"en": "en", "uk": "uk", "ru": "ru", "ja": "ja", "other_uk": "uk"}
+    assert {i: d.lang for i, d in scanned.docs.items()} == {"en": "en", "uk": "uk", "ru": "ru", "ja": "ja", "cs": "cs", "other_uk": "uk"}
 
 
-@pytest.mark.parametrize("other", ["uk", "ru", "ja"])
-def test_translations_of_one_report_are_found_with_passages(scanned, other):
+@pytest.mark.parametrize("pair", [("en", "uk"), ("en", "ru"), ("en", "ja"), ("en", "cs"), ("cs", "uk")])
+def test_translations_of_one_report_are_found_with_passages(scanned, pair):
     rel = {frozenset((p.a, p.b)): p for p in scanned.pairs}
-    p = rel.get(frozenset(("en", other)))
-    assert p is not None and p.relation == "translation", f"en-{other}"
+    p = rel.get(frozenset(pair))
+    assert p is not None and p.relation == "translation", "-".join(pair)
     assert min(p.coverage_a, p.coverage_b) > 0.6
     assert any(x.kind == "translation" for x in p.passages)
 
@@ -84,4 +94,4 @@ def test_an_unrelated_report_in_the_same_language_and_shape_is_not_reuse(scanned
         if "other_uk" in (p.a, p.b):
             assert p.relation not in ("translation", "rewrite", "duplicate", "near_duplicate", "partial"), (p.a, p.b, p.relation)
     family = [g for g in scanned.families if "en" in g.members]
-    assert family and set(family[0].members) == {"en", "uk", "ru", "ja"}
+    assert family and set(family[0].members) == {"en", "uk", "ru", "ja", "cs"}

@@ -101,7 +101,11 @@ def print_pair(pair: Pair, text_a: str, text_b: str, console: Console | None = N
     if pair.direction:
         src, dst = (pair.a, pair.b) if pair.direction == "a->b" else (pair.b, pair.a)
         console.print(f"direction: {escape(src)} -> {escape(dst)} (source first)")
-    keys = ("verbatim_a", "verbatim_b", "aligned_a", "aligned_b", "order", "doc_cos", "anchor_overlap")
+    keys = (
+        "verbatim_a", "verbatim_b", "aligned_a", "aligned_b", "order", "doc_cos", "anchor_overlap", "names_overlap",
+        # the second model, where it was asked (compare/verify.py): its own alignment and its contrast
+        "second_aligned_a", "second_aligned_b", "second_contrast",
+    )
     shown = {k: pair.features[k] for k in keys if k in pair.features}
     if shown:
         console.print("features: " + "  ".join(f"{k}={v:.2f}" for k, v in shown.items()), style="dim")
