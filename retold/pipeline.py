@@ -74,7 +74,7 @@ def scan(
     ``inputs`` are articles or paths (files or folders). With an index, only pairs that
     involve a new article are computed; the returned groups cover everything indexed.
     """
-    from retold.index import Index  # local: the index pulls in sqlite, not needed by compare()
+    from retold.index import Index, IndexSettingsError  # local: the index pulls in sqlite, not needed by compare()
 
     settings = settings or Settings()
     progress = progress or NullProgress()
@@ -90,7 +90,16 @@ def scan(
     old_docs: list[Doc] = []
     old_pairs: list[Pair] = []
     if index is not None:
-        idx = index if isinstance(index, Index) else Index.open(index, settings=settings)
+        # vectors of two models live in two spaces: an index keeps to the encoder it was built with
+        if settings.semantic:
+            encoder = encoder or default_encoder(settings)
+        enc_name = encoder.name if encoder is not None and settings.semantic else None
+        idx = index if isinstance(index, Index) else Index.open(index, settings=settings, encoder_name=enc_name)
+        if enc_name is not None and idx.encoder_name is not None and idx.encoder_name != enc_name:
+            raise IndexSettingsError(
+                f"{idx.path}: built with encoder {idx.encoder_name!r}, not {enc_name!r}: their vectors are not "
+                "comparable. Use the index's encoder or another index file."
+            )
         known = idx.ids()
         kept = []
         for a in articles:

@@ -81,7 +81,8 @@ class SentenceTransformerEncoder:
             ) from e
         self._model = SentenceTransformer(path, device=device, local_files_only=True)
         self.name = f"st:{path}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dim())  # the first name is sentence-transformers >= 6's
         self.batch_size = batch_size
         if languages:
             self.languages = frozenset(languages)
