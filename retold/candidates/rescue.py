@@ -111,11 +111,11 @@ def rescue_candidates(
         needed.update(rep[partners[o]].tolist())  # one text read per group of copies
         if len(needed) > settings.rescue_max_texts:
             break
-    stats["rescue_texts"] = float(len(needed))
+    stats["rescue_texts"] = float(len(needed))  # past the limit: counted until it was passed
     if len(needed) > settings.rescue_max_texts:
         log.warning(
-            "second-model rescue skipped: %d texts without a partner in another language would need %d texts "
-            "read by the second model (limit Settings.rescue_max_texts = %d)",
+            "second-model rescue skipped: %d texts without a partner in another language would need at least %d "
+            "texts read by the second model (limit Settings.rescue_max_texts = %d)",
             len(lonely), len(needed), settings.rescue_max_texts,
         )
         stats["rescue_skipped"] = 1.0

@@ -43,7 +43,7 @@ def print_summary(result: ScanResult, console: Console | None = None, max_rows: 
     if st.get("rescue_skipped"):
         console.print(
             f"[yellow]{orphans} text(s) in languages the sentence encoder lacks found no partner in another language;[/yellow] "
-            f"the second model would have had to read {int(st.get('rescue_texts', 0))} texts to look "
+            f"the second model would have had to read at least {int(st.get('rescue_texts', 0))} texts to look "
             "(raise --rescue-max-texts to let it)"
         )
     elif orphans and "rescue_pairs" in st:
