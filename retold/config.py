@@ -19,10 +19,11 @@ class Settings:
     ann_neighbours: int = 20  # article-vector neighbours looked at per article
     ann_min_cosine: float = 0.35
     #: texts the second model may read to find partners for texts that nothing else placed
-    #: (candidates/rescue.py); about 12 texts/s on 2 cores, so 800 is about a minute
-    rescue_max_texts: int = 800
-    #: sentences it may then read to align the pairs it proposed (about 35/s: 4000 is two minutes)
-    rescue_max_sentences: int = 4000
+    #: (candidates/rescue.py); about 12 texts/s on 2 cores, so 300 is about 25 s. Kept small by
+    #: default: in a crawl most such texts have no translation to find
+    rescue_max_texts: int = 300
+    #: sentences it may then read to align the pairs it proposed (about 35/s: 2000 is one minute)
+    rescue_max_sentences: int = 2000
     # --- compare ---------------------------------------------------------
     min_passage_tokens: int = 8  # shortest verbatim passage reported
     second_opinion: bool = True  # borderline pairs in languages the encoder lacks: ask multilingual-E5 (compare/verify.py)

@@ -33,8 +33,8 @@ def scan_cmd(
     engine: str = typer.Option("local", "--engine", help="'local' (this machine) or 'ray' (a Ray cluster; pip install \"retold[ray]\")"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join, e.g. auto or ray://head:10001 (default: start a local Ray)"),
     second: bool = typer.Option(True, "--second-opinion/--no-second-opinion", help="Ask multilingual-E5 about borderline pairs in languages the main encoder lacks (slower)"),
-    rescue_max_texts: int = typer.Option(800, "--rescue-max-texts", help="Texts the second model may read to find partners for texts nothing else placed (about 12/s); 0: never"),
-    rescue_max_sentences: int = typer.Option(4000, "--rescue-max-sentences", help="Sentences the second model may then read to align the pairs it proposed (about 35/s)"),
+    rescue_max_texts: int = typer.Option(300, "--rescue-max-texts", help="Texts the second model may read to find partners for texts nothing else placed (about 12/s); 0: never"),
+    rescue_max_sentences: int = typer.Option(2000, "--rescue-max-sentences", help="Sentences the second model may then read to align the pairs it proposed (about 35/s)"),
     implied: bool = typer.Option(True, "--implied/--no-implied", help="Also write pairs the stories imply but that were never compared (basis 'story'/'storyline')"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, no summary"),
 ) -> None:
