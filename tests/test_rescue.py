@@ -149,25 +149,3 @@ def test_alignment_reads_are_bounded_and_the_clearest_orphans_go_first():
     tight = retold.scan(arts, settings=Settings(keep_candidates=True, rescue_max_sentences=3))
     assert tight.stats["rescue_dropped"] == 1.0 and tight.stats["rescue_pairs"] == 0.0
     assert all({p.a, p.b} != {"en", "hr"} for p in tight.pairs)
-
-
-HR_REWORDED = (
-    "Ovo kuhalo kupio sam mami i ona ga svako jutro koristi.\n"
-    "Voda se brzo zagrije do vrenja, a poklopac se dobro zatvara, što je bio najveći problem s njezinim prijašnjim kuhalom.\n"
-    "I nakon tri mjeseca izgleda kao novo, premda se drška malo ugrije."
-)
-
-
-def test_two_rewordings_in_a_language_the_encoder_lacks_are_a_rewrite():
-    """Shared content words propose the pair ("words"); the second model aligns it sentence by sentence."""
-    arts = [Article(id="hr", text=HR, lang="hr"), Article(id="hr2", text=HR_REWORDED, lang="hr"), Article(id="other_hr", text=OTHER_HR, lang="hr")]
-    res = retold.scan(arts, settings=Settings(keep_candidates=True))
-    why = {frozenset((a, b)): sig for a, b, sig in res.candidates}
-    assert "words" in why[frozenset(("hr", "hr2"))]
-    pairs = {frozenset((p.a, p.b)): p for p in res.pairs}
-    p = pairs[frozenset(("hr", "hr2"))]
-    assert p.relation == "rewrite" and p.features["second_aligned_a"] >= 0.65
-    assert {x.kind for x in p.passages} >= {"paraphrase"}
-    assert all(q.relation not in ("rewrite", "translation") for k, q in pairs.items() if "other_hr" in k)
-    off = retold.scan(arts, settings=Settings(second_opinion=False))
-    assert all(q.relation != "rewrite" for q in off.pairs), "names and verbatim runs alone cannot tell"

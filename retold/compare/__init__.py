@@ -108,13 +108,8 @@ def needs_second_opinion(f: dict[str, float], settings: Settings) -> bool:
     A pair that only the second model proposed (``rescued``) always goes back to it."""
     if not (settings.semantic and settings.second_opinion) or "second_contrast" in f:
         return False
-    if f.get("encoded", 1.0) >= 0.5:
+    if f.get("encoded", 1.0) >= 0.5 or f["same_lang"] >= 0.5:
         return False
-    if f["same_lang"] >= 0.5:
-        # one language the encoder lacks: shared content words say "same subject"; whether one
-        # text rewords the other sentence by sentence, neither names nor verbatim runs could tell
-        named = f.get("names_overlap", 0.0) >= 0.5 and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) >= 0.3
-        return f.get("words_overlap", 0.0) >= 0.3 and max(f["verbatim_a"], f["verbatim_b"]) < 0.6 and not named
     if f.get("rescued", 0.0) >= 0.5:
         return True
     return (
@@ -139,7 +134,7 @@ def second_opinion(a: Doc, b: Doc, f: dict[str, float]) -> list[Passage]:
     """
     passages: list[Passage] = []
     pairs = anchor_align(a, b)[0].pairs
-    if f.get("rescued", 0.0) >= 0.5 or f["same_lang"] >= 0.5:
+    if f.get("rescued", 0.0) >= 0.5:
         pairs = e5_alignment(a, b)
         spans = [
             ((int(a.sent_spans[i, 0]), int(a.sent_spans[i, 1])), (int(b.sent_spans[j, 0]), int(b.sent_spans[j, 1])), s)
@@ -147,8 +142,7 @@ def second_opinion(a: Doc, b: Doc, f: dict[str, float]) -> list[Passage]:
         ]
         f["second_aligned_a"] = coverage(a, [x for x, _, _ in spans])
         f["second_aligned_b"] = coverage(b, [y for _, y, _ in spans])
-        kind = "paraphrase" if f["same_lang"] >= 0.5 else "translation"
-        passages = [Passage(x[0], x[1], y[0], y[1], kind, s) for x, y, s in spans]
+        passages = [Passage(x[0], x[1], y[0], y[1], "translation", s) for x, y, s in spans]
     contrast = translation_contrast(a, b, pairs)
     if contrast is not None:
         f["second_contrast"] = contrast
