@@ -17,6 +17,7 @@ import numpy as np
 from retold.candidates import find_candidates
 from retold.clean import prepare
 from retold.compare import compare_docs, needs_second_opinion, second_opinion
+from retold.compare.verify import encoded_count
 from retold.config import Settings
 from retold.decide import decide_pair, redecide
 from retold.decide.relation import default_thresholds
@@ -74,7 +75,7 @@ def scan(
     ``inputs`` are articles or paths (files or folders). With an index, only pairs that
     involve a new article are computed; the returned groups cover everything indexed.
     """
-    from retold.index import Index, IndexSettingsError  # local: the index pulls in sqlite, not needed by compare()
+    from retold.index import Index  # local: the index pulls in sqlite, not needed by compare()
 
     settings = settings or Settings()
     progress = progress or NullProgress()
@@ -95,11 +96,7 @@ def scan(
             encoder = encoder or default_encoder(settings)
         enc_name = encoder.name if encoder is not None and settings.semantic else None
         idx = index if isinstance(index, Index) else Index.open(index, settings=settings, encoder_name=enc_name)
-        if enc_name is not None and idx.encoder_name is not None and idx.encoder_name != enc_name:
-            raise IndexSettingsError(
-                f"{idx.path}: built with encoder {idx.encoder_name!r}, not {enc_name!r}: their vectors are not "
-                "comparable. Use the index's encoder or another index file."
-            )
+        idx.require_encoder(enc_name)  # an Index passed in open was opened without our encoder's name
         known = idx.ids()
         kept = []
         for a in articles:
@@ -117,7 +114,7 @@ def scan(
         old_pairs = idx.load_pairs()
 
     docs = old_docs + new_docs
-    second_before = {id(d): _n_second(d) for d in old_docs}
+    second_before = {id(d): encoded_count(d) for d in old_docs}
     is_new = np.zeros(len(docs), dtype=bool)
     is_new[len(old_docs) :] = True
 
@@ -138,7 +135,7 @@ def scan(
 
     if idx is not None:  # the index keeps each pair's own decision, before the stories have a say
         t = time.perf_counter()
-        refreshed = [d for d in old_docs if _n_second(d) > second_before[id(d)]]
+        refreshed = [d for d in old_docs if encoded_count(d) > second_before[id(d)]]
         idx.add(new_docs, new_pairs, refreshed=refreshed)
         stats["time_index_s"] = time.perf_counter() - t
 
@@ -159,11 +156,6 @@ def scan(
     stats["time_total_s"] = time.perf_counter() - t0
     kept = [(docs[i].id, docs[j].id, tuple(sorted(why))) for (i, j), why in cand.items()] if settings.keep_candidates else []
     return ScanResult(docs=by_id, pairs=new_pairs + implied, groups=groups, problems=problems, stats=stats, candidates=kept)
-
-
-def _n_second(d: Doc) -> int:
-    """Sentences of ``d`` that the second model has encoded so far."""
-    return 0 if d.second_vecs is None else len(d.second_vecs)
 
 
 def compare_candidates(
@@ -191,7 +183,7 @@ def compare_candidates(
             continue
         if needs_second_opinion(p.features, settings):  # here, in this process: see second_opinion()
             a, b = by_id[p.a], by_id[p.b]
-            p.passages = sorted(p.passages + second_opinion(a, b, p.features), key=lambda x: (x.a_start, x.b_start))
+            p.passages = second_opinion(a, b, p.features, p.passages)
             p = redecide(a, b, p)
         if p is not None and p.relation != "unrelated":
             pairs.append(p)
@@ -212,7 +204,7 @@ def compare(a: Article | str, b: Article | str, *, settings: Settings | None = N
     if f.get("encoded", 1.0) < 0.5 and f["same_lang"] < 0.5 and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) < 0.3:
         f["rescued"] = 1.0  # asked about this very pair, and names cannot align it: the second model does
     if needs_second_opinion(f, settings):
-        ev.passages = sorted(ev.passages + second_opinion(docs[0], docs[1], f), key=lambda x: (x.a_start, x.b_start))
+        ev.passages = second_opinion(docs[0], docs[1], f, ev.passages)
     pair = decide_pair(docs[0], docs[1], ev, settings, keep_unrelated=True)
     assert pair is not None
     return pair

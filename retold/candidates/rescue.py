@@ -25,6 +25,7 @@ import logging
 import numpy as np
 
 from retold.compare import content_length, same_language, written_language
+from retold.compare.verify import MAX_SENTENCES, available, encoded_count, lead_vector
 from retold.config import Settings
 from retold.model import Doc
 from retold.progress import NullProgress, Progress
@@ -46,20 +47,13 @@ _COPY_SIGNALS = frozenset({"exact", "lsh", "fingerprint"})
 def copy_groups(docs: list[Doc], found: dict[tuple[int, int], set[str]]) -> np.ndarray:
     """Each doc's group representative: the smallest index among the texts that the lexical
     signals tie to it, within one written language."""
-    parent = np.arange(len(docs))
+    from retold.group import components
 
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = int(parent[x])
-        return x
-
-    for (i, j), sig in found.items():
-        if sig & _COPY_SIGNALS and same_language(docs[i].lang, docs[j].lang):
-            ri, rj = root(i), root(j)
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
-    return np.array([root(i) for i in range(len(docs))], dtype=np.int64)
+    ties = [(i, j) for (i, j), sig in found.items() if sig & _COPY_SIGNALS and same_language(docs[i].lang, docs[j].lang)]
+    rep = np.arange(len(docs), dtype=np.int64)
+    for comp in components(range(len(docs)), ties):
+        rep[comp] = comp[0]
+    return rep
 
 
 def orphans(docs: list[Doc], is_new: np.ndarray, found: dict[tuple[int, int], set[str]]) -> list[int]:
@@ -87,8 +81,6 @@ def rescue_candidates(
     pairs reads whole texts: orphans whose best partner stands out least are dropped once
     that would pass ``settings.rescue_max_sentences``.
     """
-    from retold.compare.verify import available, lead_vector
-
     stats = stats if stats is not None else {}
     lonely = orphans(docs, is_new, found)
     stats["rescue_orphans"] = float(len(lonely))
@@ -165,10 +157,7 @@ def rescue_candidates(
 
 def _to_read(doc: Doc) -> int:
     """Sentences of ``doc`` the second model has yet to encode to align it whole."""
-    from retold.compare.verify import MAX_SENTENCES
-
-    have = 0 if doc.second_vecs is None else len(doc.second_vecs)
-    return max(0, min(len(doc.content_sentences()), MAX_SENTENCES) - have)
+    return max(0, min(len(doc.content_sentences()), MAX_SENTENCES) - encoded_count(doc))
 
 
 __all__ = ["rescue_candidates", "orphans"]

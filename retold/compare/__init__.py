@@ -7,6 +7,7 @@ characters of content (boilerplate excluded) on each side, over the union of pas
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -121,8 +122,9 @@ def needs_second_opinion(f: dict[str, float], settings: Settings) -> bool:
     )
 
 
-def second_opinion(a: Doc, b: Doc, f: dict[str, float]) -> list[Passage]:
-    """Add ``second_contrast`` to a borderline pair's features (see ``verify.py``).
+def second_opinion(a: Doc, b: Doc, f: dict[str, float], passages: Sequence[Passage] = ()) -> list[Passage]:
+    """Add ``second_contrast`` to a borderline pair's features (see ``verify.py``); return
+    the pair's ``passages`` with any the second model aligned, in order.
 
     A ``rescued`` pair, which shares too few names for them to pin an alignment, is
     aligned by the second model itself: its coverage of each side goes to
@@ -132,8 +134,7 @@ def second_opinion(a: Doc, b: Doc, f: dict[str, float]) -> list[Passage]:
     which a forked worker cannot use once its parent has (it hangs), so the pipeline
     calls this in its own process, after the workers, for the few pairs that need it.
     """
-    passages: list[Passage] = []
-    pairs = anchor_align(a, b)[0].pairs
+    out = list(passages)
     if f.get("rescued", 0.0) >= 0.5:
         pairs = e5_alignment(a, b)
         spans = [
@@ -142,11 +143,14 @@ def second_opinion(a: Doc, b: Doc, f: dict[str, float]) -> list[Passage]:
         ]
         f["second_aligned_a"] = coverage(a, [x for x, _, _ in spans])
         f["second_aligned_b"] = coverage(b, [y for _, y, _ in spans])
-        passages = [Passage(x[0], x[1], y[0], y[1], "translation", s) for x, y, s in spans]
+        out += [Passage(x[0], x[1], y[0], y[1], "translation", s) for x, y, s in spans]
+        out.sort(key=lambda p: (p.a_start, p.b_start))
+    else:
+        pairs = anchor_align(a, b)[0].pairs
     contrast = translation_contrast(a, b, pairs)
     if contrast is not None:
         f["second_contrast"] = contrast
-    return passages
+    return out
 
 
 def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:

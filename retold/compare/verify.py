@@ -44,6 +44,11 @@ def available() -> bool:
     return _model() is not None
 
 
+def encoded_count(doc: Doc) -> int:
+    """Content sentences of ``doc`` the second model has encoded so far (from its start)."""
+    return 0 if doc.second_vecs is None else len(doc.second_vecs)
+
+
 def _vectors(doc: Doc, first: int = MAX_SENTENCES) -> np.ndarray | None:
     """Unit vectors of the doc's first ``first`` content sentences (at most ``MAX_SENTENCES``).
 
@@ -56,7 +61,7 @@ def _vectors(doc: Doc, first: int = MAX_SENTENCES) -> np.ndarray | None:
     first = min(first, MAX_SENTENCES)
     cached = doc.second_vecs
     rows = doc.content_sentences()[:first]
-    have = 0 if cached is None else len(cached)
+    have = encoded_count(doc)
     if have >= len(rows):
         return cached[: len(rows)] if cached is not None else np.zeros((0, 1), dtype=np.float32)
     text = doc.article.text

@@ -9,18 +9,23 @@ community detection on the weighted graph of reuse and same_story links.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from retold.config import Settings
 from retold.decide.direction import _naive, date_direction
 from retold.decide.relation import Thresholds, default_thresholds, story_probabilities
 from retold.model import Doc, Group, Pair, REUSE_RELATIONS
 
+N = TypeVar("N", str, int)
 
-def _components(nodes: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:
+
+def components(nodes: Sequence[N], edges: Iterable[tuple[N, N]]) -> list[list[N]]:
+    """Connected components (each sorted) of an undirected graph, by union-find."""
     parent = {n: n for n in nodes}
 
-    def find(x: str) -> str:
+    def find(x: N) -> N:
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
@@ -30,7 +35,7 @@ def _components(nodes: list[str], edges: list[tuple[str, str]]) -> list[list[str
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
-    comp: dict[str, list[str]] = defaultdict(list)
+    comp: dict[N, list[N]] = defaultdict(list)
     for n in nodes:
         comp[find(n)].append(n)
     return [sorted(v) for v in comp.values()]
@@ -85,7 +90,7 @@ def families(docs: dict[str, Doc], pairs: list[Pair]) -> list[Group]:
     nodes = sorted({x for p in reuse for x in (p.a, p.b)})
     groups: list[Group] = []
     by_member: dict[str, int] = {}
-    comps = [c for c in _components(nodes, [(p.a, p.b) for p in reuse]) if len(c) > 1]
+    comps = [c for c in components(nodes, [(p.a, p.b) for p in reuse]) if len(c) > 1]
     comps.sort(key=lambda c: (-len(c), c[0]))
     for k, members in enumerate(comps):
         for m in members:
@@ -216,4 +221,4 @@ def build_groups(docs: dict[str, Doc], pairs: list[Pair], settings: Settings) ->
     return fams + stories(docs, pairs, t, dates)
 
 
-__all__ = ["build_groups", "families", "stories", "family_origin"]
+__all__ = ["build_groups", "families", "stories", "family_origin", "components"]

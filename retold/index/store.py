@@ -82,6 +82,13 @@ def _is_locked(e: sqlite3.OperationalError) -> bool:
     return "locked" in msg or "busy" in msg
 
 
+def _settings_error(p: Path, diffs: list[str]) -> IndexSettingsError:
+    return IndexSettingsError(
+        f"{p}: built with other signature settings ({'; '.join(diffs)}); signatures would not be "
+        "comparable. Use the index's settings or another index file."
+    )
+
+
 class Index:
     """Docs and pairs kept between runs, so new articles are compared against all seen before."""
 
@@ -200,11 +207,18 @@ class Index:
         if encoder_name is not None and stored_enc is not None and stored_enc != encoder_name:
             diffs.append(f"encoder={stored_enc!r} in the index but {encoder_name!r} here")
         if diffs:
-            raise IndexSettingsError(
-                f"{p}: built with other signature settings ({'; '.join(diffs)}); signatures would not be "
-                "comparable. Use the index's settings or another index file."
-            )
+            raise _settings_error(p, diffs)
         return encoder_name if stored_enc is None else None
+
+    def require_encoder(self, name: str | None) -> None:
+        """Refuse another encoder than the one the index was built with (two models' vectors
+        do not compare); an index without one records ``name`` with the next ``add``."""
+        if name is None:
+            return
+        if self._encoder_name is None:
+            self._encoder_name = self._pending_encoder = name
+        elif self._encoder_name != name:
+            raise _settings_error(self._path, [f"encoder={self._encoder_name!r} in the index but {name!r} here"])
 
     # --- properties ----------------------------------------------------------
     @property
@@ -309,14 +323,18 @@ class Index:
 
     # --- writing -------------------------------------------------------------
     @staticmethod
+    def _blob(d: Doc) -> bytearray:
+        try:
+            return pack_arrays({f: getattr(d, f) for f in ARRAY_FIELDS})
+        except ArrayBlobError as e:
+            raise ValueError(f"doc {d.article.id!r}: {e}") from None
+
+    @staticmethod
     def _doc_row(d: Doc) -> tuple:
         a = d.article
         if a.published is not None and not isinstance(a.published, datetime):
             raise ValueError(f"doc {a.id!r}: published must be a datetime or None, not {type(a.published).__name__}")
-        try:
-            blob = pack_arrays({f: getattr(d, f) for f in ARRAY_FIELDS})
-        except ArrayBlobError as e:
-            raise ValueError(f"doc {a.id!r}: {e}") from None
+        blob = Index._blob(d)
         return (
             a.id, a.text, a.title, a.url, a.source,
             a.published.isoformat() if a.published is not None else None,
@@ -363,7 +381,7 @@ class Index:
         """
         doc_rows = [self._doc_row(d) for d in docs]  # serialise before locking: keeps the lock short
         pair_rows = [self._pair_row(p) for p in pairs]
-        refresh_rows = [(self._doc_row(d)[-1], d.article.id) for d in refreshed]
+        refresh_rows = [(self._blob(d), d.article.id) for d in refreshed]
         new_ids = [r[0] for r in doc_rows]
         if len(set(new_ids)) != len(new_ids):
             seen: set[str] = set()
