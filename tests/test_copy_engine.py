@@ -206,9 +206,36 @@ def test_one_permutation_minhash_estimates_jaccard():
     assert abs(np.mean(errs_classic)) < 0.03
 
 
+def _swap_words(text: str, every: int) -> str:
+    """Replace every ``every``-th word by an invented one, in place (a reworded MT-like copy)."""
+    words = text.split(" ")
+    for i in range(every // 2, len(words), every):
+        words[i] = f"zqx{i}"
+    return " ".join(words)
+
+
+def test_a_few_changed_words_are_near_duplicate_not_duplicate():
+    """DESIGN: duplicate = only layout, boilerplate or a few characters differ.
+
+    Two machine translations of one source differ in a handful of words; coverage stays
+    near total because passages bridge them, so the shingle Jaccard must tell."""
+    src = _ecb_texts(1)[0]
+    n = len(src.split(" "))
+    one_word, two_percent = _swap_words(src, n + 1), _swap_words(src, 50)
+    assert one_word != src and sum(x != y for x, y in zip(src.split(" "), two_percent.split(" "))) >= n // 60
+    a, b, c = _docs([src, one_word, two_percent])
+    rel_one, *_ = _relation(a, b)
+    rel_two, ca, cb = _relation(a, c)
+    assert rel_one is not None and rel_one[0] == "duplicate", rel_one
+    assert min(ca, cb) >= 0.95  # coverage alone would call it a duplicate
+    assert rel_two is not None and rel_two[0] == "near_duplicate", rel_two
+
+
 def test_copy_relation_thresholds():
     assert copy_relation(1.0, 1.0, jaccard=1.0)[0] == "duplicate"
     assert copy_relation(0.97, 0.99, jaccard=0.6)[0] == "near_duplicate"
+    assert copy_relation(0.99, 0.99, jaccard=0.85)[0] == "near_duplicate"
+    assert copy_relation(0.99, 0.99, jaccard=0.95)[0] == "duplicate"
     assert copy_relation(0.8, 0.7)[0] == "near_duplicate"
     assert copy_relation(0.95, 0.1)[0] == "partial"
     assert copy_relation(0.05, 0.04) is None
