@@ -304,3 +304,17 @@ def test_throughput_on_600_word_articles() -> None:
     print(f"clean: {rate:.0f} articles of ~600 words per CPU-second")
     assert sum(d.n_tokens for d in docs) > 500_000
     assert rate > 150  # the target is 1,000/s on an idle core; this floor only catches regressions
+
+
+def test_chinese_varieties_are_written_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Han-script text labelled as a spoken variety keeps the encoder that reads "zh"."""
+    import py3langid
+
+    from retold.clean.lang import detect_lang
+
+    text = "上海市政府周二宣布，新的地铁线路将于明年年底前全面开通，预计每天运送乘客超过五十万人次。"
+    assert detect_lang(text) == "zh"
+    monkeypatch.setattr(py3langid, "classify", lambda s: ("wuu", 0.9))
+    assert detect_lang(text) == "zh"
+    monkeypatch.setattr(py3langid, "classify", lambda s: ("fi", 0.9))
+    assert detect_lang(text) == "fi"

@@ -187,6 +187,6 @@ def jaccard_estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     """Share of equal MinHash slots: an unbiased estimate of shingle-set Jaccard."""
     if sig_a.shape != sig_b.shape or sig_a.shape[0] == 0:
         return 0.0
-    if np.all(sig_a == _MAX32) or np.all(sig_b == _MAX32):
-        return 0.0
-    return float(np.mean(sig_a == sig_b))
+    if sig_a[0] == _MAX32 and sig_a.min() == _MAX32 or sig_b[0] == _MAX32 and sig_b.min() == _MAX32:
+        return 0.0  # an empty shingle set: nothing to share
+    return np.count_nonzero(sig_a == sig_b) / sig_a.shape[0]
