@@ -275,11 +275,18 @@ def test_bundled_sample_reads_cleanly_and_matches_its_description() -> None:
         assert all(line in boiler for line in lines)
     for id_, d in docs.items():
         check_offsets(d)
-        assert d.lang == "en" and d.n_tokens > 100
+        want_lang = {"10_rheinbote_translation_de": "de", "11_jadranski_glas_translation_hr": "hr"}.get(id_, "en")
+        assert d.lang == want_lang and d.n_tokens > 100
         if id_ not in expected["boilerplate"]:
             assert boiler_sentences(d) == []
     dated = {id_ for id_, d in docs.items() if d.article.published is not None}
-    assert dated == {"01_northwire_original", "03_eastern_herald_edited", "07_northwire_inquiry_followup", "08_unrelated_tech_results"}
+    assert dated == {
+        "01_northwire_original",
+        "03_eastern_herald_edited",
+        "07_northwire_inquiry_followup",
+        "08_unrelated_tech_results",
+        "10_rheinbote_translation_de",
+    }
 
 
 @pytest.mark.slow

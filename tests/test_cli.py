@@ -59,6 +59,29 @@ def test_sample_copies_are_found(sample_out):
             assert got.get(key) in ok, (sorted(key), got.get(key), ok)
 
 
+def test_every_sample_pair_and_story_comes_out(sample_out):
+    """The whole sample as its description says: every listed pair with its relation (or an
+    also_ok one), no pair the description leaves out, and its stories."""
+    got = {frozenset((p["a"], p["b"])): p["relation"] for p in _read(sample_out / "pairs.jsonl")}
+    wanted = {frozenset((w["a"], w["b"])): {w["relation"], *w.get("also_ok", [])} for w in EXPECTED["pairs"]}
+    wrong = {tuple(sorted(k)): (got.get(k), sorted(ok)) for k, ok in wanted.items() if got.get(k) not in ok}
+    assert not wrong
+    assert not set(got) - set(wanted), sorted(tuple(sorted(k)) for k in set(got) - set(wanted))
+    stories = sorted(sorted(g["members"]) for g in _read(sample_out / "groups.jsonl") if g["kind"] == "story")
+    assert stories == sorted(sorted(s) for s in EXPECTED["stories"])
+
+
+def test_sample_translations_have_direction_and_passages(sample_out):
+    """German (the encoder's) and Croatian (names and lengths) translations of the original."""
+    pairs = {frozenset((p["a"], p["b"])): p for p in _read(sample_out / "pairs.jsonl")}
+    for other in ("10_rheinbote_translation_de", "11_jadranski_glas_translation_hr"):
+        p = pairs[frozenset(("01_northwire_original", other))]
+        assert p["relation"] == "translation"
+        assert min(p["coverage_a"], p["coverage_b"]) > 0.8
+        assert sum(q["kind"] == "translation" for q in p["passages"]) >= 6
+        assert p["direction"] == ("a->b" if p["a"] == "01_northwire_original" else "b->a")
+
+
 def test_sample_family_origin(sample_out):
     fams = [g for g in _read(sample_out / "groups.jsonl") if g["kind"] == "family"]
     want = EXPECTED["families"][0]
