@@ -1,0 +1,211 @@
+"""An HTTP service over one index: post articles, get back how they relate to everything seen before.
+
+A thin layer over :func:`retold.scan` with an index, like the CLI: the same ingest rules
+(:func:`retold.ingest.records.make_article`), the same pairs and groups as ``pairs.jsonl``
+and ``groups.jsonl``. What it adds is what a long-running process needs:
+
+- one scan at a time (a lock), since each scan is one SQLite write transaction over the
+  whole index; requests that arrive meanwhile wait their turn;
+- the encoder loaded once, not per request;
+- bad records reported per line or item, never failing the rest of the request;
+- a killed service leaves the index as it was before the scan in flight (the index
+  commits each scan in one transaction), so restarting it loses nothing already answered.
+
+Each scan reloads the index's documents (about 0.6 s per 10,000 articles), so a client
+that streams should post batches (up to ``MAX_ARTICLES`` per request), not single articles.
+
+Routes: ``POST /articles`` (a JSON object, a JSON array of objects, or JSON lines),
+``GET /articles/{id}/pairs``, ``GET /health``. Run it with ``retold serve``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retold.config import Settings
+from retold.ingest.records import RecordError, make_article
+from retold.model import Article, Problem
+
+#: Largest request body accepted, in bytes.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+#: Most articles accepted in one request: a bigger batch belongs to ``retold scan --index``.
+MAX_ARTICLES = 10_000
+#: Where problems in a request body say they are.
+REQUEST = "request"
+
+
+class BodyError(ValueError):
+    """A request body that cannot be read at all (as opposed to one bad record in it)."""
+
+
+def parse_articles(body: bytes, content_type: str = "") -> tuple[list[Article], list[Problem]]:
+    """The articles in a request body, and a Problem for each record that is not one.
+
+    A JSON object is one article, a JSON array a list of them; anything else (or a content
+    type naming JSON lines) is read as one JSON object per line, where a broken line costs
+    only itself. Problems name the line (JSON lines) or the item number (arrays), from 1.
+    """
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise BodyError(f"the body is not UTF-8 (byte {e.start})") from None
+    lines_type = any(k in content_type for k in ("ndjson", "jsonl", "json-seq", "x-json-lines"))
+    head = text.lstrip()[:1]
+    records: list[tuple[int, object]] = []
+    problems: list[Problem] = []
+    if not lines_type and head in ("[", "{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            if head == "{" and "\n" in text.strip():
+                lines_type = True  # JSON lines sent as application/json
+            else:
+                raise BodyError(f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
+        else:
+            records = list(enumerate(data, 1)) if isinstance(data, list) else [(1, data)]
+    if lines_type or (not records and head not in ("[", "{", "")):
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append((n, json.loads(line)))
+            except json.JSONDecodeError as e:
+                problems.append(Problem(REQUEST, n, "broken_json", f"not valid JSON: {e.msg} (column {e.colno})"))
+    if len(records) > MAX_ARTICLES:
+        raise BodyError(f"{len(records):,} records in one request; at most {MAX_ARTICLES:,} (use `retold scan --index` for bulk)")
+    articles: list[Article] = []
+    for n, rec in records:
+        if not isinstance(rec, dict):
+            problems.append(Problem(REQUEST, n, "broken_json", f"expected a JSON object, found {type(rec).__name__}"))
+            continue
+        try:
+            articles.append(make_article(rec, f"{REQUEST}:{n}"))
+        except RecordError as e:
+            problems.append(Problem(REQUEST, n, e.reason, e.detail))
+    return articles, problems
+
+
+@dataclass
+class IndexService:
+    """The service's state: one index file, its settings and encoder, one scan at a time."""
+
+    index_path: Path
+    settings: Settings
+    encoder: object | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    articles: int = 0
+    scans: int = 0
+
+    @classmethod
+    def open(cls, index_path: str | Path, settings: Settings | None = None, encoder: object | None = None) -> IndexService:
+        """Open (or create) the index once to learn its settings and size; fail early on a bad file."""
+        from retold.index import Index
+        from retold.sign import default_encoder
+
+        p = Path(index_path)
+        with Index.open(p, settings=settings) as idx:
+            own = idx.settings
+            n = len(idx)
+        if own.semantic:
+            encoder = encoder or default_encoder(own)
+            with Index.open(p, settings=own, encoder_name=encoder.name) as idx:  # type: ignore[attr-defined]
+                idx.require_encoder(encoder.name)  # type: ignore[attr-defined]
+        return cls(p, own, encoder, articles=n)
+
+    def add(self, articles: list[Article], problems: list[Problem]) -> dict:
+        """Scan ``articles`` against the index and add them; the response body."""
+        from retold.pipeline import scan
+
+        t = time.perf_counter()
+        with self.lock:
+            waited = time.perf_counter() - t
+            res = scan(articles, settings=self.settings, index=self.index_path, encoder=self.encoder)
+            self.articles = int(res.stats.get("articles_total", self.articles))
+            self.scans += 1
+        posted = {a.id for a in articles}  # an id already indexed is skipped, but its groups still answer
+        groups = [g.to_dict() for g in res.groups if posted & set(g.members)]
+        return {
+            "added": int(res.stats.get("articles_new", 0)),
+            "articles_total": self.articles,
+            "problems": [_problem(p) for p in problems + res.problems],
+            "pairs": [p.to_dict() for p in res.pairs],
+            "groups": groups,
+            "seconds": round(time.perf_counter() - t, 3),
+            "waited_seconds": round(waited, 3),
+        }
+
+    def pairs_of(self, doc_id: str) -> list[dict] | None:
+        """Every indexed pair that names ``doc_id`` (None when the id is not indexed)."""
+        from retold.index import Index
+
+        with self.lock, Index.open(self.index_path) as idx:
+            if doc_id not in idx:
+                return None
+            return [p.to_dict() for p in idx.load_pairs() if doc_id in (p.a, p.b)]
+
+    def health(self) -> dict:
+        enc = getattr(self.encoder, "name", None)
+        return {"status": "ok", "articles": self.articles, "scans": self.scans, "busy": self.lock.locked(), "encoder": enc}
+
+
+def _problem(p: Problem) -> dict:
+    return {"where": p.path, "line": p.line, "reason": p.reason, "detail": p.detail}
+
+
+def create_app(service: IndexService):  # noqa: ANN201 - starlette is imported lazily
+    """The Starlette application for ``service`` (run it with uvicorn, or ``retold serve``)."""
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from retold.index.errors import IndexFileError
+
+    async def post_articles(request: Request) -> JSONResponse:
+        size = int(request.headers.get("content-length") or 0)
+        if size > MAX_BODY_BYTES:
+            return JSONResponse({"error": f"body of {size:,} bytes; at most {MAX_BODY_BYTES:,}"}, status_code=413)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                return JSONResponse({"error": f"body over {MAX_BODY_BYTES:,} bytes"}, status_code=413)
+        try:
+            articles, problems = parse_articles(body, request.headers.get("content-type", ""))
+        except BodyError as e:
+            return JSONResponse({"error": str(e)}, status_code=400)
+        if not articles:
+            return JSONResponse(
+                {"error": "no article in the request", "problems": [_problem(p) for p in problems]}, status_code=422
+            )
+        try:
+            out = await run_in_threadpool(service.add, articles, problems)
+        except IndexFileError as e:  # busy (another writer), damaged, or built otherwise: nothing was added
+            return JSONResponse({"error": str(e)}, status_code=503)
+        return JSONResponse(out)
+
+    async def get_pairs(request: Request) -> JSONResponse:
+        doc_id = request.path_params["doc_id"]
+        pairs = await run_in_threadpool(service.pairs_of, doc_id)
+        if pairs is None:
+            return JSONResponse({"error": f"no article {doc_id!r} in the index"}, status_code=404)
+        return JSONResponse({"id": doc_id, "pairs": pairs})
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse(service.health())
+
+    return Starlette(
+        routes=[
+            Route("/articles", post_articles, methods=["POST"]),
+            Route("/articles/{doc_id:path}/pairs", get_pairs, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+        ]
+    )
+
+
+__all__ = ["IndexService", "create_app", "parse_articles", "BodyError", "MAX_ARTICLES", "MAX_BODY_BYTES"]

@@ -1,0 +1,160 @@
+"""The HTTP service over an index: what a client posts, what comes back, and a killed service."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from retold.cli.scan import sample_dir
+from retold.index import Index
+from retold.service import MAX_ARTICLES, BodyError, IndexService, create_app, parse_articles
+
+SAMPLE = Path(sample_dir())
+
+
+def _rec(name: str) -> dict:
+    return {"id": name, "text": (SAMPLE / f"{name}.txt").read_text(encoding="utf-8")}
+
+
+def test_body_formats_and_bad_records_are_reported_by_line():
+    good = json.dumps({"id": "a", "text": "A text about the river."})
+    body = "\n".join([good, "{not json", json.dumps({"id": "b"}), "", json.dumps({"id": "c", "text": "Another one."})])
+    arts, probs = parse_articles(body.encode(), "application/x-ndjson")
+    assert [a.id for a in arts] == ["a", "c"]
+    assert [(p.line, p.reason) for p in probs] == [(2, "broken_json"), (3, "missing_text")]
+    assert all(p.path == "request" for p in probs)
+    arts, probs = parse_articles(json.dumps([{"id": "x", "text": "t"}, 5]).encode(), "application/json")
+    assert [a.id for a in arts] == ["x"] and [(p.line, p.reason) for p in probs] == [(2, "broken_json")]
+    arts, _ = parse_articles(json.dumps({"id": "y", "text": "t", "published": "2024-03-14"}).encode())
+    assert arts[0].published is not None
+    with pytest.raises(BodyError):
+        parse_articles(b'[{"id": "x"', "application/json")
+    with pytest.raises(BodyError):
+        parse_articles(b"\xff\xfe\x00", "")
+    with pytest.raises(BodyError):
+        parse_articles(json.dumps([{"id": str(i), "text": "t"} for i in range(MAX_ARTICLES + 1)]).encode())
+
+
+@pytest.mark.filterwarnings("ignore:Using .httpx. with .starlette.testclient.")  # starlette's TestClient would rather have httpx2
+def test_post_then_post_again_finds_pairs_against_earlier_articles(tmp_path):
+    from starlette.testclient import TestClient
+
+    service = IndexService.open(tmp_path / "svc.idx")
+    client = TestClient(create_app(service))
+    assert client.get("/health").json()["articles"] == 0
+
+    r = client.post("/articles", json=[_rec("01_northwire_original"), _rec("08_unrelated_tech_results")])
+    assert r.status_code == 200, r.text
+    first = r.json()
+    assert first["added"] == 2 and first["articles_total"] == 2 and first["pairs"] == []
+
+    lines = "\n".join(json.dumps(x) for x in (_rec("02_valleygazette_copy"), _rec("10_rheinbote_translation_de"), {"id": "bad"}))
+    r = client.post("/articles", content=lines, headers={"content-type": "application/x-ndjson"})
+    assert r.status_code == 200, r.text
+    second = r.json()
+    assert second["added"] == 2 and second["articles_total"] == 4
+    assert [(p["line"], p["reason"]) for p in second["problems"]] == [(3, "missing_text")]
+    got = {frozenset((p["a"], p["b"])): p["relation"] for p in second["pairs"]}
+    assert got[frozenset(("01_northwire_original", "02_valleygazette_copy"))] == "duplicate"
+    assert got[frozenset(("01_northwire_original", "10_rheinbote_translation_de"))] == "translation"
+    assert not any("08_unrelated_tech_results" in k for k in got)  # old-old and unrelated pairs are not reported
+    fam = next(g for g in second["groups"] if g["kind"] == "family")
+    assert fam["origin"] == "01_northwire_original" and "10_rheinbote_translation_de" in fam["members"]
+
+    r = client.get("/articles/01_northwire_original/pairs")
+    assert r.status_code == 200 and {p["relation"] for p in r.json()["pairs"]} == {"duplicate", "translation"}
+    assert client.get("/articles/nope/pairs").status_code == 404
+
+    again = client.post("/articles", json=_rec("02_valleygazette_copy")).json()  # already indexed: skipped, said so
+    assert again["added"] == 0 and again["problems"][0]["reason"] == "duplicate_id"
+    assert client.post("/articles", content=b"{broken", headers={"content-type": "application/json"}).status_code == 400
+    assert client.post("/articles", json={"id": "z"}).status_code == 422
+    assert client.get("/health").json() == {"status": "ok", "articles": 4, "scans": 3, "busy": False, "encoder": "use-multilingual-v3"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_up(port: int, proc: subprocess.Popen, limit: float = 120.0) -> None:
+    import httpx
+
+    t = time.time()
+    while time.time() - t < limit:
+        if proc.poll() is not None:
+            raise AssertionError(f"service exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise AssertionError("service did not come up")
+
+
+def _serve(idx: Path, port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "retold", "serve", "--index", str(idx), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+
+
+@pytest.mark.slow
+def test_a_killed_service_leaves_the_index_whole(tmp_path):
+    """kill -9 while a batch is being scanned: the index is as before that batch, and a new
+    service goes on from there (loopback only, bounded waits)."""
+    import httpx
+
+    idx = tmp_path / "svc.idx"
+    port = _free_port()
+    proc = _serve(idx, port)
+    try:
+        _wait_up(port, proc)
+        r = httpx.post(f"http://127.0.0.1:{port}/articles", json=[_rec("01_northwire_original")], timeout=120)
+        assert r.status_code == 200 and r.json()["added"] == 1
+        # a batch big enough to be in flight when the kill comes
+        text = (SAMPLE / "06_coastal_times_independent.txt").read_text(encoding="utf-8")
+        batch = [{"id": f"v{i}", "text": f"Variant {i}. " + text} for i in range(300)]
+        with httpx.Client(timeout=120) as c:
+            req = c.build_request("POST", f"http://127.0.0.1:{port}/articles", json=batch)
+            import threading
+
+            threading.Thread(target=lambda: _swallow(c, req), daemon=True).start()
+            time.sleep(3.0)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    with Index.open(idx) as index:
+        assert len(index) in (1, 301)  # all of the batch or none of it, never a part
+        n = len(index)
+        assert len(index.load_docs()) == n and all(len({p.a, p.b} - index.ids()) == 0 for p in index.load_pairs())
+    print(f"index after the kill: {n} articles")
+    port = _free_port()
+    proc = _serve(idx, port)
+    try:
+        _wait_up(port, proc)
+        r = httpx.post(f"http://127.0.0.1:{port}/articles", json=[_rec("02_valleygazette_copy")], timeout=120)
+        assert r.status_code == 200 and r.json()["articles_total"] == n + 1
+        assert any(p["relation"] == "duplicate" for p in r.json()["pairs"])
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def _swallow(client, req) -> None:
+    try:
+        client.send(req)
+    except Exception:  # the server was killed under it: expected
+        pass
