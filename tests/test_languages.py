@@ -95,3 +95,42 @@ def test_an_unrelated_report_in_the_same_language_and_shape_is_not_reuse(scanned
             assert p.relation not in ("translation", "rewrite", "duplicate", "near_duplicate", "partial"), (p.a, p.b, p.relation)
     family = [g for g in scanned.families if "en" in g.members]
     assert family and set(family[0].members) == {"en", "uk", "ru", "ja", "cs"}
+
+
+HR_REVIEW = (
+    "Kupio sam ovo kuhalo za majku i ona ga koristi svako jutro.\n"
+    "Voda brzo zavrije, a poklopac se čvrsto zatvara, što je bio glavni problem s njezinim starim kuhalom.\n"
+    "Nakon tri mjeseca još uvijek izgleda kao novo, iako se ručka malo zagrije."
+)
+#: the same review put into other Croatian words (as a second translation system would)
+HR_REWORDED = (
+    "Ovo kuhalo kupio sam mami i ona ga svako jutro koristi.\n"
+    "Voda se brzo zagrije do vrenja, a poklopac se dobro zatvara, što je bio najveći problem s njezinim prijašnjim kuhalom.\n"
+    "I nakon tri mjeseca izgleda kao novo, premda se drška malo ugrije."
+)
+#: another review of a kettle: the same subject, other content
+HR_OTHER_KETTLE = (
+    "Kuhalo je stiglo brzo i bilo je dobro zapakirano.\n"
+    "Sviđa mi se boja i to što je lagano, ali kabel je prekratak za našu kuhinju.\n"
+    "Za sada radi bez ikakvih problema i voda zavrije za dvije minute."
+)
+
+
+def test_two_rewordings_in_a_language_the_encoder_lacks_are_a_rewrite():
+    """Croatian has no sentence vectors: shared content words propose the pair ("words") and
+    align it sentence by sentence; no second model is needed, and another review of the same
+    kind of product is not a rewrite."""
+    from retold.config import Settings
+
+    arts = [Article(id="hr", text=HR_REVIEW, lang="hr"), Article(id="hr2", text=HR_REWORDED, lang="hr"),
+            Article(id="hr3", text=HR_OTHER_KETTLE, lang="hr")]
+    res = retold.scan(arts, settings=Settings(keep_candidates=True, second_opinion=False))
+    why = {frozenset((a, b)): sig for a, b, sig in res.candidates}
+    assert "words" in why[frozenset(("hr", "hr2"))]
+    pairs = {frozenset((p.a, p.b)): p for p in res.pairs}
+    p = pairs[frozenset(("hr", "hr2"))]
+    assert p.relation == "rewrite", (p.relation, p.features)
+    assert min(p.features["words_aligned_a"], p.features["words_aligned_b"]) >= 0.65
+    assert min(p.coverage_a, p.coverage_b) >= 0.65
+    assert sum(q.kind == "paraphrase" for q in p.passages) >= 2
+    assert all(q.relation not in ("rewrite", "translation", "near_duplicate") for k, q in pairs.items() if "hr3" in k)

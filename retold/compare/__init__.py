@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from retold.compare.align import Alignment, align
-from retold.compare.anchors import ANCHOR_THRESHOLD, anchor_align
+from retold.compare.anchors import ANCHOR_THRESHOLD, anchor_align, word_alignment
 from retold.compare.verbatim import verbatim_passages
 from retold.compare.verify import e5_alignment, translation_contrast
 from retold.config import Settings
@@ -182,6 +182,7 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
     al: Alignment | None = None
     encoded = a.sent_vecs is not None and b.sent_vecs is not None
     f["encoded"] = float(encoded)
+    worded_spans: list[tuple[tuple[int, int], tuple[int, int], float]] = []
     if encoded:
         al = align(a, b, ALIGN_THRESHOLD)
         threshold = ALIGN_THRESHOLD
@@ -189,6 +190,12 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         # a language the encoder does not cover: align by shared names and numbers instead
         al, f["anchored_n"] = anchor_align(a, b)
         threshold = ANCHOR_THRESHOLD
+        if f["same_lang"]:  # and within one such language, by shared content words too
+            worded = word_alignment(a, b)
+            wa = [(int(a.sent_spans[i, 0]), int(a.sent_spans[i, 1])) for i, _, _ in worded]
+            wb = [(int(b.sent_spans[j, 0]), int(b.sent_spans[j, 1])) for _, j, _ in worded]
+            f["words_aligned_a"], f["words_aligned_b"] = coverage(a, wa), coverage(b, wb)
+            worded_spans = [(x, y, sim) for x, y, (_, _, sim) in zip(wa, wb, worded)]
     if al is not None:
         qa, qb = quote_share(a), quote_share(b)
         kind = "paraphrase" if f["same_lang"] else "translation"
@@ -224,6 +231,12 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         f["best_mean"] = float(0.5 * (ba.mean() + bb.mean())) if ba.size and bb.size else 0.0
     else:
         f["aligned_a"], f["aligned_b"] = f["verbatim_a"], f["verbatim_b"]
+    shown = {(p.a_start, p.b_start) for p in passages}
+    passages += [
+        Passage(x[0], x[1], y[0], y[1], "paraphrase", sim)
+        for x, y, sim in worded_spans
+        if (x[0], y[0]) not in shown and not (_inside(x, va) and _inside(y, vb))
+    ]
     if a.vec is not None and b.vec is not None:
         f["doc_cos"] = float(np.dot(a.vec, b.vec))
     f["anchor_overlap"], f["anchor_jaccard"] = _overlap(a.anchors, b.anchors)

@@ -16,7 +16,7 @@ import numpy as np
 from retold.compare.align import Alignment, monotone_alignment
 from retold.compare.lengths import fill_stretch
 from retold.model import Doc
-from retold.sign.names import sentence_names, weighted_overlap
+from retold.sign.names import sentence_names, sentence_words, weighted_overlap
 
 #: weighted Jaccard of two sentences' names above which they are taken as one sentence
 ANCHOR_THRESHOLD = 0.25
@@ -29,9 +29,20 @@ def _keys(doc: Doc, rows: np.ndarray) -> list[dict[str, float]]:
     return cached
 
 
-def anchor_matrix(a: Doc, b: Doc) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _word_keys(doc: Doc, rows: np.ndarray) -> list[dict[str, float]]:
+    """Each sentence's names and rarer content words (prefix-folded, rarity-weighted)."""
+    cached = doc.__dict__.get("_sent_words")
+    if cached is None:
+        cached = doc.__dict__["_sent_words"] = [
+            {**sentence_words(doc, int(i)), **k} for i, k in zip(rows, _keys(doc, rows))
+        ]
+    return cached
+
+
+def anchor_matrix(a: Doc, b: Doc, words: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ra, cb = a.content_sentences(), b.content_sentences()
-    ka, kb = _keys(a, ra), _keys(b, cb)
+    keys = _word_keys if words else _keys
+    ka, kb = keys(a, ra), keys(b, cb)
     sim = np.zeros((len(ra), len(cb)), dtype=np.float32)
     for i, x in enumerate(ka):
         if x:
@@ -64,3 +75,20 @@ def anchor_align(a: Doc, b: Doc) -> tuple[Alignment, int]:
             prev = (i, j)
     pairs = [(int(ra[i]), int(cb[j]), s) for i, j, s in filled]
     return Alignment(pairs=pairs, sim=sim, rows=ra, cols=cb), len(anchored)
+
+
+def word_alignment(a: Doc, b: Doc) -> list[tuple[int, int, float]]:
+    """Monotone alignment of two texts in ONE language the encoder lacks, by the names and
+    rarer content words their sentences share (doc sentence numbers, weighted Jaccard).
+
+    A rewording keeps most of its content words, in some inflected form (hence the prefix
+    keys), where a translation keeps only the names. Nothing is filled by length here:
+    independent reports of one event share many content words too, and filling the gaps
+    between them would align them as if one reworded the other (ECB+ tune, English texts
+    aligned this way: 41 of 2,234 story-level pairs cover 0.65 of both sides with filling,
+    5 without; of 636 Croatian and Finnish rewordings on the WMT tune split, 99% reach it
+    with filling and 93% without).
+    """
+    sim, ra, cb = anchor_matrix(a, b, words=True)
+    return [(int(ra[i]), int(cb[j]), float(sim[i, j])) for i, j in monotone_alignment(sim, ANCHOR_THRESHOLD)]
+

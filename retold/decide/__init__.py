@@ -11,11 +11,10 @@ from retold.model import Doc, Pair
 
 def _coverages(f: dict[str, float]) -> tuple[float, float]:
     """Share of each side covered: verbatim runs, or those plus aligned sentences (by the
-    encoder, by names, or by the second model where it aligned the pair itself)."""
-    return (
-        max(f["verbatim_a"], f.get("aligned_a", 0.0), f.get("second_aligned_a", 0.0)),
-        max(f["verbatim_b"], f.get("aligned_b", 0.0), f.get("second_aligned_b", 0.0)),
-    )
+    encoder, by names, by shared words within one language, or by the second model where it
+    aligned the pair itself)."""
+    keys = ("verbatim", "aligned", "words_aligned", "second_aligned")
+    return max(f.get(f"{k}_a", 0.0) for k in keys), max(f.get(f"{k}_b", 0.0) for k in keys)
 
 
 def redecide(a: Doc, b: Doc, pair: Pair, thresholds: Thresholds | None = None) -> Pair | None:

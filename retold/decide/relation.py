@@ -158,6 +158,11 @@ def _classify_by_names(f: dict[str, float], t: Thresholds, copy: tuple[str, floa
     if f.get("order", 0.0) >= t.min_order and al_min >= t.anchor_min_aligned and (named or vouched):
         rel = "translation" if f.get("same_lang", 1.0) < 0.5 else "rewrite"
         return rel, min(1.0, 0.5 + 0.25 * (al_min + names))
+    # within one language: most sentences of both sides share their content words, in order
+    # (compare/anchors.word_alignment), as a rewrite's sentences align by meaning
+    words_min = min(f.get("words_aligned_a", 0.0), f.get("words_aligned_b", 0.0))
+    if words_min >= t.rewrite_min_aligned and f.get("same_lang", 1.0) >= 0.5:
+        return "rewrite", min(1.0, 0.5 + 0.5 * words_min)
     # no names to pin an alignment on: the second model aligned the texts itself; with no
     # other evidence, "most sentences of both sides align" must hold, as for a rewrite
     second_min = min(f.get("second_aligned_a", 0.0), f.get("second_aligned_b", 0.0))

@@ -149,6 +149,22 @@ def doc_words(doc: Doc) -> dict[str, float]:
     return out
 
 
+def sentence_words(doc: Doc, si: int) -> dict[str, float]:
+    """{word key: rarity weight} of one sentence's rarer content words, keyed like names
+    (first letters, no diacritics) so that inflected forms of one word meet."""
+    out: dict[str, float] = {}
+    text = doc.article.text
+    a, b = int(doc.sent_spans[si, 0]), int(doc.sent_spans[si, 1])
+    for m in _WORD.finditer(text, a, b):
+        w = m.group().lower()
+        r = rarity(w, doc.lang)
+        if r >= MIN_WORD_RARITY:
+            key = "~" + name_key(w)  # apart from name keys: a name and a word may share letters
+            if r > out.get(key, 0.0):
+                out[key] = r
+    return out
+
+
 def words_overlap(a: Doc, b: Doc) -> tuple[float, float]:
     """(weighted overlap coefficient, weighted Jaccard) of the two articles' content words."""
     return weighted_overlap(doc_words(a), doc_words(b))
