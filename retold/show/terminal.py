@@ -103,6 +103,8 @@ def print_pair(pair: Pair, text_a: str, text_b: str, console: Console | None = N
         console.print(f"direction: {escape(src)} -> {escape(dst)} (source first)")
     keys = (
         "verbatim_a", "verbatim_b", "aligned_a", "aligned_b", "order", "doc_cos", "anchor_overlap", "names_overlap",
+        # two texts in one language the encoder lacks: aligned by the content words they share
+        "words_aligned_a", "words_aligned_b",
         # the second model, where it was asked (compare/verify.py): its own alignment and its contrast
         "second_aligned_a", "second_aligned_b", "second_contrast",
     )
