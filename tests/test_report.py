@@ -385,6 +385,9 @@ def test_browser_seeds_story_family_pair(tmp_path: Path) -> None:
         ix = {a[0]: k for k, a in enumerate(data["A"])}
         i001 = next(k for a, k in ix.items() if a.startswith("001"))
         story_id = next(g[1] for g in data["G"] if g[0] == 1 and i001 in g[2])
+        # the story list holds stories of two or more; 003 (a story of its own) is under Articles
+        assert len(drv.find_elements(By.CSS_SELECTOR, "#story-list li")) == 1
+        assert "1 article stands alone" in drv.find_element(By.CSS_SELECTOR, ".toolbar").text
         link = drv.find_element(By.CSS_SELECTOR, f'a[data-story="{story_id}"]')
         link.click()
         _wait(drv, lambda: drv.find_elements(By.CSS_SELECTOR, ".family svg"))

@@ -178,8 +178,9 @@
     var frag = [];
     var nSingle = 0;
     for (var x = 0; x < nA; x++) if (storyOf[x] < 0 || stories[storyOf[x]][2].length === 1) nSingle++;
+    var nSingleStories = stories.filter(function (st) { return st[2].length < 2; }).length;
     var tabs = h("div", { "class": "tabs", role: "tablist" },
-      tabButton("stories", "Stories", stories.length),
+      tabButton("stories", "Stories", stories.length - nSingleStories),
       tabButton("articles", "Articles", nA),
       tabButton("pairs", "Pairs", P.length));
     frag.push(tabs);
@@ -196,6 +197,7 @@
   function storiesList(match, nSingle) {
     var ks = [];
     for (var k = 0; k < stories.length; k++) {
+      if (stories[k][2].length < 2) continue;  // a single article is no story: it is under Articles
       if (match && !stories[k][2].some(match)) continue;
       ks.push(k);
     }
@@ -212,7 +214,7 @@
       h("option", { value: "oldest", text: "Oldest first" }));
     sel.value = by;
     var bar = h("div", { "class": "toolbar" },
-      h("span", {}, num(infos.length) + (match ? " matching" : "") + " stories"), sel,
+      h("span", {}, num(infos.length) + (match ? " matching" : "") + (infos.length === 1 ? " story" : " stories")), sel,
       nSingle ? h("span", { "class": "small" }, num(nSingle) + (nSingle === 1 ? " article stands" : " articles stand") + " alone; find them under ",
         h("a", { href: "#articles" }, "Articles"), ".") : null);
     if (!infos.length) return [bar, h("div", { "class": "empty", text: match ? "No story matches this search." : "No stories in this scan." })];
