@@ -191,7 +191,8 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         al, f["anchored_n"] = anchor_align(a, b)
         threshold = ANCHOR_THRESHOLD
         if f["same_lang"]:  # and within one such language, by shared content words too
-            worded = word_alignment(a, b)
+            qa, qb = quote_share(a), quote_share(b)  # a quotation both report is not reuse
+            worded = [(i, j, s) for i, j, s in word_alignment(a, b) if qa[i] < QUOTE_SHARE or qb[j] < QUOTE_SHARE]
             wa = [(int(a.sent_spans[i, 0]), int(a.sent_spans[i, 1])) for i, _, _ in worded]
             wb = [(int(b.sent_spans[j, 0]), int(b.sent_spans[j, 1])) for _, j, _ in worded]
             f["words_aligned_a"], f["words_aligned_b"] = coverage(a, wa), coverage(b, wb)

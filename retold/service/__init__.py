@@ -25,10 +25,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retold.config import Settings
 from retold.ingest.records import RecordError, make_article
 from retold.model import Article, Problem
+
+if TYPE_CHECKING:
+    from retold.sign import Encoder
 
 #: Largest request body accepted, in bytes.
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -95,13 +99,13 @@ class IndexService:
 
     index_path: Path
     settings: Settings
-    encoder: object | None = None
+    encoder: Encoder | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     articles: int = 0
     scans: int = 0
 
     @classmethod
-    def open(cls, index_path: str | Path, settings: Settings | None = None, encoder: object | None = None) -> IndexService:
+    def open(cls, index_path: str | Path, settings: Settings | None = None, encoder: Encoder | None = None) -> IndexService:
         """Open (or create) the index once to learn its settings and size; fail early on a bad file."""
         from retold.index import Index
         from retold.sign import default_encoder
@@ -112,8 +116,8 @@ class IndexService:
             n = len(idx)
         if own.semantic:
             encoder = encoder or default_encoder(own)
-            with Index.open(p, settings=own, encoder_name=encoder.name) as idx:  # type: ignore[attr-defined]
-                idx.require_encoder(encoder.name)  # type: ignore[attr-defined]
+            with Index.open(p, settings=own, encoder_name=encoder.name) as idx:
+                idx.require_encoder(encoder.name)
         return cls(p, own, encoder, articles=n)
 
     def add(self, articles: list[Article], problems: list[Problem]) -> dict:
