@@ -134,3 +134,16 @@ def test_two_rewordings_in_a_language_the_encoder_lacks_are_a_rewrite():
     assert min(p.coverage_a, p.coverage_b) >= 0.65
     assert sum(q.kind == "paraphrase" for q in p.passages) >= 2
     assert all(q.relation not in ("rewrite", "translation", "near_duplicate") for k, q in pairs.items() if "hr3" in k)
+
+
+def test_a_rewording_is_found_against_an_indexed_text(tmp_path):
+    """The words path in index mode: the earlier text comes back from the index, not from this run."""
+    from retold.config import Settings
+
+    idx = tmp_path / "hr.idx"
+    s = Settings(second_opinion=False)
+    retold.scan([Article(id="hr", text=HR_REVIEW, lang="hr"), Article(id="hr3", text=HR_OTHER_KETTLE, lang="hr")], settings=s, index=idx)
+    res = retold.scan([Article(id="hr2", text=HR_REWORDED, lang="hr")], settings=s, index=idx)
+    got = {frozenset((p.a, p.b)): p.relation for p in res.pairs}
+    assert got.get(frozenset(("hr", "hr2"))) == "rewrite"
+    assert got.get(frozenset(("hr2", "hr3"))) not in ("rewrite", "near_duplicate", "duplicate")
