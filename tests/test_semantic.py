@@ -268,3 +268,17 @@ def test_scan_asks_the_second_model_about_a_borderline_pair_after_the_workers():
     assert all("second_contrast" not in p.features for p in not_asked)
     if f["names_overlap"] < t.anchor_min_names:
         assert not any(p.relation == "translation" for p in not_asked), "names alone do not carry it"
+
+
+def test_names_alone_do_not_make_a_rewrite_when_the_words_disagree():
+    """Two reviews of one product in a language the encoder lacks: one brand name in every
+    sentence, gaps filled by length, aligns them by names; their words do not align."""
+    from retold.decide.relation import classify
+
+    f = {"verbatim_a": 0.0, "verbatim_b": 0.0, "jaccard": 0.0, "same_lang": 1.0, "encoded": 0.0, "len_ratio": 0.9,
+         "aligned_a": 0.76, "aligned_b": 0.8, "order": 1.0, "names_overlap": 1.0, "names_jaccard": 0.5}
+    assert classify({**f, "words_aligned_a": 0.12, "words_aligned_b": 0.17})[0] != "rewrite"
+    assert classify({**f, "words_aligned_a": 0.5, "words_aligned_b": 0.6})[0] == "rewrite"
+    assert classify({**f, "words_aligned_a": 0.9, "words_aligned_b": 0.8, "names_overlap": 0.0})[0] == "rewrite"
+    # across languages only names can align: the words say nothing there
+    assert classify({**f, "same_lang": 0.0})[0] == "translation"

@@ -155,13 +155,19 @@ def _classify_by_names(f: dict[str, float], t: Thresholds, copy: tuple[str, floa
     vouched = f.get("second_contrast", 0.0) >= t.second_min_contrast
     # a pair that only the second model proposed shares too little for names to vouch for it
     named = names >= t.anchor_min_names and f.get("rescued", 0.0) < 0.5
-    if f.get("order", 0.0) >= t.min_order and al_min >= t.anchor_min_aligned and (named or vouched):
-        rel = "translation" if f.get("same_lang", 1.0) < 0.5 else "rewrite"
-        return rel, min(1.0, 0.5 + 0.25 * (al_min + names))
-    # within one language: most sentences of both sides share their content words, in order
-    # (compare/anchors.word_alignment), as a rewrite's sentences align by meaning
+    same_lang = f.get("same_lang", 1.0) >= 0.5
+    # within one language the alignment by names AND content words (compare/anchors.word_alignment)
+    # must reach the names path's own bar too: one name repeated in two reviews of one product,
+    # with the gaps filled by length, aligned 0.76 of texts whose words align 0.12 (WMT22 short
+    # texts tune: 39 false rewrites, none of the 495 true ones in three corpora lost)
     words_min = min(f.get("words_aligned_a", 0.0), f.get("words_aligned_b", 0.0))
-    if words_min >= t.rewrite_min_aligned and f.get("same_lang", 1.0) >= 0.5:
+    words_agree = not same_lang or "words_aligned_a" not in f or words_min >= t.anchor_min_aligned
+    if f.get("order", 0.0) >= t.min_order and al_min >= t.anchor_min_aligned and (named or vouched) and words_agree:
+        rel = "rewrite" if same_lang else "translation"
+        return rel, min(1.0, 0.5 + 0.25 * (al_min + names))
+    # within one language: most sentences of both sides share their content words, in order,
+    # as a rewrite's sentences align by meaning
+    if words_min >= t.rewrite_min_aligned and same_lang:
         return "rewrite", min(1.0, 0.5 + 0.5 * words_min)
     # no names to pin an alignment on: the second model aligned the texts itself; with no
     # other evidence, "most sentences of both sides align" must hold, as for a rewrite
