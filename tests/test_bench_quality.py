@@ -176,6 +176,9 @@ def test_run_quality_end_to_end_on_a_slice(tmp_path: Path) -> None:
             n = c["articles"]
             assert sum(map(sum, m)) == n * (n - 1) // 2  # every pair counted once
     assert "translation_by_lang_pair" in res["corpora"]["wmt22_news"]["systems"]["retold"]
+    by_lang = res["corpora"]["wmt22_news"]["systems"]["retold"]["reworded_by_language"]
+    assert by_lang and all(0.0 <= x["recall"] <= 1.0 and x["support"] > 0 for x in by_lang.values())
+    assert "Copies and rewrites within one language" in out.read_text()
     assert res["corpora"]["wmt22_news"]["pooled"] and not res["corpora"].get("wmt22_short", {}).get("pooled", False)
     assert -1.0 <= res["sentences"]["stsb"]["spearman"] <= 1.0
     assert res["corpora"]["seeds"]["systems"]["retold"]["seeds"]["pairs_expected"] == 10
@@ -216,3 +219,21 @@ def test_scan_keeps_candidates_only_when_asked() -> None:
     assert retold.scan(arts).candidates == []
     kept = retold.scan(arts, settings=Settings(keep_candidates=True)).candidates
     assert [(a, b) for a, b, _ in kept] == [("a", "b")] and kept[0][2]
+
+
+def test_reworded_by_language_counts_same_language_copies_only() -> None:
+    from retold.bench.corpora import LabelledCorpus
+    from retold.bench.quality import reworded_by_language
+    from retold.model import Article
+
+    arts = [Article(id=i, text="t", lang=lg) for i, lg in (("a", "hr"), ("b", "hr"), ("c", "hr"), ("d", "en"), ("e", "fr"), ("f", "fr"))]
+    k = lambda x, y: frozenset((x, y))  # noqa: E731
+    gold = {k("a", "b"): {"rewrite", "near_duplicate"}, k("a", "c"): {"rewrite", "near_duplicate"},
+            k("a", "d"): {"translation"}, k("e", "f"): {"rewrite", "near_duplicate"}}
+    corpus = LabelledCorpus(name="t", articles=arts, gold_pairs=gold, gold_families=None, gold_stories=None, split="eval")
+    pred = {k("a", "b"): "near_duplicate", k("a", "c"): "same_story", k("b", "c"): "rewrite", k("a", "d"): "translation",
+            k("e", "f"): "rewrite"}
+    got = reworded_by_language(corpus, pred)
+    assert set(got) == {"hr", "fr"}
+    assert got["hr"]["support"] == 2 and got["hr"]["recall"] == 0.5 and got["hr"]["precision"] == 0.5
+    assert got["fr"]["recall"] == 1.0 and got["fr"]["precision"] == 1.0
