@@ -407,6 +407,21 @@ def pooled_table(result: dict) -> Table:
     return t
 
 
+def _by_group_table(result: dict, key: str, title: str, group_header: str) -> Table:
+    """One row per corpus and group (language pair, language) of a per-group P / R result ``key``."""
+    t = Table(title, ["corpus", group_header, "gold pairs", "systems (P / R)"])
+    for name, c in result["corpora"].items():
+        for g in sorted({g for s in c["systems"].values() for g in s.get(key, {})}):
+            cells, support = [], None
+            for sysname, s in c["systems"].items():
+                x = s.get(key, {}).get(g)
+                if x:
+                    support = x["support"]
+                    cells.append(f"{sysname} {x['precision']:.2f} / {x['recall']:.2f}")
+            t.rows.append([name, g, support if support is not None else "-", "; ".join(cells)])
+    return t
+
+
 def report_tables(result: dict) -> list[Table]:
     """The tables of the report, in order; shared by the terminal and the markdown."""
     tables: list[Table] = []
@@ -465,34 +480,13 @@ def report_tables(result: dict) -> list[Table]:
         )
         tables.append(cr)
 
-    lp = Table("Translation pairs by language pair (P / R)", ["corpus", "lang pair", "gold pairs", "systems (P / R)"])
-    for name, c in result["corpora"].items():
-        groups = sorted({g for s in c["systems"].values() for g in s.get("translation_by_lang_pair", {})})
-        for g in groups:
-            cells = []
-            support = None
-            for sysname, s in c["systems"].items():
-                x = s.get("translation_by_lang_pair", {}).get(g)
-                if x:
-                    support = x["support"]
-                    cells.append(f"{sysname} {x['precision']:.2f} / {x['recall']:.2f}")
-            lp.rows.append([name, g, support if support is not None else "-", "; ".join(cells)])
+    lp = _by_group_table(result, "translation_by_lang_pair", "Translation pairs by language pair (P / R)", "lang pair")
     if lp.rows:
         tables.append(lp)
 
-    rw = Table(
-        "Copies and rewrites within one language, by language (P / R)",
-        ["corpus", "language", "gold pairs", "systems (P / R)"],
+    rw = _by_group_table(
+        result, "reworded_by_language", "Copies and rewrites within one language, by language (P / R)", "language"
     )
-    for name, c in result["corpora"].items():
-        for lg in sorted({g for s in c["systems"].values() for g in s.get("reworded_by_language", {})}):
-            cells, support = [], None
-            for sysname, s in c["systems"].items():
-                x = s.get("reworded_by_language", {}).get(lg)
-                if x:
-                    support = x["support"]
-                    cells.append(f"{sysname} {x['precision']:.2f} / {x['recall']:.2f}")
-            rw.rows.append([name, lg, support if support is not None else "-", "; ".join(cells)])
     if rw.rows:
         rw.note = (
             "duplicate, near_duplicate and rewrite pairs of one language (machine translations of one source, two "

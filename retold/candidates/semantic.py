@@ -142,6 +142,8 @@ def same_shape(a: Doc, b: Doc) -> bool:
     la = (a.sent_spans[ra, 1] - a.sent_spans[ra, 0]).astype(np.float64)
     lb = (b.sent_spans[rb, 1] - b.sent_spans[rb, 0]).astype(np.float64)
     return bool(fill_stretch(la, lb, float(lb.sum()) / max(float(la.sum()), 1.0)))
+
+
 def word_candidates(
     docs: list[Doc],
     is_new: np.ndarray,

@@ -43,6 +43,16 @@ def content_length(doc: Doc) -> int:
     return cached
 
 
+def _span(doc: Doc, i: int) -> tuple[int, int]:
+    """Character span of sentence ``i`` of ``doc``."""
+    return int(doc.sent_spans[i, 0]), int(doc.sent_spans[i, 1])
+
+
+def _spans(a: Doc, b: Doc, pairs: Sequence[tuple[int, int, float]]) -> list[tuple[tuple[int, int], tuple[int, int], float]]:
+    """Aligned sentence pairs (sentence numbers, similarity) as character spans of each side."""
+    return [(_span(a, i), _span(b, j), s) for i, j, s in pairs]
+
+
 def union_length(intervals: list[tuple[int, int]]) -> int:
     """Total length covered by a set of [start, end) intervals."""
     if not intervals:
@@ -147,10 +157,7 @@ def second_opinion(a: Doc, b: Doc, f: dict[str, float], passages: Sequence[Passa
     out = list(passages)
     if f.get("rescued", 0.0) >= 0.5:
         pairs = e5_alignment(a, b)
-        spans = [
-            ((int(a.sent_spans[i, 0]), int(a.sent_spans[i, 1])), (int(b.sent_spans[j, 0]), int(b.sent_spans[j, 1])), s)
-            for i, j, s in pairs
-        ]
+        spans = _spans(a, b, pairs)
         f["second_aligned_a"] = coverage(a, [x for x, _, _ in spans])
         f["second_aligned_b"] = coverage(b, [y for _, y, _ in spans])
         out += [Passage(x[0], x[1], y[0], y[1], "translation", s) for x, y, s in spans]
@@ -193,10 +200,9 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         if f["same_lang"]:  # and within one such language, by shared content words too
             qa, qb = quote_share(a), quote_share(b)  # a quotation both report is not reuse
             worded = [(i, j, s) for i, j, s in word_alignment(a, b) if qa[i] < QUOTE_SHARE or qb[j] < QUOTE_SHARE]
-            wa = [(int(a.sent_spans[i, 0]), int(a.sent_spans[i, 1])) for i, _, _ in worded]
-            wb = [(int(b.sent_spans[j, 0]), int(b.sent_spans[j, 1])) for _, j, _ in worded]
-            f["words_aligned_a"], f["words_aligned_b"] = coverage(a, wa), coverage(b, wb)
-            worded_spans = [(x, y, sim) for x, y, (_, _, sim) in zip(wa, wb, worded)]
+            worded_spans = _spans(a, b, worded)
+            f["words_aligned_a"] = coverage(a, [x for x, _, _ in worded_spans])
+            f["words_aligned_b"] = coverage(b, [y for _, y, _ in worded_spans])
     if al is not None:
         qa, qb = quote_share(a), quote_share(b)
         kind = "paraphrase" if f["same_lang"] else "translation"
@@ -204,8 +210,7 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         sims: list[float] = []
         quotes = 0
         for i, j, s in al.pairs:
-            sa = (int(a.sent_spans[i, 0]), int(a.sent_spans[i, 1]))
-            sb = (int(b.sent_spans[j, 0]), int(b.sent_spans[j, 1]))
+            sa, sb = _span(a, i), _span(b, j)
             if qa[i] >= QUOTE_SHARE and qb[j] >= QUOTE_SHARE:
                 quotes += 1  # both sides quote someone: shared quotation, not reuse
                 continue

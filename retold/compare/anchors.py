@@ -91,4 +91,3 @@ def word_alignment(a: Doc, b: Doc) -> list[tuple[int, int, float]]:
     """
     sim, ra, cb = anchor_matrix(a, b, words=True)
     return [(int(ra[i]), int(cb[j]), float(sim[i, j])) for i, j in monotone_alignment(sim, ANCHOR_THRESHOLD)]
-

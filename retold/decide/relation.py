@@ -172,7 +172,7 @@ def _classify_by_names(f: dict[str, float], t: Thresholds, copy: tuple[str, floa
     # no names to pin an alignment on: the second model aligned the texts itself; with no
     # other evidence, "most sentences of both sides align" must hold, as for a rewrite
     second_min = min(f.get("second_aligned_a", 0.0), f.get("second_aligned_b", 0.0))
-    if second_min >= t.rewrite_min_aligned and vouched and f.get("same_lang", 1.0) < 0.5:
+    if second_min >= t.rewrite_min_aligned and vouched and not same_lang:
         return "translation", min(1.0, 0.5 + 0.5 * second_min)
     if copy is not None:
         return copy

@@ -33,7 +33,7 @@ def _where(path: Path, line: int | None) -> str:
     return f"{path}:{line}" if line is not None else str(path)
 
 
-def _record(record: object, path: Path, line: int | None, default_id: str | None) -> Item:
+def item_from_record(record: object, path: Path, line: int | None, default_id: str | None) -> Item:
     if not isinstance(record, dict):
         return Problem(str(path), line, "broken_json", f"expected a JSON object, found {type(record).__name__}")
     try:
@@ -68,7 +68,7 @@ def _one_article_file(path: Path, field: str) -> Iterator[Item]:
     if isinstance(text, Problem):
         yield text
         return
-    yield _record({field: text}, path, None, path.stem)
+    yield item_from_record({field: text}, path, None, path.stem)
 
 
 def read_text_file(path: Path) -> Iterator[Item]:
@@ -96,7 +96,7 @@ def read_json_file(path: Path) -> Iterator[Item]:
         kind = "an object" if isinstance(obj, dict) else f"a {type(obj).__name__}"
         yield Problem(str(path), None, "missing_text", f"is {kind} without 'text' or 'html': not an article")
         return
-    yield _record({**obj, "id": path.stem}, path, None, path.stem)
+    yield item_from_record({**obj, "id": path.stem}, path, None, path.stem)
 
 
 def _lines(f, limit: int) -> Iterator[tuple[int, bytes | None]]:
@@ -147,7 +147,7 @@ def read_jsonl_file(path: Path) -> Iterator[Item]:
                 except json.JSONDecodeError as e:
                     yield Problem(str(path), n, "broken_json", f"not valid JSON: {e.msg} (column {e.colno})")
                     continue
-                yield _record(obj, path, n, f"{path.stem}-{n}")
+                yield item_from_record(obj, path, n, f"{path.stem}-{n}")
         except OSError as e:
             yield Problem(str(path), None, "unreadable_file", f"read failed: {e.strerror or e}")
 
@@ -208,7 +208,7 @@ def read_csv_file(path: Path) -> Iterator[Item]:
                 if len(row) != len(cols):
                     yield Problem(str(path), start, "broken_csv", f"row has {len(row)} fields, the header {len(cols)}")
                     continue
-                yield _record(dict(zip(cols, row)), path, start, f"{path.stem}-{start}")
+                yield item_from_record(dict(zip(cols, row)), path, start, f"{path.stem}-{start}")
     except (OSError, UnicodeError) as e:
         yield Problem(str(path), None, "unreadable_file", f"read failed: {e}")
     finally:
@@ -233,7 +233,7 @@ def read_parquet_file(path: Path) -> Iterator[Item]:
     try:
         for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
             for rec in batch.to_pylist():
-                yield _record(rec, path, row, f"{path.stem}-{row}")
+                yield item_from_record(rec, path, row, f"{path.stem}-{row}")
                 row += 1
     except Exception as e:  # noqa: BLE001  a corrupt page: report it, keep the rows read so far
         yield Problem(str(path), row, "unreadable_file", f"Parquet read failed at row {row}: {e}")

@@ -1,7 +1,7 @@
 """An HTTP service over one index: post articles, get back how they relate to everything seen before.
 
 A thin layer over :func:`retold.scan` with an index, like the CLI: the same ingest rules
-(:func:`retold.ingest.records.make_article`), the same pairs and groups as ``pairs.jsonl``
+(:func:`retold.ingest.formats.item_from_record`), the same pairs and groups as ``pairs.jsonl``
 and ``groups.jsonl``. What it adds is what a long-running process needs:
 
 - one scan at a time (a lock), since each scan is one SQLite write transaction over the
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retold.config import Settings
-from retold.ingest.records import RecordError, make_article
+from retold.ingest.formats import item_from_record
 from retold.model import Article, Problem
 
 if TYPE_CHECKING:
@@ -82,14 +82,9 @@ def parse_articles(body: bytes, content_type: str = "") -> tuple[list[Article], 
     if len(records) > MAX_ARTICLES:
         raise BodyError(f"{len(records):,} records in one request; at most {MAX_ARTICLES:,} (use `retold scan --index` for bulk)")
     articles: list[Article] = []
-    for n, rec in records:
-        if not isinstance(rec, dict):
-            problems.append(Problem(REQUEST, n, "broken_json", f"expected a JSON object, found {type(rec).__name__}"))
-            continue
-        try:
-            articles.append(make_article(rec, f"{REQUEST}:{n}"))
-        except RecordError as e:
-            problems.append(Problem(REQUEST, n, e.reason, e.detail))
+    for n, rec in records:  # the same checks and problems as a JSONL file's records
+        item = item_from_record(rec, Path(REQUEST), n, None)
+        (problems if isinstance(item, Problem) else articles).append(item)  # type: ignore[arg-type]
     return articles, problems
 
 
