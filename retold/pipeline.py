@@ -146,7 +146,7 @@ def scan(
         stats["pairs_agreed"] = float(agree_with_stories(new_pairs, stories, default_thresholds().max_story_gap_days))
         if settings.implied_pairs:
             new_ids = {d.id for d in new_docs} if idx is not None else None
-            implied = implied_pairs(stories, all_pairs, new_ids)
+            implied = implied_pairs(stories, all_pairs, new_ids, n_tokens={d.id: d.n_tokens for d in docs})
     stats["time_group_s"] += time.perf_counter() - t
     stats["pairs_implied"] = float(len(implied))
 

@@ -34,6 +34,44 @@ def test_a_storyline_needs_enough_observed_links():
     assert implied_pairs(stories, inside + links[:2]) == []
 
 
+def _two_large_stories(link_to_third: int = 0):
+    """Stories of 6 and 5 joined by 6 links that touch every member (6 of 30 cross pairs:
+    far below the share rule), plus optionally a third story with more links."""
+    s1 = [f"a{i}" for i in range(6)]
+    s2 = [f"b{i}" for i in range(5)]
+    s3 = [f"c{i}" for i in range(6)]
+    stories = [_story(1, *s1), _story(2, *s2), _story(3, *s3)]
+    inside = [_pair(x, y, "same_story") for s in (s1, s2, s3) for x, y in zip(s, s[1:])]
+    links = [_pair(s1[k], s2[k % 5], "related") for k in range(6)]
+    links += [_pair(s1[k % 6], s3[(k + k // 6) % 6], "related") for k in range(link_to_third)]
+    return stories, inside + links, s1, s2
+
+
+def test_a_storyline_of_large_stories_shows_as_coverage_not_share():
+    stories, pairs, s1, s2 = _two_large_stories()
+    words = dict.fromkeys([*s1, *s2, *(f"c{i}" for i in range(6))], 300)
+    # without word counts only the share rule applies: 6 of 30 is too few
+    assert all(p.basis == "story" for p in implied_pairs(stories, pairs))
+    got = [p for p in implied_pairs(stories, pairs, n_tokens=words) if p.basis == "storyline"]
+    assert len(got) == 30 - 6, "every cross pair not compared becomes related"
+    assert all({p.a[0], p.b[0]} == {"a", "b"} for p in got)
+    # chats of a few words do not make a storyline, however well linked
+    short = dict.fromkeys(words, 20)
+    assert not [p for p in implied_pairs(stories, pairs, n_tokens=short) if p.basis == "storyline"]
+    # two thirds of a story untouched by the links: no storyline
+    inside = [p for p in pairs if p.relation != "related"]
+    few = inside + [_pair(s1[k // 3], s2[k], "related") for k in range(5)]  # from a0 and a1 only
+    assert not [p for p in implied_pairs(stories, few, n_tokens=words) if p.basis == "storyline"]
+
+
+def test_coverage_storylines_join_only_mutually_most_linked_stories():
+    stories, pairs, s1, s2 = _two_large_stories(link_to_third=8)
+    words = {x: 300 for g in stories for x in g.members}
+    got = {(p.a[0], p.b[0]) for p in implied_pairs(stories, pairs, n_tokens=words) if p.basis == "storyline"}
+    # story 1 links most to story 3 (8 links), so 1-2 is not a storyline; 1-3 is
+    assert got == {("a", "c")}
+
+
 def test_index_mode_and_large_stories_bound_the_output():
     stories = [_story(1, "a", "b", "c", "d")]
     pairs = [_pair("a", "b", "same_story"), _pair("c", "d", "same_story"), _pair("b", "c", "same_story")]
