@@ -9,6 +9,7 @@ index already holds.
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -87,75 +88,78 @@ def scan(
     articles = _as_articles(inputs, problems)
     stats["time_ingest_s"] = time.perf_counter() - t0
 
-    idx: Index | None = None
-    old_docs: list[Doc] = []
-    old_pairs: list[Pair] = []
-    if index is not None:
-        # vectors of two models live in two spaces: an index keeps to the encoder it was built with
-        if settings.semantic:
-            encoder = encoder or default_encoder(settings)
-        enc_name = encoder.name if encoder is not None and settings.semantic else None
-        idx = index if isinstance(index, Index) else Index.open(index, settings=settings, encoder_name=enc_name)
-        idx.require_encoder(enc_name)  # an Index passed in open was opened without our encoder's name
-        known = idx.ids()
-        kept = []
-        for a in articles:
-            if a.id in known:
-                problems.append(
-                    Problem(a.where or "?", None, "duplicate_id", f"id {a.id!r} is already in the index; skipped")
-                )
-            else:
-                kept.append(a)
-        articles = kept
+    with ExitStack() as stack:
+        idx: Index | None = None
+        old_docs: list[Doc] = []
+        old_pairs: list[Pair] = []
+        if index is not None:
+            # vectors of two models live in two spaces: an index keeps to the encoder it was built with
+            if settings.semantic:
+                encoder = encoder or default_encoder(settings)
+            enc_name = encoder.name if encoder is not None and settings.semantic else None
+            idx = index if isinstance(index, Index) else stack.enter_context(
+                Index.open(index, settings=settings, encoder_name=enc_name)
+            )  # an index we opened, we close; one passed in stays open for its owner
+            idx.require_encoder(enc_name)  # an Index passed in open was opened without our encoder's name
+            known = idx.ids()
+            kept = []
+            for a in articles:
+                if a.id in known:
+                    problems.append(
+                        Problem(a.where or "?", None, "duplicate_id", f"id {a.id!r} is already in the index; skipped")
+                    )
+                else:
+                    kept.append(a)
+            articles = kept
 
-    new_docs = prepare_docs(articles, settings, encoder, progress, stats)
-    if idx is not None:
-        old_docs = idx.load_docs()
-        old_pairs = idx.load_pairs()
+        new_docs = prepare_docs(articles, settings, encoder, progress, stats)
+        if idx is not None:
+            old_docs = idx.load_docs()
+            old_pairs = idx.load_pairs()
 
-    docs = old_docs + new_docs
-    second_before = {id(d): encoded_count(d) for d in old_docs}
-    is_new = np.zeros(len(docs), dtype=bool)
-    is_new[len(old_docs) :] = True
+        docs = old_docs + new_docs
+        second_before = {id(d): encoded_count(d) for d in old_docs}
+        is_new = np.zeros(len(docs), dtype=bool)
+        is_new[len(old_docs) :] = True
 
-    t = time.perf_counter()
-    cand = find_candidates(docs, is_new, settings, stats, progress)
-    stats["time_candidates_s"] = time.perf_counter() - t
-    stats["candidates"] = float(len(cand))
-
-    t = time.perf_counter()
-    new_pairs = compare_candidates(docs, cand, settings, engine, progress)
-    stats["time_compare_s"] = time.perf_counter() - t
-
-    by_id = {d.id: d for d in docs}
-    all_pairs = old_pairs + new_pairs
-    t = time.perf_counter()
-    groups = build_groups(by_id, all_pairs, settings)
-    stats["time_group_s"] = time.perf_counter() - t
-
-    if idx is not None:  # the index keeps each pair's own decision, before the stories have a say
         t = time.perf_counter()
-        refreshed = [d for d in old_docs if encoded_count(d) > second_before[id(d)]]
-        idx.add(new_docs, new_pairs, refreshed=refreshed)
-        stats["time_index_s"] = time.perf_counter() - t
+        cand = find_candidates(docs, is_new, settings, stats, progress)
+        stats["time_candidates_s"] = time.perf_counter() - t
+        stats["candidates"] = float(len(cand))
 
-    t = time.perf_counter()
-    implied: list[Pair] = []
-    if settings.semantic:
-        stories = [g for g in groups if g.kind == "story"]
-        stats["pairs_agreed"] = float(agree_with_stories(new_pairs, stories, default_thresholds().max_story_gap_days))
-        if settings.implied_pairs:
-            new_ids = {d.id for d in new_docs} if idx is not None else None
-            implied = implied_pairs(stories, all_pairs, new_ids, n_tokens={d.id: d.n_tokens for d in docs})
-    stats["time_group_s"] += time.perf_counter() - t
-    stats["pairs_implied"] = float(len(implied))
+        t = time.perf_counter()
+        new_pairs = compare_candidates(docs, cand, settings, engine, progress)
+        stats["time_compare_s"] = time.perf_counter() - t
 
-    stats["articles_new"] = float(len(new_docs))
-    stats["articles_total"] = float(len(docs))
-    stats["pairs"] = float(len(new_pairs)) + len(implied)
-    stats["time_total_s"] = time.perf_counter() - t0
-    kept = [(docs[i].id, docs[j].id, tuple(sorted(why))) for (i, j), why in cand.items()] if settings.keep_candidates else []
-    return ScanResult(docs=by_id, pairs=new_pairs + implied, groups=groups, problems=problems, stats=stats, candidates=kept)
+        by_id = {d.id: d for d in docs}
+        all_pairs = old_pairs + new_pairs
+        t = time.perf_counter()
+        groups = build_groups(by_id, all_pairs, settings)
+        stats["time_group_s"] = time.perf_counter() - t
+
+        if idx is not None:  # the index keeps each pair's own decision, before the stories have a say
+            t = time.perf_counter()
+            refreshed = [d for d in old_docs if encoded_count(d) > second_before[id(d)]]
+            idx.add(new_docs, new_pairs, refreshed=refreshed)
+            stats["time_index_s"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        implied: list[Pair] = []
+        if settings.semantic:
+            stories = [g for g in groups if g.kind == "story"]
+            stats["pairs_agreed"] = float(agree_with_stories(new_pairs, stories, default_thresholds().max_story_gap_days))
+            if settings.implied_pairs:
+                new_ids = {d.id for d in new_docs} if idx is not None else None
+                implied = implied_pairs(stories, all_pairs, new_ids, n_tokens={d.id: d.n_tokens for d in docs})
+        stats["time_group_s"] += time.perf_counter() - t
+        stats["pairs_implied"] = float(len(implied))
+
+        stats["articles_new"] = float(len(new_docs))
+        stats["articles_total"] = float(len(docs))
+        stats["pairs"] = float(len(new_pairs)) + len(implied)
+        stats["time_total_s"] = time.perf_counter() - t0
+        kept = [(docs[i].id, docs[j].id, tuple(sorted(why))) for (i, j), why in cand.items()] if settings.keep_candidates else []
+        return ScanResult(docs=by_id, pairs=new_pairs + implied, groups=groups, problems=problems, stats=stats, candidates=kept)
 
 
 def compare_candidates(

@@ -130,6 +130,47 @@ def test_pairs_round_trip_and_runs(tmp_path: Path) -> None:
     assert runs[0].time <= runs[1].time and runs[0].time.tzinfo is not None
 
 
+def _pair_key(p: Pair) -> tuple:
+    return (p.a, p.b, p.relation, p.score, p.direction, list(p.passages), sorted(p.features))
+
+
+def test_an_index_kept_in_memory_reads_once_and_stays_equal_to_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "i.idx"
+    with Index.open(path) as ix:
+        ix.add([make_doc("d0", 0), make_doc("d1", 1)], [make_pair("d0", "d1", 0)])
+    held = Index.open(path, keep_in_memory=True)
+    try:
+        first, pairs = held.load_docs(), held.load_pairs()
+        read = held._read_docs
+        held._read_docs = lambda *a: pytest.fail("read the whole index again")  # type: ignore[method-assign]
+        again = held.load_docs()
+        assert [id(d) for d in again] == [id(d) for d in first], "the same docs, not read again"
+        pairs[0].relation = "related"  # callers relabel pairs in place (stories): the held ones stay
+        assert held.load_pairs()[0].relation == "rewrite"
+        # our own add extends what is held, exactly as a fresh read would give it
+        held.add([make_doc("d2", 2)], [make_pair("d2", "d0", 1)], refreshed=[])
+        mine, my_pairs = held.load_docs(), held.load_pairs()
+        held._read_docs = read  # type: ignore[method-assign]
+        with Index.open(path) as fresh:
+            disk, disk_pairs = fresh.load_docs(), fresh.load_pairs()
+        assert [d.id for d in mine] == ["d0", "d1", "d2"]
+        for x, y in zip(disk, mine, strict=True):
+            assert_same_doc(x, y)
+        assert [_pair_key(p) for p in my_pairs] == [_pair_key(p) for p in disk_pairs]
+        # a commit by another connection (another process) is noticed: the next load reads the file
+        with Index.open(path) as other:
+            other.add([make_doc("d3", 3)], [make_pair("d3", "d1", 2)])
+        assert [d.id for d in held.load_docs()] == ["d0", "d1", "d2", "d3"]
+        assert len(held.load_pairs()) == 3
+        # and an add after such a commit does not build on the stale memory
+        with Index.open(path) as other:
+            other.add([make_doc("d4", 4)], [])
+        held.add([make_doc("d5", 5)], [])
+        assert [d.id for d in held.load_docs()] == ["d0", "d1", "d2", "d3", "d4", "d5"]
+    finally:
+        held.close()
+
+
 def test_load_subset_keeps_index_order_and_names_missing(tmp_path: Path) -> None:
     with Index.open(tmp_path / "i.idx") as ix:
         ix.add([make_doc(f"d{i}", i) for i in range(5)], [])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -89,17 +89,32 @@ def _settings_error(p: Path, diffs: list[str]) -> IndexSettingsError:
     )
 
 
+@dataclass
+class _Memo:
+    """What a long-lived Index holds in memory: every doc and pair as of ``version``.
+
+    ``version`` is SQLite's ``PRAGMA data_version`` of our connection, which moves only
+    when another connection commits; our own ``add`` extends the lists instead.
+    """
+
+    version: int
+    docs: list[Doc]
+    pairs: list[Pair] | None = None
+
+
 class Index:
     """Docs and pairs kept between runs, so new articles are compared against all seen before."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection, settings: Settings, encoder_name: str | None,
-                 pending_encoder: str | None) -> None:
+                 pending_encoder: str | None, keep_in_memory: bool = False) -> None:
         """Use ``Index.open``; this only binds an already checked connection."""
         self._path = path
         self._conn: sqlite3.Connection | None = conn
         self._settings = settings
         self._encoder_name = encoder_name
         self._pending_encoder = pending_encoder
+        self._keep = keep_in_memory
+        self._memo: _Memo | None = None
 
     # --- opening -----------------------------------------------------------
     @classmethod
@@ -110,6 +125,7 @@ class Index:
         *,
         encoder_name: str | None = None,
         busy_timeout: float = 30.0,
+        keep_in_memory: bool = False,
     ) -> Index:
         """Open the index file at ``path``, creating it (and its folder) if missing.
 
@@ -120,6 +136,13 @@ class Index:
         (``index.settings``), e.g. for reading or to sign new docs the same way, and a
         new one is created with ``Settings()``. The check happens here, not in ``add``,
         so a run fails before it spends time cleaning and signing.
+
+        ``keep_in_memory``: for a long-lived process (the HTTP service) that scans against
+        one index again and again. The first full ``load_docs``/``load_pairs`` reads the
+        file; later ones hand out what is held, extended by each ``add``, instead of reading
+        it all again (a second for every ~15,000 articles). A commit by another process is
+        noticed (SQLite's data_version) and the next load reads the file afresh. Such an
+        index may be used from any thread, one at a time (the caller holds a lock).
         """
         p = Path(path).expanduser()
         if p.is_dir():
@@ -132,7 +155,7 @@ class Index:
                 raise IndexFileError(f"{p}: not a retold index (not an SQLite file); refusing to touch it")
         else:
             p.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(p), timeout=busy_timeout, isolation_level=None)
+        conn = sqlite3.connect(str(p), timeout=busy_timeout, isolation_level=None, check_same_thread=not keep_in_memory)
         try:
             meta = cls._prepare(p, conn, settings or Settings(), encoder_name)
             try:
@@ -146,7 +169,7 @@ class Index:
         stored_enc = record.get("encoder")
         enc = stored_enc if stored_enc is not None else encoder_name
         own = settings if settings is not None else settings_from_record(record)
-        return cls(p, conn, own, enc, pending)
+        return cls(p, conn, own, enc, pending, keep_in_memory)
 
     @staticmethod
     def _prepare(p: Path, conn: sqlite3.Connection, settings: Settings, encoder_name: str | None) -> dict[str, str]:
@@ -263,6 +286,15 @@ class Index:
         Arrays are read-only views into the stored blobs unless ``writable``: indexed docs
         are history, and skipping the copy makes loading about twice as fast.
         """
+        if ids is None and not writable and self._keep:
+            memo = self._fresh_memo()
+            if memo is None:
+                version = self._version()  # before reading: a commit meanwhile makes the memo stale, not wrong
+                memo = self._memo = _Memo(version, self._read_docs(None, False))
+            return list(memo.docs)
+        return self._read_docs(ids, writable)
+
+    def _read_docs(self, ids: Iterable[str] | None, writable: bool) -> list[Doc]:
         sql = f"SELECT seq, {_DOC_COLS} FROM docs"
         if ids is None:
             rows = self._read(sql + " ORDER BY seq")
@@ -300,19 +332,41 @@ class Index:
         return Doc(article=art, lang=lang, exact_hash=_from_i64(exact_hash), **arrs)
 
     def load_pairs(self) -> list[Pair]:
-        """Every stored pair, in the order added, with passages and features."""
-        out = []
-        for a, b, rel, score, ca, cb, direction, passages, features in self._read(
-            f"SELECT {_PAIR_COLS} FROM pairs ORDER BY seq"
-        ):
-            out.append(
-                Pair(
-                    a=a, b=b, relation=rel, score=score, coverage_a=ca, coverage_b=cb, direction=direction,
-                    passages=[Passage(*p) for p in json.loads(passages)],
-                    features=json.loads(features),
-                )
-            )
-        return out
+        """Every stored pair, in the order added, with passages and features.
+
+        Each call returns new Pair objects (callers relabel pairs in place), also when
+        the index keeps them in memory.
+        """
+        if not self._keep:
+            return self._read_pairs()
+        memo = self._fresh_memo()
+        if memo is None:
+            version = self._version()
+            memo = self._memo = _Memo(version, self._read_docs(None, False))
+        if memo.pairs is None:
+            memo.pairs = self._read_pairs()
+        return [replace(p) for p in memo.pairs]
+
+    def _read_pairs(self) -> list[Pair]:
+        return [self._pair_from_row(r) for r in self._read(f"SELECT {_PAIR_COLS} FROM pairs ORDER BY seq")]
+
+    @staticmethod
+    def _pair_from_row(row: tuple) -> Pair:
+        a, b, rel, score, ca, cb, direction, passages, features = row
+        return Pair(
+            a=a, b=b, relation=rel, score=score, coverage_a=ca, coverage_b=cb, direction=direction,
+            passages=[Passage(*p) for p in json.loads(passages)],
+            features=json.loads(features),
+        )
+
+    def _version(self) -> int:
+        return int(self._read("PRAGMA data_version")[0][0])
+
+    def _fresh_memo(self) -> _Memo | None:
+        """The memo, if no other connection has committed since it was read."""
+        if self._memo is not None and self._memo.version != self._version():
+            self._memo = None
+        return self._memo
 
     def runs(self) -> list[Run]:
         """Every ``add`` so far, oldest first."""
@@ -397,6 +451,9 @@ class Index:
                 ) from None
             raise
         try:
+            # read inside the write lock: a commit by another process since our last read
+            # means the memo misses rows, so it is dropped rather than extended
+            memo = self._fresh_memo()
             clash = self._existing(new_ids)
             if clash:
                 raise ValueError(f"{self._path}: {len(clash)} doc id(s) already in the index, e.g. {sorted(clash)[:5]}")
@@ -431,6 +488,21 @@ class Index:
                 raise IndexFileError(f"{self._path}: write failed, nothing was added ({e})") from None
             raise
         self._pending_encoder = None
+        if memo is not None:
+            self._extend_memo(memo, doc_rows, pair_rows, refreshed)
+
+    def _extend_memo(self, memo: _Memo, doc_rows: list[tuple], pair_rows: list[tuple], refreshed: Sequence[Doc]) -> None:
+        """Bring the memo to what a fresh read would give: the rows just written, read back."""
+        memo.docs.extend(self._doc_from_row(r, False) for r in doc_rows)
+        if memo.pairs is not None:
+            memo.pairs.extend(self._pair_from_row(r) for r in pair_rows)
+        if refreshed:
+            held = {d.id: d for d in memo.docs}
+            for d in refreshed:
+                mine = held.get(d.id)
+                if mine is not None and mine is not d:  # refreshed on another copy: take its arrays
+                    for f in ARRAY_FIELDS:
+                        setattr(mine, f, getattr(d, f))
 
     # --- lifetime --------------------------------------------------------------
     def close(self) -> None:

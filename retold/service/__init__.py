@@ -11,8 +11,9 @@ and ``groups.jsonl``. What it adds is what a long-running process needs:
 - a killed service leaves the index as it was before the scan in flight (the index
   commits each scan in one transaction), so restarting it loses nothing already answered.
 
-Each scan reloads the index's documents (about 0.6 s per 10,000 articles), so a client
-that streams should post batches (up to ``MAX_ARTICLES`` per request), not single articles.
+- the index held open and in memory (``Index.open(..., keep_in_memory=True)``): a request
+  reads only what it adds, not the whole index again; a commit by another process (a
+  ``retold scan --index`` on the same file) is noticed and the next request reads afresh.
 
 Routes: ``POST /articles`` (a JSON object, a JSON array of objects, or JSON lines),
 ``GET /articles/{id}/pairs``, ``GET /health``. Run it with ``retold serve``.
@@ -20,6 +21,7 @@ Routes: ``POST /articles`` (a JSON object, a JSON array of objects, or JSON line
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -32,6 +34,7 @@ from retold.ingest.formats import item_from_record
 from retold.model import Article, Problem
 
 if TYPE_CHECKING:
+    from retold.index import Index
     from retold.sign import Encoder
 
 #: Largest request body accepted, in bytes.
@@ -90,30 +93,42 @@ def parse_articles(body: bytes, content_type: str = "") -> tuple[list[Article], 
 
 @dataclass
 class IndexService:
-    """The service's state: one index file, its settings and encoder, one scan at a time."""
+    """The service's state: one open index, its settings and encoder, one scan at a time."""
 
-    index_path: Path
+    index: Index
     settings: Settings
     encoder: Encoder | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     articles: int = 0
     scans: int = 0
 
+    @property
+    def index_path(self) -> Path:
+        return self.index.path
+
     @classmethod
     def open(cls, index_path: str | Path, settings: Settings | None = None, encoder: Encoder | None = None) -> IndexService:
-        """Open (or create) the index once to learn its settings and size; fail early on a bad file."""
+        """Open (or create) the index and keep it open; fail early on a bad file or another encoder."""
         from retold.index import Index
         from retold.sign import default_encoder
 
         p = Path(index_path)
-        with Index.open(p, settings=settings) as idx:
+        with Index.open(p, settings=settings) as idx:  # learn the settings the index was built with
             own = idx.settings
-            n = len(idx)
         if own.semantic:
             encoder = encoder or default_encoder(own)
-            with Index.open(p, settings=own, encoder_name=encoder.name) as idx:
-                idx.require_encoder(encoder.name)
-        return cls(p, own, encoder, articles=n)
+        idx = Index.open(p, settings=own, encoder_name=encoder.name if own.semantic and encoder else None, keep_in_memory=True)
+        try:
+            idx.require_encoder(encoder.name if own.semantic and encoder else None)
+            n = len(idx)
+        except BaseException:
+            idx.close()
+            raise
+        return cls(idx, own, encoder, articles=n)
+
+    def close(self) -> None:
+        with self.lock:
+            self.index.close()
 
     def add(self, articles: list[Article], problems: list[Problem]) -> dict:
         """Scan ``articles`` against the index and add them; the response body."""
@@ -122,7 +137,7 @@ class IndexService:
         t = time.perf_counter()
         with self.lock:
             waited = time.perf_counter() - t
-            res = scan(articles, settings=self.settings, index=self.index_path, encoder=self.encoder)
+            res = scan(articles, settings=self.settings, index=self.index, encoder=self.encoder)
             self.articles = int(res.stats.get("articles_total", self.articles))
             self.scans += 1
         posted = {a.id for a in articles}  # an id already indexed is skipped, but its groups still answer
@@ -139,12 +154,10 @@ class IndexService:
 
     def pairs_of(self, doc_id: str) -> list[dict] | None:
         """Every indexed pair that names ``doc_id`` (None when the id is not indexed)."""
-        from retold.index import Index
-
-        with self.lock, Index.open(self.index_path) as idx:
-            if doc_id not in idx:
+        with self.lock:
+            if doc_id not in self.index:
                 return None
-            return [p.to_dict() for p in idx.load_pairs() if doc_id in (p.a, p.b)]
+            return [p.to_dict() for p in self.index.load_pairs() if doc_id in (p.a, p.b)]
 
     def health(self) -> dict:
         enc = getattr(self.encoder, "name", None)
@@ -198,7 +211,13 @@ def create_app(service: IndexService):  # noqa: ANN201 - starlette is imported l
     async def health(request: Request) -> JSONResponse:
         return JSONResponse(service.health())
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):  # noqa: ANN202
+        yield
+        service.close()  # uvicorn stopping: release the index file
+
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/articles", post_articles, methods=["POST"]),
             Route("/articles/{doc_id:path}/pairs", get_pairs, methods=["GET"]),
