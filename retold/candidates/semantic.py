@@ -58,6 +58,12 @@ def ann_candidates(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> d
     return out
 
 
+def _bucket_cap(n_docs: int, settings: Settings) -> int:
+    """Most texts a name or word may be held by and still pair them: one that 5% of the
+    texts share (or more than ``settings.max_bucket``) belongs to everybody and says nothing."""
+    return max(5, min(settings.max_bucket, int(0.05 * n_docs) + 5))
+
+
 def anchor_candidates(
     docs: list[Doc],
     is_new: np.ndarray,
@@ -89,8 +95,7 @@ def anchor_candidates(
             if w >= 1.5:  # zipf 4.5 or rarer
                 post[key].append((i, w))
                 total[i] += w
-    n = len(docs)
-    cap = max(5, min(settings.max_bucket, int(0.05 * n) + 5))
+    cap = _bucket_cap(len(docs), settings)
     scores: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for lst in post.values():
         if len(lst) < 2 or len(lst) > cap:
@@ -185,7 +190,7 @@ def word_candidates(
     x = sparse.csr_matrix((np.sqrt(vals), (rows, cols)), shape=(len(bare), len(vocab)), dtype=np.float64)
     total = np.asarray(x.multiply(x).sum(axis=1)).ravel()  # each text's own word weight
     df = np.bincount(x.indices, minlength=len(vocab))
-    cap = max(5, min(settings.max_bucket, int(0.05 * len(docs)) + 5))
+    cap = _bucket_cap(len(docs), settings)
     keep = np.flatnonzero((df >= 2) & (df <= cap))  # a word of one text, or of very many, says nothing
     x = x[:, keep].tocsr()
     new_rows = np.flatnonzero(is_new[np.asarray(bare)])

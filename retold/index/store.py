@@ -287,11 +287,7 @@ class Index:
         are history, and skipping the copy makes loading about twice as fast.
         """
         if ids is None and not writable and self._keep:
-            memo = self._fresh_memo()
-            if memo is None:
-                version = self._version()  # before reading: a commit meanwhile makes the memo stale, not wrong
-                memo = self._memo = _Memo(version, self._read_docs(None, False))
-            return list(memo.docs)
+            return list(self._held().docs)
         return self._read_docs(ids, writable)
 
     def _read_docs(self, ids: Iterable[str] | None, writable: bool) -> list[Doc]:
@@ -339,10 +335,7 @@ class Index:
         """
         if not self._keep:
             return self._read_pairs()
-        memo = self._fresh_memo()
-        if memo is None:
-            version = self._version()
-            memo = self._memo = _Memo(version, self._read_docs(None, False))
+        memo = self._held()
         if memo.pairs is None:
             memo.pairs = self._read_pairs()
         return [replace(p) for p in memo.pairs]
@@ -367,6 +360,14 @@ class Index:
         if self._memo is not None and self._memo.version != self._version():
             self._memo = None
         return self._memo
+
+    def _held(self) -> _Memo:
+        """The memo, read from the file first if there is none or another connection has committed."""
+        memo = self._fresh_memo()
+        if memo is None:
+            version = self._version()  # before reading: a commit meanwhile makes the memo stale, not wrong
+            memo = self._memo = _Memo(version, self._read_docs(None, False))
+        return memo
 
     def runs(self) -> list[Run]:
         """Every ``add`` so far, oldest first."""

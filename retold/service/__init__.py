@@ -9,8 +9,7 @@ and ``groups.jsonl``. What it adds is what a long-running process needs:
 - the encoder loaded once, not per request;
 - bad records reported per line or item, never failing the rest of the request;
 - a killed service leaves the index as it was before the scan in flight (the index
-  commits each scan in one transaction), so restarting it loses nothing already answered.
-
+  commits each scan in one transaction), so restarting it loses nothing already answered;
 - the index held open and in memory (``Index.open(..., keep_in_memory=True)``): a request
   reads only what it adds, not the whole index again; a commit by another process (a
   ``retold scan --index`` on the same file) is noticed and the next request reads afresh.
@@ -117,9 +116,10 @@ class IndexService:
             own = idx.settings
         if own.semantic:
             encoder = encoder or default_encoder(own)
-        idx = Index.open(p, settings=own, encoder_name=encoder.name if own.semantic and encoder else None, keep_in_memory=True)
+        enc_name = encoder.name if own.semantic and encoder is not None else None
+        # opening with the encoder's name refuses an index built with another encoder
+        idx = Index.open(p, settings=own, encoder_name=enc_name, keep_in_memory=True)
         try:
-            idx.require_encoder(encoder.name if own.semantic and encoder else None)
             n = len(idx)
         except BaseException:
             idx.close()
