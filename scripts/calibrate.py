@@ -122,10 +122,11 @@ def macro_f1(rows: list[dict], t: Thresholds) -> tuple[float, dict[str, float]]:
     return metrics_macro_f1(conf), per
 
 
-def fit(rows: list[dict]) -> Thresholds:
+def fit(rows: list[dict], keep_rules: Thresholds | None = None) -> Thresholds:
+    """The story models, then (unless ``keep_rules`` gives them) the rule thresholds."""
     from sklearn.linear_model import LogisticRegression
 
-    t = Thresholds()
+    t = Thresholds() if keep_rules is None else keep_rules
     g = [set(r["gold"]) for r in rows]
     X = np.array([feature_vector(r["f"], TOPIC_FEATURES) for r in rows])
     Y = np.array([feature_vector(r["f"], EVENT_FEATURES) for r in rows])
@@ -148,6 +149,10 @@ def fit(rows: list[dict]) -> Thresholds:
         print(f"{name} model over {keys}: w={getattr(t, name + '_weights')} b={getattr(t, name + '_bias')} (tune accuracy {acc:.3f}, {int(mask.sum())} pairs)")
 
     _precompute(rows, t)  # the models are fitted: their probabilities are fixed from here
+    if keep_rules is not None:
+        score, per = macro_f1(rows, t)
+        print(f"rule thresholds kept; tune macro-F1 {score:.3f}: " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))
+        return t
     best = (-1.0, None)
     grid = itertools.product(
         [0.35, 0.45, 0.55, 0.65], [0.3, 0.4, 0.5, 0.6], [0.4, 0.5, 0.6, 0.7], [0.5, 0.55, 0.6, 0.65], [0.3, 0.4, 0.5, 0.6, 0.7], [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
@@ -238,16 +243,22 @@ def main() -> None:
     ap.add_argument("--features", type=Path, default=Path("/tmp/retold-tune-features.jsonl"))
     ap.add_argument("--reuse-features", action="store_true", help="fit from an earlier --features file")
     ap.add_argument("--out", type=Path, default=ROOT / "retold" / "data" / "thresholds.json")
+    ap.add_argument(
+        "--models-only", action="store_true",
+        help="refit the two story models and the story resolution; keep every rule threshold of --out "
+        "(for a change to the story features: the rules' grid has ties that a full refit may break another way)",
+    )
     args = ap.parse_args()
     if args.reuse_features and args.features.exists():
         rows = [json.loads(x) for x in open(args.features)]
     else:
         rows = collect(args.data, args.features)
-    t = fit(rows)
+    keep = Thresholds.from_dict(json.loads(args.out.read_text())) if args.models_only and args.out.exists() else None
+    t = fit(rows, keep)
     t.story_resolution = choose_resolution(rows, t, args.data)
     d = t.to_dict()
     d["_fitted_on"] = "tune split of " + ", ".join(sorted({r["corpus"] for r in rows})) + f"; {len(rows)} candidate pairs"
-    d["_command"] = "python scripts/calibrate.py --data ../shared/data"
+    d["_command"] = "python scripts/calibrate.py --data ../shared/data" + (" --models-only" if keep is not None else "")
     args.out.write_text(json.dumps(d, indent=2) + "\n")
     print(f"wrote {args.out}")
 

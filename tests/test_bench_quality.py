@@ -12,6 +12,7 @@ from retold.bench.corpora import (
     DataError,
     LabelledCorpus,
     build_corpora,
+    ecbplus_briefs_corpus,
     ecbplus_corpus,
     mrpc_pairs,
     seeds_corpus,
@@ -57,6 +58,27 @@ def test_ecbplus_labels_and_splits() -> None:
     assert sum(len(s) for s in ev.gold_stories) == len(ev.articles)
     assert ev.gold_families is None
     assert 0 < COPY_CONTAINMENT < 1
+
+
+@needs_data
+def test_ecbplus_briefs_cut_one_event_per_topic_to_its_first_sentence() -> None:
+    full, briefs = ecbplus_corpus(DATA, "tune"), ecbplus_briefs_corpus(DATA, "tune")
+    assert full and briefs and briefs.ids == full.ids
+    assert not briefs.pooled and full.pooled
+    text = {a.id: a.text for a in full.articles}
+    cut: dict[tuple[str, bool], list[bool]] = {}
+    for a in briefs.articles:
+        topic = a.id.split(":")[1].split("_")[0]
+        plus = a.id.endswith("ecbplus")
+        cut.setdefault((topic, plus), []).append(a.text != text[a.id])
+        if a.text != text[a.id]:
+            assert a.text == a.title and text[a.id].startswith(a.title)
+    for topic in {t for t, _ in cut}:
+        # one event of each topic is cut (where its reports have more than a title), never both
+        assert any(cut.get((topic, True), [])) != any(cut.get((topic, False), []))
+    assert {frozenset(s) for s in briefs.gold_stories} == {frozenset(s) for s in full.gold_stories}
+    related = {k for k, v in full.gold_pairs.items() if v == {"related"}}
+    assert related == {k for k, v in briefs.gold_pairs.items() if v == {"related"}}
 
 
 @needs_data

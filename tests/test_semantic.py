@@ -6,6 +6,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import retold
 from retold.cli.scan import sample_dir
@@ -282,3 +283,45 @@ def test_names_alone_do_not_make_a_rewrite_when_the_words_disagree():
     assert classify({**f, "words_aligned_a": 0.9, "words_aligned_b": 0.8, "names_overlap": 0.0})[0] == "rewrite"
     # across languages only names can align: the words say nothing there
     assert classify({**f, "same_lang": 0.0})[0] == "translation"
+
+
+def test_a_one_sentence_brief_does_not_show_its_event_by_names_a_whole_storyline_shares():
+    """A brief names one person; the report of the next event in that storyline names them
+    too (who was replaced), so the plain overlap coefficient calls the brief's names all
+    shared. ``names_contained`` floors the smaller side's name weight, so it says "little";
+    for texts with names enough it is the overlap coefficient itself."""
+    from retold.config import Settings
+    from retold.decide.relation import default_thresholds, story_probabilities
+    from retold.clean import prepare
+    from retold.sign.names import CONTAINED_MIN_MASS, doc_names, names_contained, names_overlap
+
+    brief = "The harbour board named Ellen Varga as the new captain of the island ferry."
+    later = (
+        "Tomas Brandt will take the helm of the island ferry, the harbour board said on Monday. "
+        "Brandt, who sailed cargo ships out of Rotterdam for twelve years, replaces Ellen Varga. "
+        "Varga steered the Kestrel for four seasons before moving to the Lindqvist shipyard. "
+        "The board chose Brandt from a field of eleven candidates, chairman Oskar Nyberg said. "
+        "Nyberg praised the work of Varga and said Brandt would start in the spring."
+    )
+    same = (
+        "Ellen Varga is the new captain of the island ferry, the harbour board said on Friday. "
+        "Varga, a former pilot in Gothenburg, takes over the Kestrel from Piet Hollander. "
+        "Hollander retires after nine seasons, board chairman Oskar Nyberg said."
+    )
+    arts = [Article(id=i, text=t, lang="en") for i, t in (("brief", brief), ("later", later), ("same", same))]
+    docs = {d.id: d for d in prepare(arts, Settings())}
+    b, l, s = docs["brief"], docs["later"], docs["same"]
+    assert names_overlap(b, l)[0] == 1.0, "every name of the brief is in the later report"
+    mass = sum(doc_names(b).values())
+    assert mass < CONTAINED_MIN_MASS, "two rare names weigh less than the floor"
+    assert names_contained(b, l) == pytest.approx(mass / CONTAINED_MIN_MASS)
+    assert names_contained(b, l) < 0.75
+    # for texts with names enough nothing changes
+    assert names_contained(l, s) == names_overlap(l, s)[0]
+    # the event model reads the floored share: the brief leans to "another event"
+    t = default_thresholds()
+    f = {"names_overlap": 1.0, "names_jaccard": names_overlap(b, l)[1], "matched_a": 0.3, "matched_b": 0.3,
+         "best_mean": 0.5, "words_jaccard": 0.05, "doc_cos": 0.6, "words_overlap": 0.3}
+    loose = story_probabilities(f, t)[1]
+    floored = story_probabilities({**f, "names_contained": names_contained(b, l)}, t)[1]
+    assert floored < loose

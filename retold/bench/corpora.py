@@ -13,6 +13,8 @@ Gold decisions (the numbers depend on them):
   monolingual reuse relation is accepted too; same topic, other cluster ->
   ``related`` (the corpus pairs two similar events per topic: hard negatives); different
   topics -> unrelated. Stories = clusters; families unknown (ECB+ does not label reuse).
+* ECB+ briefs: the same topics with one event's reports cut to their first sentence, a
+  stress test for one-sentence texts (``ecbplus_briefs_corpus``); same labels, not pooled.
 * WMT16 en-fi: original vs each human translation -> ``translation``; the two independent
   Finnish translations of one English article -> ``rewrite`` or ``near_duplicate``. A family
   (and a story) per record.
@@ -28,7 +30,7 @@ import csv
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -194,6 +196,13 @@ def ecbplus_corpus(data_dir: Path, split: str = "eval", max_topics: int | None =
         articles.append(Article(id=aid, text=text, title=title or None, source="ecbplus", lang="en", where=f"{path}:{n}"))
         cluster_of[aid] = str(rec["cluster"])
         topic_of[aid] = topic
+    return _ecb_labelled("ecbplus", articles, cluster_of, topic_of, split)
+
+
+def _ecb_labelled(
+    name: str, articles: list[Article], cluster_of: dict[str, str], topic_of: dict[str, int], split: str
+) -> LabelledCorpus:
+    """ECB+ gold from its clusters (events) and topics, copies judged on the texts as given."""
     gold: dict[frozenset, set[str]] = {}
     sh = {x.id: _shingles(x.text) for x in articles}
     for a, b in combinations([x.id for x in articles], 2):
@@ -205,7 +214,33 @@ def ecbplus_corpus(data_dir: Path, split: str = "eval", max_topics: int | None =
     stories: dict[str, set[str]] = {}
     for aid, c in cluster_of.items():
         stories.setdefault(c, set()).add(aid)
-    return LabelledCorpus("ecbplus", articles, gold, None, list(stories.values()), split)
+    return LabelledCorpus(name, articles, gold, None, list(stories.values()), split, pooled=name == "ecbplus")
+
+
+def ecbplus_briefs_corpus(data_dir: Path, split: str = "eval", max_topics: int | None = None) -> LabelledCorpus | None:
+    """ECB+ with the reports of one event per topic cut to their first sentence: a stress test.
+
+    Some ECB+ reports are a single sentence (a wire brief, or a page whose body was not
+    kept), and a brief names one or two people whom every report of the storyline names
+    too. Which event is cut alternates with the topic (the ECB event in topics 1, 5, 9...,
+    the ECB+ event in 3, 7, 11...), so both kinds of brief occur. Labels as in
+    :func:`ecbplus_corpus`, copies judged on the cut texts. Not pooled: the texts are ours.
+    """
+    full = ecbplus_corpus(data_dir, split, max_topics)
+    if full is None:
+        return None
+    cluster_of = {a: sorted(s)[0] for s in full.gold_stories or [] for a in s}
+    topic_of: dict[str, int] = {}
+    articles: list[Article] = []
+    for a in full.articles:
+        doc_id = a.id.split(":", 1)[1]
+        topic = int(doc_id.split("_", 1)[0])
+        topic_of[a.id] = topic
+        cut_plus = topic % 4 == 3
+        if a.title and doc_id.endswith("ecbplus") == cut_plus:
+            a = replace(a, text=a.title)
+        articles.append(a)
+    return _ecb_labelled("ecbplus_briefs", articles, cluster_of, topic_of, split)
 
 
 # --- WMT16 en-fi --------------------------------------------------------------
@@ -384,6 +419,8 @@ def build_corpora(
     out = [
         seeds_corpus(data_dir),
         ecbplus_corpus(data_dir, split, max_topics=max_units),
+        # the same with one event's reports cut to a sentence (briefs): reported apart
+        ecbplus_briefs_corpus(data_dir, split, max_topics=max_units),
         wmt16_corpus(data_dir, split, max_docs=max_units),
         wmt22_corpus(data_dir, split, max_docs=cap22, max_systems=wmt22_max_systems),
         # short texts of other domains (reviews, posts, chat): name-poor, the hard case for

@@ -19,7 +19,7 @@ from retold.compare.verify import e5_alignment, translation_contrast
 from retold.config import Settings
 from retold.model import Doc, Passage
 from retold.sign.minhash import jaccard_estimate
-from retold.sign.names import names_overlap, words_overlap
+from retold.sign.names import names_contained, names_overlap, words_overlap
 
 #: cosine above which two sentences are taken to say the same thing (paraphrase or translation)
 ALIGN_THRESHOLD = 0.55
@@ -247,6 +247,7 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         f["doc_cos"] = float(np.dot(a.vec, b.vec))
     f["anchor_overlap"], f["anchor_jaccard"] = _overlap(a.anchors, b.anchors)
     f["names_overlap"], f["names_jaccard"] = names_overlap(a, b)
+    f["names_contained"] = names_contained(a, b)
     f["words_overlap"], f["words_jaccard"] = words_overlap(a, b)
     pa, pb = a.article.published, b.article.published
     if pa is not None and pb is not None:

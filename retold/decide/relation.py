@@ -30,7 +30,10 @@ from importlib import resources
 from retold.decide.copy import copy_relation
 
 TOPIC_FEATURES = ("doc_cos", "names_overlap", "names_jaccard", "matched_min", "best_mean", "words_overlap", "words_jaccard")
-EVENT_FEATURES = ("names_overlap", "names_jaccard", "matched_min", "best_mean", "words_jaccard")
+EVENT_FEATURES = ("names_contained", "names_jaccard", "matched_min", "best_mean", "words_jaccard")
+#: a feature added later, read from the one it refines when a pair stored by an older
+#: version lacks it (an index keeps its pairs' features)
+_FALLBACK = {"names_contained": "names_overlap"}
 
 
 @dataclass
@@ -94,6 +97,9 @@ def _sigmoid(x: float) -> float:
 def feature_vector(f: dict[str, float], keys: tuple[str, ...]) -> list[float]:
     g = dict(f)
     g["matched_min"] = min(f.get("matched_a", 0.0), f.get("matched_b", 0.0))
+    for k, old in _FALLBACK.items():
+        if k not in g and old in g:
+            g[k] = g[old]
     return [float(g.get(k, 0.0)) for k in keys]
 
 

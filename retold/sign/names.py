@@ -119,6 +119,28 @@ def names_overlap(a: Doc, b: Doc) -> tuple[float, float]:
     return weighted_overlap(doc_names(a), doc_names(b))
 
 
+#: Name weight a text must carry before "all my names are in yours" says "one event": about
+#: three rare names. A one-sentence brief ("Matt Smith named the next Doctor") names one or
+#: two people, and every report of the storyline names them too, so its plain overlap
+#: coefficient is 1.0 against the report of the next event as well (ECB+ briefs of one
+#: sentence). Chosen on the tune split with a stress copy whose briefs were cut to their
+#: first sentence (docs/DECISIONS.md, "Short texts").
+CONTAINED_MIN_MASS = 10.0
+
+
+def names_contained(a: Doc, b: Doc, min_mass: float = CONTAINED_MIN_MASS) -> float:
+    """Share of the smaller name set found in the other, the smaller counted as at least ``min_mass``.
+
+    The overlap coefficient with a floor under its denominator: the same for texts with
+    names enough, lower for a text whose few names cannot show the event on their own.
+    """
+    x, y = doc_names(a), doc_names(b)
+    if not x or not y:
+        return 0.0
+    shared = sum(min(x[k], y[k]) for k in x.keys() & y.keys())
+    return shared / max(min(sum(x.values()), sum(y.values())), min_mass)
+
+
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 #: content words rarer than this (zipf 4.5: about one in 30,000 words) carry the topic
 MIN_WORD_RARITY = 1.5
