@@ -381,3 +381,28 @@ def test_class_representatives_give_the_same_pairs_as_all_docs(family):
             c = i * d + j
             if c not in ex:  # pairs inside a class are tagged exact only
                 assert bool(t & TAG_BITS["lsh"]) == (c in ls) and bool(t & TAG_BITS["fingerprint"]) == (c in fp)
+
+
+def test_the_jaccard_that_decides_a_duplicate_is_counted_not_estimated():
+    """Near-total coverage both ways: duplicate or near_duplicate rests on the shingle Jaccard,
+    so it is counted from the token streams (an estimate from 128 slots is off by ~0.03)."""
+    import retold
+    from retold.model import Article
+    from retold.sign.minhash import jaccard_exact
+
+    words = [f"w{i}" for i in range(200)]
+    ids = np.arange(1, 201, dtype=np.uint64) * np.uint64(2654435761)
+    assert jaccard_exact(ids, ids.copy(), 5) == 1.0
+    # 3 far-apart words changed: 196 shingles each side, 15 of them differ
+    changed = ids.copy()
+    changed[[50, 100, 150]] += np.uint64(7)
+    assert jaccard_exact(ids, changed, 5) == pytest.approx((196 - 15) / (196 + 15))
+    edited = list(words)
+    for i in (50, 100, 150):
+        edited[i] = edited[i] + "x"
+    text = ". ".join(" ".join(words[i : i + 10]) for i in range(0, 200, 10)) + "."
+    text2 = ". ".join(" ".join(edited[i : i + 10]) for i in range(0, 200, 10)) + "."
+    pair = retold.compare(Article(id="a", text=text, lang="en"), Article(id="b", text=text2, lang="en"))
+    assert min(pair.features["verbatim_a"], pair.features["verbatim_b"]) >= 0.9
+    assert pair.features["jaccard"] == pytest.approx((196 - 15) / (196 + 15), abs=1e-9)
+    assert pair.relation == "near_duplicate"

@@ -18,13 +18,16 @@ from retold.compare.verbatim import verbatim_passages
 from retold.compare.verify import e5_alignment, translation_contrast
 from retold.config import Settings
 from retold.model import Doc, Passage
-from retold.sign.minhash import jaccard_estimate
+from retold.sign.minhash import jaccard_estimate, jaccard_exact
 from retold.sign.names import names_contained, names_overlap, words_overlap
 
 #: cosine above which two sentences are taken to say the same thing (paraphrase or translation)
 ALIGN_THRESHOLD = 0.55
 #: a sentence whose tokens are mostly inside quotation marks is a quote; shared quotes are not reuse
 QUOTE_SHARE = 0.5
+#: verbatim coverage of both sides from which the shingle Jaccard is counted, not estimated:
+#: there it decides duplicate vs near_duplicate (decide/copy.py), and the pairs are few
+EXACT_JACCARD_COVERAGE = 0.9
 
 
 @dataclass
@@ -180,7 +183,9 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         "verbatim_b": coverage(b, vb),
         "same_lang": float(same_language(a.lang, b.lang)),
     }
-    if a.minhash is not None and b.minhash is not None:
+    if min(f["verbatim_a"], f["verbatim_b"]) >= EXACT_JACCARD_COVERAGE:  # duplicate or not rests on it
+        f["jaccard"] = jaccard_exact(a.tok_hash, b.tok_hash, settings.shingle_size)
+    elif a.minhash is not None and b.minhash is not None:
         f["jaccard"] = jaccard_estimate(a.minhash, b.minhash)
     len_a, len_b = content_length(a), content_length(b)
     f["len_ratio"] = min(len_a, len_b) / max(len_a, len_b, 1)

@@ -183,6 +183,21 @@ def _densify(sig: np.ndarray, nonempty_doc: np.ndarray) -> np.ndarray:
     return sig
 
 
+def jaccard_exact(tok_a: np.ndarray, tok_b: np.ndarray, k: int) -> float:
+    """Word k-gram Jaccard from the two token streams themselves.
+
+    For the few pairs whose relation rests on it (near-total verbatim coverage: duplicate
+    or not): an estimate from S slots is off by about sqrt(J(1-J)/S), 0.03 at J = 0.9 with
+    128 slots, and two MT outputs 2 words apart in 192 read 0.938 for a true 0.891.
+    """
+    a = np.unique(shingle_hashes(tok_a, k))
+    b = np.unique(shingle_hashes(tok_b, k))
+    if a.shape[0] == 0 or b.shape[0] == 0:
+        return 0.0
+    inter = np.intersect1d(a, b, assume_unique=True).shape[0]
+    return inter / (a.shape[0] + b.shape[0] - inter)
+
+
 def jaccard_estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     """Share of equal MinHash slots: an unbiased estimate of shingle-set Jaccard."""
     if sig_a.shape != sig_b.shape or sig_a.shape[0] == 0:
