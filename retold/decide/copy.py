@@ -108,6 +108,9 @@ def copy_relations(docs: list[Doc], pairs: np.ndarray, settings: Settings) -> tu
       below what any copy relation needs are not verified (``SKIP_*``);
     - the rest are verified together by :func:`verbatim_coverage_many`.
     Passages are not made here; ``verbatim_passages`` gives them for a pair when asked.
+    Duplicate vs near_duplicate reads the MinHash estimate of the Jaccard here, where
+    ``compare_docs`` counts it (0.4 ms a pair: too slow for millions of pairs); the two
+    can differ for pairs within about 0.03 of ``DUPLICATE_MIN_JACCARD``.
     """
     from retold.compare.verbatim import verbatim_coverage_many  # local: compare imports decide elsewhere
 
