@@ -325,3 +325,15 @@ def test_a_one_sentence_brief_does_not_show_its_event_by_names_a_whole_storyline
     loose = story_probabilities(f, t)[1]
     floored = story_probabilities({**f, "names_contained": names_contained(b, l)}, t)[1]
     assert floored < loose
+
+
+def test_a_pair_stored_before_names_contained_is_read_with_names_overlap():
+    """An index keeps its pairs' features; one written by an older version has no
+    ``names_contained``, and the event model reads its ``names_overlap`` in its place."""
+    from retold.decide.relation import default_thresholds, story_probabilities
+
+    t = default_thresholds()
+    old = {"names_overlap": 0.8, "names_jaccard": 0.2, "matched_a": 0.3, "matched_b": 0.4, "best_mean": 0.5,
+           "words_jaccard": 0.05, "doc_cos": 0.6, "words_overlap": 0.3}
+    assert story_probabilities(old, t) == story_probabilities({**old, "names_contained": 0.8}, t)
+    assert story_probabilities(old, t)[1] > story_probabilities({**old, "names_contained": 0.2}, t)[1]
