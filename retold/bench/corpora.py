@@ -173,6 +173,39 @@ def seeds_corpus(data_dir: Path) -> LabelledCorpus | None:
 
 def ecbplus_corpus(data_dir: Path, split: str = "eval", max_topics: int | None = None) -> LabelledCorpus | None:
     """ECB+ odd topics of ``split``; see the module docstring for the labels."""
+    read = _ecb_articles(data_dir, split, max_topics)
+    if read is None:
+        return None
+    articles, cluster_of, topic_of = read
+    return _ecb_labelled("ecbplus", articles, cluster_of, topic_of, split, pooled=True)
+
+
+def ecbplus_briefs_corpus(data_dir: Path, split: str = "eval", max_topics: int | None = None) -> LabelledCorpus | None:
+    """ECB+ with the reports of one event per topic cut to their first sentence: a stress test.
+
+    Some ECB+ reports are a single sentence (a wire brief, or a page whose body was not
+    kept), and a brief names one or two people whom every report of the storyline names
+    too. Which event is cut alternates with the topic (the ECB event in topics 1, 5, 9...,
+    the ECB+ event in 3, 7, 11...), so both kinds of brief occur. Labels as in
+    :func:`ecbplus_corpus`, copies judged on the cut texts. Not pooled: the texts are ours.
+    """
+    read = _ecb_articles(data_dir, split, max_topics)
+    if read is None:
+        return None
+    articles, cluster_of, topic_of = read
+    cut = [
+        replace(a, text=a.title)
+        if a.title and cluster_of[a.id].endswith("ecbplus") == (topic_of[a.id] % 4 == 3)
+        else a
+        for a in articles
+    ]
+    return _ecb_labelled("ecbplus_briefs", cut, cluster_of, topic_of, split, pooled=False)
+
+
+def _ecb_articles(
+    data_dir: Path, split: str, max_topics: int | None
+) -> tuple[list[Article], dict[str, str], dict[str, int]] | None:
+    """The articles of the odd topics of ``split``, with each one's cluster (event) and topic."""
     path = data_dir / "ecbplus" / "docs.jsonl"
     if not path.is_file():
         return None
@@ -196,11 +229,11 @@ def ecbplus_corpus(data_dir: Path, split: str = "eval", max_topics: int | None =
         articles.append(Article(id=aid, text=text, title=title or None, source="ecbplus", lang="en", where=f"{path}:{n}"))
         cluster_of[aid] = str(rec["cluster"])
         topic_of[aid] = topic
-    return _ecb_labelled("ecbplus", articles, cluster_of, topic_of, split)
+    return articles, cluster_of, topic_of
 
 
 def _ecb_labelled(
-    name: str, articles: list[Article], cluster_of: dict[str, str], topic_of: dict[str, int], split: str
+    name: str, articles: list[Article], cluster_of: dict[str, str], topic_of: dict[str, int], split: str, pooled: bool
 ) -> LabelledCorpus:
     """ECB+ gold from its clusters (events) and topics, copies judged on the texts as given."""
     gold: dict[frozenset, set[str]] = {}
@@ -214,33 +247,7 @@ def _ecb_labelled(
     stories: dict[str, set[str]] = {}
     for aid, c in cluster_of.items():
         stories.setdefault(c, set()).add(aid)
-    return LabelledCorpus(name, articles, gold, None, list(stories.values()), split, pooled=name == "ecbplus")
-
-
-def ecbplus_briefs_corpus(data_dir: Path, split: str = "eval", max_topics: int | None = None) -> LabelledCorpus | None:
-    """ECB+ with the reports of one event per topic cut to their first sentence: a stress test.
-
-    Some ECB+ reports are a single sentence (a wire brief, or a page whose body was not
-    kept), and a brief names one or two people whom every report of the storyline names
-    too. Which event is cut alternates with the topic (the ECB event in topics 1, 5, 9...,
-    the ECB+ event in 3, 7, 11...), so both kinds of brief occur. Labels as in
-    :func:`ecbplus_corpus`, copies judged on the cut texts. Not pooled: the texts are ours.
-    """
-    full = ecbplus_corpus(data_dir, split, max_topics)
-    if full is None:
-        return None
-    cluster_of = {a: sorted(s)[0] for s in full.gold_stories or [] for a in s}
-    topic_of: dict[str, int] = {}
-    articles: list[Article] = []
-    for a in full.articles:
-        doc_id = a.id.split(":", 1)[1]
-        topic = int(doc_id.split("_", 1)[0])
-        topic_of[a.id] = topic
-        cut_plus = topic % 4 == 3
-        if a.title and doc_id.endswith("ecbplus") == cut_plus:
-            a = replace(a, text=a.title)
-        articles.append(a)
-    return _ecb_labelled("ecbplus_briefs", articles, cluster_of, topic_of, split)
+    return LabelledCorpus(name, articles, gold, None, list(stories.values()), split, pooled=pooled)
 
 
 # --- WMT16 en-fi --------------------------------------------------------------

@@ -105,13 +105,14 @@ def doc_names(doc: Doc) -> dict[str, float]:
     return out
 
 
-def weighted_overlap(x: dict[str, float], y: dict[str, float]) -> tuple[float, float]:
-    """(weighted overlap coefficient, weighted Jaccard) of two weighted sets."""
+def weighted_overlap(x: dict[str, float], y: dict[str, float], min_mass: float = 0.0) -> tuple[float, float]:
+    """(weighted overlap coefficient, weighted Jaccard) of two weighted sets; the overlap
+    coefficient's denominator (the smaller set's weight) is counted as at least ``min_mass``."""
     if not x or not y:
         return 0.0, 0.0
     shared = sum(min(x[k], y[k]) for k in x.keys() & y.keys())
     sx, sy = sum(x.values()), sum(y.values())
-    return shared / min(sx, sy), shared / (sx + sy - shared)
+    return shared / max(min(sx, sy), min_mass), shared / (sx + sy - shared)
 
 
 def names_overlap(a: Doc, b: Doc) -> tuple[float, float]:
@@ -134,11 +135,7 @@ def names_contained(a: Doc, b: Doc, min_mass: float = CONTAINED_MIN_MASS) -> flo
     The overlap coefficient with a floor under its denominator: the same for texts with
     names enough, lower for a text whose few names cannot show the event on their own.
     """
-    x, y = doc_names(a), doc_names(b)
-    if not x or not y:
-        return 0.0
-    shared = sum(min(x[k], y[k]) for k in x.keys() & y.keys())
-    return shared / max(min(sum(x.values()), sum(y.values())), min_mass)
+    return weighted_overlap(doc_names(a), doc_names(b), min_mass)[0]
 
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
