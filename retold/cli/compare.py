@@ -37,7 +37,7 @@ def compare_cmd(
     b: str = typer.Argument(..., help="The other article, same forms"),
     semantic: bool = typer.Option(True, "--semantic/--copies-only"),
     as_json: bool = typer.Option(False, "--json", help="Print the pair as one JSON object"),
-    encoder: Optional[str] = typer.Option(None, "--encoder"),
+    encoder: Optional[str] = typer.Option(None, "--encoder", help="'use' (default), 'use@cuda' (the same model on a GPU) or a local sentence-transformers folder, optionally PATH@cuda"),
 ) -> None:
     """Show how two articles relate: relation, coverage both ways, aligned passages."""
     import json

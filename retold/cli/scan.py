@@ -29,7 +29,7 @@ def scan_cmd(
     index: Optional[Path] = typer.Option(None, "--index", help="On-disk index: compare new articles against everything in it, then add them"),
     report: Optional[Path] = typer.Option(None, "--report", help="Also write a self-contained HTML report here"),
     semantic: bool = typer.Option(True, "--semantic/--copies-only", help="--copies-only: skip embeddings (duplicates, near-duplicates, partial copies only)"),
-    encoder: Optional[str] = typer.Option(None, "--encoder", help="'use' (default) or a local sentence-transformers folder, optionally PATH@cuda"),
+    encoder: Optional[str] = typer.Option(None, "--encoder", help="'use' (default, numpy), 'use@cuda' (the same model on a GPU, needs torch) or a local sentence-transformers folder, optionally PATH@cuda"),
     engine: str = typer.Option("local", "--engine", help="'local' (this machine) or 'ray' (a Ray cluster; pip install \"retold[ray]\")"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join, e.g. auto or ray://head:10001 (default: start a local Ray)"),
     second: bool = typer.Option(True, "--second-opinion/--no-second-opinion", help="Ask multilingual-E5 about borderline pairs in languages the main encoder lacks (slower)"),

@@ -17,7 +17,7 @@ def serve_cmd(
     index: Path = typer.Option(..., "--index", help="Index file to check new articles against and add them to (created if missing)"),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
     port: int = typer.Option(8765, "--port", help="Port to listen on"),
-    encoder: Optional[str] = typer.Option(None, "--encoder", help="'use' (default) or a local sentence-transformers folder, optionally PATH@cuda; must be the index's"),
+    encoder: Optional[str] = typer.Option(None, "--encoder", help="'use' (default), 'use@cuda' (the same model on a GPU) or a local sentence-transformers folder, optionally PATH@cuda; must be the index's"),
 ) -> None:
     """Serve an index over HTTP: POST /articles (JSON, JSON array or JSON lines), GET /articles/ID/pairs, GET /health."""
     import uvicorn
