@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retold.bench.speed import END, START, bench_speed, render_markdown, write_section
+from retold.bench.speed import END, START, bench_speed, markers, render_markdown, write_section
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -47,3 +47,23 @@ def test_full_pipeline_table_renders() -> None:
     assert "| 20.0 | 50.0 | 1.50 | 30.25 | 9.00 | 4,000 | 120 | 900 |" in line
     header = next(x for x in md.splitlines() if x.startswith("| N | articles/s | total s"))
     assert header.index("clean s") < header.index("embed s") < header.index("compare s") < header.index("candidate pairs")
+
+
+def test_a_gpu_section_sits_beside_the_main_one(tmp_path) -> None:
+    """A run on another machine (--section gpu) writes its own section and leaves the main one."""
+    out = tmp_path / "b.md"
+    write_section(out, f"{START}\nlaptop numbers\n{END}\n")
+    res = {
+        "rows": [],
+        "machine": {"cpu": "x", "cores": "16", "os": "linux", "load": "1", "python": "3", "numpy": "2", "datasketch": "2", "date": "d",
+                    "gpu": "NVIDIA H100 80GB HBM3, torch 2.11", "encoder": "use-multilingual-v3 on cuda"},
+        "base_texts": 10,
+        "full": [{"n": 1000, "seconds": 10.0, "rate": 100.0, "stages": {"embed": 1.0}, "peak_mb": 1.0, "pairs": 1, "candidates": 2}],
+    }
+    md = render_markdown(res, "cmd", None, "gpu")
+    gstart, gend = markers("gpu")
+    assert md.startswith(gstart) and md.rstrip().endswith(gend) and "H100" in md.splitlines()[1]
+    write_section(out, md)
+    write_section(out, md.replace("| 100.0 |", "| 200.0 |"))  # a second GPU run replaces the first
+    text = out.read_text(encoding="utf-8")
+    assert "laptop numbers" in text and text.count(gstart) == 1 and "| 200.0 |" in text and "| 100.0 |" not in text

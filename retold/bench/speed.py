@@ -33,6 +33,13 @@ from retold.sign.lexical import sign_lexical
 
 START = "<!-- retold:bench-speed:start -->"
 END = "<!-- retold:bench-speed:end -->"
+
+
+def markers(section: str = "") -> tuple[str, str]:
+    """Start and end markers of a speed section; a named one (``gpu``) sits beside the main one."""
+    if not section:
+        return START, END
+    return f"<!-- retold:bench-speed-{section}:start -->", f"<!-- retold:bench-speed-{section}:end -->"
 _WORD = re.compile(r"\w+")
 
 
@@ -124,14 +131,14 @@ def signing_seconds(r: RunResult) -> float:
     return sum(r.stages.get(k, 0.0) for k in ("tokenise", "sign", "candidates"))
 
 
-def run_full_pipeline(articles: list[Article], settings: Settings | None = None) -> dict:
+def run_full_pipeline(articles: list[Article], settings: Settings | None = None, encoder=None) -> dict:
     """``retold.pipeline.scan`` on real articles (semantic layer on): per-stage seconds from
-    ``result.stats``, articles/s and peak RSS above the start."""
+    ``result.stats``, articles/s and peak RSS above the start. ``encoder``: None for the default."""
     from retold.pipeline import scan
 
     with _RSSPeak() as mem:
         t0 = time.perf_counter()
-        res = scan(articles, settings=settings or Settings())
+        res = scan(articles, settings=settings or Settings(), encoder=encoder)
         total = time.perf_counter() - t0
     stages = {k[len("time_") : -len("_s")]: float(v) for k, v in res.stats.items() if k.startswith("time_") and k.endswith("_s") and k != "time_total_s"}
     return {
@@ -208,8 +215,8 @@ def scaling_exponent(sizes: list[int], seconds: list[float]) -> float:
     return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
 
 
-def machine() -> dict[str, str]:
-    """What the numbers were measured on."""
+def machine(encoder=None) -> dict[str, str]:
+    """What the numbers were measured on (with the GPU, when the encoder runs on one)."""
     import datasketch
     import sys
 
@@ -234,7 +241,18 @@ def machine() -> dict[str, str]:
         "os": platform.platform(),
         "load": load,
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "encoder": getattr(encoder, "name", "use-multilingual-v3") + (f" on {encoder.device}" if getattr(encoder, "device", None) else " (numpy)"),
+        "gpu": _gpu_name(encoder),
     }
+
+
+def _gpu_name(encoder) -> str:
+    device = getattr(encoder, "device", None)
+    if device is None or getattr(device, "type", "cpu") == "cpu":
+        return ""
+    import torch
+
+    return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
 
 
 def warm_up() -> float:
@@ -262,9 +280,11 @@ def run_speed_bench(
     log=print,
     after=None,
     full_sizes: list[int] | None = None,
+    encoder=None,
 ) -> dict:
     """Time the whole pipeline at ``full_sizes`` (first: it is the short part), then both
-    engines at each of ``sizes``; returns the raw results for the report.
+    engines at each of ``sizes``; returns the raw results for the report. ``encoder`` is the
+    whole pipeline's (None: the default).
 
     ``after(res)`` is called after each size, so a long run leaves partial results behind.
     """
@@ -278,12 +298,12 @@ def run_speed_bench(
 
         pick = random.Random(seed).sample(range(len(base)), min(n, len(base)))
         arts = [Article(id=f"r{k}", text=base[i].text) for k, i in enumerate(pick)]
-        f = run_full_pipeline(arts, settings)
+        f = run_full_pipeline(arts, settings, encoder)
         gc.collect()
         full.append(f)
         log(f"full pipeline N={f['n']}: {f['rate']:,.1f} art/s ({f['seconds']:.1f} s), peak {f['peak_mb']:.0f} MB")
         if after is not None:
-            after({"rows": rows, "full": full, "machine": machine(), "base_texts": len(base), "setup_s": setup_s})
+            after({"rows": rows, "full": full, "machine": machine(encoder), "base_texts": len(base), "setup_s": setup_s})
     for n in sizes:
         corpus = build_corpus(base, n, seed=seed)
         r = run_retold(corpus, settings)
@@ -296,18 +316,24 @@ def run_speed_bench(
             f"signing+candidates {signing_seconds(r):.1f} s), datasketch {p.rate:,.0f} art/s ({p.seconds:.1f} s)"
         )
         if after is not None:
-            after({"rows": rows, "full": full, "machine": machine(), "base_texts": len(base), "setup_s": setup_s})
-    return {"rows": rows, "full": full, "machine": machine(), "base_texts": len(base), "setup_s": setup_s}
+            after({"rows": rows, "full": full, "machine": machine(encoder), "base_texts": len(base), "setup_s": setup_s})
+    return {"rows": rows, "full": full, "machine": machine(encoder), "base_texts": len(base), "setup_s": setup_s}
 
 
-def render_markdown(res: dict, command: str, png: str | None) -> str:
+def render_markdown(res: dict, command: str, png: str | None, section: str = "") -> str:
     """The report section (between the markers) for docs/benchmarks.md."""
     m = res["machine"]
     rows = res["rows"]
     full = res.get("full") or []
-    L = [START, "## Speed: the copy engine vs datasketch MinHash LSH", ""]
+    start, end = markers(section)
+    title = "Speed: the copy engine vs datasketch MinHash LSH" if rows else "Speed of the whole pipeline"
+    if m.get("gpu"):
+        title += f", on a GPU machine ({m['gpu'].split(',')[0]})"
+    L = [start, f"## {title}", ""]
     L.append(f"Command: `{command}`  ")
     L.append(f"Machine: {m['cpu']}, {m['cores']} cores, {m['os']}; load average at the end {m['load']}  ")
+    if m.get("gpu"):
+        L.append(f"GPU: {m['gpu']}; sentence encoder {m['encoder']}  ")
     L.append(f"Versions: Python {m['python']}, numpy {m['numpy']}, datasketch {m['datasketch']}; date {m['date']}")
     L.append("")
     if rows:
@@ -422,17 +448,21 @@ def render_markdown(res: dict, command: str, png: str | None) -> str:
                 + " | ".join(f"{f['stages'].get(k, float('nan')):.2f}" for k in names)
                 + f" | {f['candidates']:,} | {f['pairs']:,} | {f['peak_mb']:.0f} |"
             )
-    L.append(END)
+    L.append(end)
     return "\n".join(L) + "\n"
 
 
 def write_section(path: Path, section: str) -> None:
-    """Replace only our section of the file (create it if missing); other sections stay."""
+    """Replace only our section of the file (create it if missing); other sections stay.
+
+    The section's own first line says which markers it has (see ``markers``)."""
     path = Path(path)
+    start = section.split("\n", 1)[0].strip()
+    end = start.replace(":start -->", ":end -->")
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in old and END in old:
-        a = old.index(START)
-        b = old.index(END) + len(END)
+    if start in old and end in old:
+        a = old.index(start)
+        b = old.index(end) + len(end)
         rest = old[b:]
         new = old[:a] + section.rstrip("\n") + (rest if rest.startswith("\n") else "\n" + rest)
     else:
@@ -480,8 +510,13 @@ def bench_speed(
     command: str = "",
     log=print,
     full_sizes: list[int] | None = None,
+    encoder=None,
+    section: str = "",
 ) -> str:
-    """The whole command: run, write the markdown section and the plot; returns the section."""
+    """The whole command: run, write the markdown section and the plot; returns the section.
+
+    ``section`` names a section of its own (``gpu``: a run on another machine), so that one
+    run does not overwrite the other's figures."""
     command = command or f"retold bench speed --sizes {','.join(map(str, sizes))}"
     written: list[str] = []
 
@@ -493,9 +528,9 @@ def bench_speed(
                 png_rel = os.path.relpath(png, Path(out).parent)
             except ValueError:
                 png_rel = str(png)
-        section = render_markdown(res, command, png_rel)
-        write_section(out, section)
-        written.append(section)
+        md = render_markdown(res, command, png_rel, section)
+        write_section(out, md)
+        written.append(md)
 
-    run_speed_bench(sizes, data, log=log, after=write, full_sizes=full_sizes)
+    run_speed_bench(sizes, data, log=log, after=write, full_sizes=full_sizes, encoder=encoder)
     return written[-1] if written else ""

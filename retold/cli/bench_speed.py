@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -29,13 +30,22 @@ def speed(
     full_sizes: str = typer.Option(
         "1000", "--full-sizes", help="Sizes at which the WHOLE pipeline (scan, semantic layer on) is timed on real texts; '' for none."
     ),
+    encoder: str = typer.Option("", "--encoder", help="The whole pipeline's encoder, e.g. use@cuda (default: the numpy USE)."),
+    section: str = typer.Option("", "--section", help="Write a section of this name (e.g. gpu) instead of the main speed section."),
 ) -> None:
-    """Time retold's copy engine and datasketch MinHash LSH on the same corpora."""
+    """Time retold's copy engine and datasketch MinHash LSH on the same corpora.
+
+    ``--sizes ''`` times only the whole pipeline (``--full-sizes``)."""
     from retold.bench.speed import bench_speed
+    from retold.sign import load_encoder
 
     if not data.is_dir():
         raise typer.BadParameter(f"{data}: no such folder (expected the shared benchmark data)")
-    command = "retold bench speed " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else f"retold bench speed --sizes {sizes}"
+    if section and not section.replace("-", "").isalnum():
+        raise typer.BadParameter(f"--section must be letters, digits and '-', got {section!r}")
+    command = "retold bench speed " + shlex.join(sys.argv[3:]) if len(sys.argv) > 3 else f"retold bench speed --sizes {sizes}"
     full = _sizes(full_sizes, "--full-sizes") if full_sizes.strip() else []
-    bench_speed(_sizes(sizes), data, out, png, command=command.strip(), log=lambda m: typer.echo(m, err=True), full_sizes=full)
-    typer.echo(f"wrote {out} and {png}")
+    copy_sizes = _sizes(sizes) if sizes.strip() or not full else []
+    enc = load_encoder(encoder) if encoder else None
+    bench_speed(copy_sizes, data, out, png, command=command.strip(), log=lambda m: typer.echo(m, err=True), full_sizes=full, encoder=enc, section=section)
+    typer.echo(f"wrote {out}" + (f" and {png}" if copy_sizes else ""))
