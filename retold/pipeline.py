@@ -30,6 +30,7 @@ from retold.ingest import read_articles
 from retold.model import Article, Doc, Pair, Problem, ScanResult
 from retold.progress import Progress, NullProgress
 from retold.sign import Encoder, default_encoder, embed_docs, sign_lexical
+from retold.sign.names import sign_names
 
 
 def _as_articles(inputs: Iterable[Article] | Sequence[str | Path], problems: list[Problem]) -> list[Article]:
@@ -47,10 +48,11 @@ def prepare_docs(
     encoder: Encoder | None,
     progress: Progress,
     stats: dict[str, float],
+    engine: Engine | None = None,
 ) -> list[Doc]:
-    """Clean, sign and (when semantic) embed new articles."""
+    """Clean, sign and (when semantic) embed new articles; per-article work on ``engine``."""
     t = time.perf_counter()
-    docs = prepare(articles, settings, progress=progress)
+    docs = prepare(articles, settings, progress=progress, engine=engine)
     stats["time_clean_s"] = time.perf_counter() - t
     t = time.perf_counter()
     sign_lexical(docs, settings)
@@ -112,7 +114,7 @@ def scan(
                     kept.append(a)
             articles = kept
 
-        new_docs = prepare_docs(articles, settings, encoder, progress, stats)
+        new_docs = prepare_docs(articles, settings, encoder, progress, stats, engine)
         if idx is not None:
             old_docs = idx.load_docs()
             old_pairs = idx.load_pairs()
@@ -122,6 +124,9 @@ def scan(
         is_new = np.zeros(len(docs), dtype=bool)
         is_new[len(old_docs) :] = True
 
+        t = time.perf_counter()
+        sign_names(docs, engine, progress)  # old docs from an index too: their names are not stored
+        stats["time_names_s"] = time.perf_counter() - t
         t = time.perf_counter()
         cand = find_candidates(docs, is_new, settings, stats, progress)
         stats["time_candidates_s"] = time.perf_counter() - t

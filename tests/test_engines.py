@@ -49,3 +49,32 @@ def test_ray_engine_gives_the_local_results():
         eng.shutdown()
     key = lambda r: sorted((p.a, p.b, p.relation, len(p.passages)) for p in r.pairs)  # noqa: E731
     assert key(remote) == key(local) and key(local)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_cleaning_and_names_on_workers_equal_the_serial_ones():
+    """Clean's per-article pass and the name signatures run on the engine; nothing may differ."""
+    import numpy as np
+
+    from retold.clean import prepare
+    from retold.config import Settings
+    from retold.model import Article
+    from retold.sign.names import doc_names, sign_names
+
+    texts = [
+        "Officials in Kaikoura said on Monday that 1,200 homes lost power.\nThe storm moved east.",
+        "Der Bürgermeister von Linz eröffnete am Dienstag die neue Brücke über die Donau.",
+        "Menu | Home | Sport\nThe Warriors beat the Celtics 101-99 in Boston on Sunday night.\nMenu | Home | Sport",
+        "Presidentti Niinistö tapasi Obaman Helsingissä keskiviikkona.",
+    ] * 40
+    arts = [Article(id=str(i), text=t + f" Item {i}.") for i, t in enumerate(texts)]
+    engine = LocalEngine(processes=2, min_items=10, chunk=16)
+    serial, forked = prepare(arts, Settings()), prepare(arts, Settings(), engine=engine)
+    for a, b in zip(serial, forked):
+        assert a.lang == b.lang and a.id == b.id
+        for f in ("sent_spans", "sent_boiler", "tok_hash", "tok_spans", "tok_sent", "tok_quoted"):
+            assert np.array_equal(getattr(a, f), getattr(b, f)), f
+    sign_names(forked, engine)
+    assert all("_names" in d.__dict__ for d in forked)
+    assert [d.__dict__["_names"] for d in forked] == [doc_names(d) for d in serial]
+    assert any(forked[1].__dict__["_names"])  # not trivially empty: Linz, Donau...

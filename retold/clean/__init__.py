@@ -24,6 +24,7 @@ from retold.clean.quotes import quoted_ranges
 from retold.clean.sentences import sentence_spans
 from retold.clean.tokens import tokenize, tokenize_many
 from retold.config import Settings
+from retold.engines.base import Engine
 from retold.ingest.records import normalise_lang
 from retold.model import Article, Doc
 from retold.progress import NullProgress, Progress
@@ -153,14 +154,23 @@ def _scan_all(articles: list[Article]) -> Iterator[Scanned]:
             yield scan_article(text, tokens)
 
 
-def prepare(articles: list[Article], settings: Settings, progress: Progress | None = None) -> list[Doc]:
+def prepare(
+    articles: list[Article], settings: Settings, progress: Progress | None = None, engine: Engine | None = None
+) -> list[Doc]:
     """Docs for ``articles``, in order. Boilerplate is learned from these articles together.
 
+    The first pass (tokens, line keys) runs here, vectorised over blocks; the second, per
+    article and mostly language identification, runs on ``engine`` (all cores) when given.
     ``settings`` is accepted for the stage contract; cleaning has no tunable settings yet.
     """
     progress = progress or NullProgress()
     scans = list(progress.track(_scan_all(articles), total=len(articles), label="tokens"))
     model = learn_boilerplate([list(zip(s.keys, s.n_words)) for s in scans], [a.source for a in articles])
-    return [
-        prepare_one(a, s, model) for a, s in progress.track(zip(articles, scans), total=len(articles), label="clean")
-    ]
+
+    def one(i: int) -> Doc:
+        return prepare_one(articles[i], scans[i], model)
+
+    items = range(len(articles))
+    if engine is None:
+        return [one(i) for i in progress.track(items, total=len(articles), label="clean")]
+    return list(engine.map(one, items, progress=progress, label="clean"))

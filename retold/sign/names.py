@@ -16,7 +16,13 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from typing import TYPE_CHECKING
+
 from retold.model import Doc
+
+if TYPE_CHECKING:
+    from retold.engines.base import Engine
+    from retold.progress import Progress
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*\d|\d", re.UNICODE)
 #: a name as common as zipf 6 (top ~100 words) weighs nothing; an unseen one weighs 6
@@ -103,6 +109,27 @@ def doc_names(doc: Doc) -> dict[str, float]:
                 out[k] = w
     doc.__dict__["_names"] = out
     return out
+
+
+def sign_names(docs: list[Doc], engine: "Engine | None" = None, progress: "Progress | None" = None) -> None:
+    """Fill every doc's name weights (``doc_names``) ahead of the candidate stage, on ``engine``.
+
+    Candidates and compare read them for every pair. Left lazy, the rarity lookups (wordfreq)
+    ran one doc after another in the candidate stage, a fifth of it. The word lists are
+    loaded here first, in this process, so that forked workers share them rather than each
+    loading its own copy.
+    """
+    todo = [d for d in docs if "_names" not in d.__dict__]
+    if not todo:
+        return
+    for lang in sorted({d.lang or "" for d in todo}):
+        rarity("the", lang)
+    if engine is None:
+        for d in todo:
+            doc_names(d)
+        return
+    for d, names in zip(todo, engine.map(lambda i: doc_names(todo[i]), range(len(todo)), progress=progress, label="names")):
+        d.__dict__["_names"] = names
 
 
 def weighted_overlap(x: dict[str, float], y: dict[str, float], min_mass: float = 0.0) -> tuple[float, float]:
