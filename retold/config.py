@@ -30,6 +30,10 @@ class Settings:
     # --- run -------------------------------------------------------------
     semantic: bool = True  # sentence embeddings, rewrites, translations, stories
     threads: int = 0  # 0: all cores
+    #: the same articles give the same pairs, run after run: the ANN graph (above 4,000 articles)
+    #: is built on one thread. False builds it on all cores: faster on many cores, but the
+    #: neighbours, and so a few pairs, may differ between runs
+    reproducible: bool = True
     implied_pairs: bool = True  # also report pairs the stories imply (basis "story"/"storyline"), see group/implied.py
     keep_candidates: bool = False  # ScanResult.candidates lists every compared pair (to measure candidate recall)
     batch_size: int = 256

@@ -78,3 +78,18 @@ def test_cleaning_and_names_on_workers_equal_the_serial_ones():
     assert all("_names" in d.__dict__ for d in forked)
     assert [d.__dict__["_names"] for d in forked] == [doc_names(d) for d in serial]
     assert any(forked[1].__dict__["_names"])  # not trivially empty: Linz, Donau...
+
+
+def test_ann_neighbours_are_the_same_run_after_run():
+    """Above EXACT_BELOW articles the HNSW graph is built on one thread: no run-to-run drift."""
+    import numpy as np
+
+    from retold.candidates.semantic import EXACT_BELOW, _neighbours
+
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((100, 64)).astype(np.float32)
+    v = centres[rng.integers(0, 100, EXACT_BELOW + 500)] + 0.8 * rng.standard_normal((EXACT_BELOW + 500, 64)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    runs = [_neighbours(v, v, 11)[0] for _ in range(3)]
+    assert all(np.array_equal(runs[0], r) for r in runs[1:])
+    assert (runs[0][:, 0] == np.arange(len(v))).mean() > 0.99  # and it is a real search: each finds itself

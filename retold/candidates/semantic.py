@@ -18,8 +18,14 @@ from retold.model import Doc
 EXACT_BELOW = 4000
 
 
-def _neighbours(vecs: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(keys (q, k), cosine (q, k)) of the k nearest vectors to each query; -1 where none."""
+def _neighbours(vecs: np.ndarray, queries: np.ndarray, k: int, reproducible: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(keys (q, k), cosine (q, k)) of the k nearest vectors to each query; -1 where none.
+
+    An HNSW graph built on several threads depends on how the threads interleave, so two runs
+    on the same articles found slightly different neighbours (on 16 cores, 137,244 against
+    137,376 candidate pairs). ``reproducible`` builds it on one thread (about twice the build
+    time on 2 cores); searching a built graph gives the same answer on any number of threads.
+    """
     from usearch.index import Index, search
 
     k = min(k, len(vecs))
@@ -27,8 +33,8 @@ def _neighbours(vecs: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarr
         m = search(vecs, queries, k, metric="cos", exact=True)
     else:
         idx = Index(ndim=vecs.shape[1], metric="cos", dtype="f16", connectivity=16, expansion_add=64, expansion_search=64)
-        idx.add(np.arange(len(vecs)), vecs)
-        m = idx.search(queries, k)
+        idx.add(np.arange(len(vecs)), vecs, threads=1 if reproducible else 0)
+        m = idx.search(queries, k, threads=0)
     keys = np.asarray(m.keys, dtype=np.int64).reshape(len(queries), -1)
     dist = np.asarray(m.distances, dtype=np.float32).reshape(len(queries), -1)
     return keys, 1.0 - dist
@@ -44,7 +50,7 @@ def ann_candidates(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> d
     qmask = is_new[pos]
     if not qmask.any():
         return {}
-    keys, cos = _neighbours(vecs, vecs[qmask], settings.ann_neighbours + 1)
+    keys, cos = _neighbours(vecs, vecs[qmask], settings.ann_neighbours + 1, settings.reproducible)
     out: dict[tuple[int, int], set[str]] = {}
     for qi, row_keys, row_cos in zip(pos[qmask], keys, cos):
         for k, c in zip(row_keys, row_cos):
