@@ -36,6 +36,7 @@ def scan_cmd(
     rescue_max_texts: int = typer.Option(300, "--rescue-max-texts", help="Texts the second model may read to find partners for texts nothing else placed (about 12/s); 0: never"),
     rescue_max_sentences: int = typer.Option(2000, "--rescue-max-sentences", help="Sentences the second model may then read to align the pairs it proposed (about 35/s)"),
     implied: bool = typer.Option(True, "--implied/--no-implied", help="Also write pairs the stories imply but that were never compared (basis 'story'/'storyline')"),
+    reproducible: bool = typer.Option(True, "--reproducible/--fast-ann", help="--fast-ann: build the nearest-neighbour graph on all cores (faster on many cores; a few pairs may differ between runs)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, no summary"),
 ) -> None:
     """Find copies, rewrites, translations and retellings among articles."""
@@ -59,7 +60,7 @@ def scan_cmd(
     logging.basicConfig(level=logging.ERROR)  # problems are summarised below, not logged one by one
     settings = Settings(
         semantic=semantic, implied_pairs=implied, second_opinion=second, rescue_max_texts=rescue_max_texts,
-        rescue_max_sentences=rescue_max_sentences,
+        rescue_max_sentences=rescue_max_sentences, reproducible=reproducible,
     )
     enc = load_encoder(encoder, settings) if semantic else None
     from retold.engines import make_engine
