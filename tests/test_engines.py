@@ -59,7 +59,7 @@ def test_cleaning_and_names_on_workers_equal_the_serial_ones():
     from retold.clean import prepare
     from retold.config import Settings
     from retold.model import Article
-    from retold.sign.names import doc_names, sign_names
+    from retold.sign.names import doc_names, doc_words, sign_names
 
     texts = [
         "Officials in Kaikoura said on Monday that 1,200 homes lost power.\nThe storm moved east.",
@@ -77,6 +77,7 @@ def test_cleaning_and_names_on_workers_equal_the_serial_ones():
     sign_names(forked, engine)
     assert all("_names" in d.__dict__ for d in forked)
     assert [d.__dict__["_names"] for d in forked] == [doc_names(d) for d in serial]
+    assert [d.__dict__["_words"] for d in forked] == [doc_words(d) for d in serial]
     assert any(forked[1].__dict__["_names"])  # not trivially empty: Linz, Donau...
 
 

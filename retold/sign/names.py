@@ -112,14 +112,14 @@ def doc_names(doc: Doc) -> dict[str, float]:
 
 
 def sign_names(docs: list[Doc], engine: "Engine | None" = None, progress: "Progress | None" = None) -> None:
-    """Fill every doc's name weights (``doc_names``) ahead of the candidate stage, on ``engine``.
+    """Fill every doc's name and content-word weights (``doc_names``, ``doc_words``) on ``engine``.
 
     Candidates and compare read them for every pair. Left lazy, the rarity lookups (wordfreq)
-    ran one doc after another in the candidate stage, a fifth of it. The word lists are
-    loaded here first, in this process, so that forked workers share them rather than each
-    loading its own copy.
+    ran one doc after another in the candidate stage (a fifth of it), and each compare worker
+    redid the words of every doc it met. The word lists are loaded here first, in this
+    process, so that forked workers share them rather than each loading its own copy.
     """
-    todo = [d for d in docs if "_names" not in d.__dict__]
+    todo = [d for d in docs if "_names" not in d.__dict__ or "_words" not in d.__dict__]
     if not todo:
         return
     for lang in sorted({d.lang or "" for d in todo}):
@@ -127,9 +127,15 @@ def sign_names(docs: list[Doc], engine: "Engine | None" = None, progress: "Progr
     if engine is None:
         for d in todo:
             doc_names(d)
+            doc_words(d)
         return
-    for d, names in zip(todo, engine.map(lambda i: doc_names(todo[i]), range(len(todo)), progress=progress, label="names")):
+
+    def both(i: int) -> tuple[dict[str, float], dict[str, float]]:
+        return doc_names(todo[i]), doc_words(todo[i])
+
+    for d, (names, words) in zip(todo, engine.map(both, range(len(todo)), progress=progress, label="names")):
         d.__dict__["_names"] = names
+        d.__dict__["_words"] = words
 
 
 def weighted_overlap(x: dict[str, float], y: dict[str, float], min_mass: float = 0.0) -> tuple[float, float]:
