@@ -175,3 +175,19 @@ def test_brackets_in_names_and_texts_do_not_break_the_terminal_view(tmp_path):
     r = runner.invoke(app, ["compare", str(src / "[bold]a[1].txt"), str(src / "b[2].txt"), "--copies-only"])
     assert r.exit_code == 0, r.output
     assert "[bold]a[1]" in r.output
+
+
+def test_an_encoder_that_cannot_load_is_a_clear_error(tmp_path):
+    """A model folder that is not there, or a GPU this machine lacks: one line, exit 2, no traceback."""
+    r = runner.invoke(app, ["scan", "--sample", "--out", str(tmp_path / "o"), "--quiet", "--encoder", str(tmp_path / "no-model") + "@cuda"])
+    assert r.exit_code == 2 and "error: encoder" in r.output and "Traceback" not in r.output, r.output
+    assert not (tmp_path / "o" / "pairs.jsonl").exists()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("this machine has a GPU: use@cuda loads")
+    except ImportError:
+        pass  # no torch at all: the error says to install it
+    r = runner.invoke(app, ["scan", "--sample", "--out", str(tmp_path / "o"), "--quiet", "--encoder", "use@cuda"])
+    assert r.exit_code == 2 and "encoder 'use@cuda'" in r.output, r.output

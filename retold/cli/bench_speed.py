@@ -37,7 +37,7 @@ def speed(
 
     ``--sizes ''`` times only the whole pipeline (``--full-sizes``)."""
     from retold.bench.speed import bench_speed
-    from retold.sign import load_encoder
+    from retold.cli.common import encoder_or_exit
 
     if not data.is_dir():
         raise typer.BadParameter(f"{data}: no such folder (expected the shared benchmark data)")
@@ -46,6 +46,6 @@ def speed(
     command = "retold bench speed " + shlex.join(sys.argv[3:]) if len(sys.argv) > 3 else f"retold bench speed --sizes {sizes}"
     full = _sizes(full_sizes, "--full-sizes") if full_sizes.strip() else []
     copy_sizes = _sizes(sizes) if sizes.strip() or not full else []
-    enc = load_encoder(encoder) if encoder else None
+    enc = encoder_or_exit(encoder) if encoder else None
     bench_speed(copy_sizes, data, out, png, command=command.strip(), log=lambda m: typer.echo(m, err=True), full_sizes=full, encoder=enc, section=section)
     typer.echo(f"wrote {out}" + (f" and {png}" if copy_sizes else ""))

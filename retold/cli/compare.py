@@ -45,7 +45,7 @@ def compare_cmd(
     from retold.config import Settings
     from retold.pipeline import compare
     from retold.show.terminal import print_pair
-    from retold.sign import load_encoder
+    from retold.cli.common import encoder_or_exit
 
     err = Console(stderr=True)
     pa, ia = _split(a)
@@ -56,7 +56,7 @@ def compare_cmd(
             raise typer.Exit(2)
     art_a, art_b = _one_article(pa, ia, err), _one_article(pb, ib, err)
     settings = Settings(semantic=semantic)
-    enc = load_encoder(encoder, settings) if semantic else None
+    enc = encoder_or_exit(encoder, settings) if semantic else None
     pair = compare(art_a, art_b, settings=settings, encoder=enc)
     if as_json:
         print(json.dumps(pair.to_dict(), ensure_ascii=False))

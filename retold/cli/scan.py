@@ -44,7 +44,7 @@ def scan_cmd(
     from retold.progress import NullProgress, RichProgress
     from retold.show.jsonl import write_outputs
     from retold.show.terminal import print_summary
-    from retold.sign import load_encoder
+    from retold.cli.common import encoder_or_exit
 
     console = Console(stderr=True)
     paths = list(inputs or [])
@@ -62,7 +62,7 @@ def scan_cmd(
         semantic=semantic, implied_pairs=implied, second_opinion=second, rescue_max_texts=rescue_max_texts,
         rescue_max_sentences=rescue_max_sentences, reproducible=reproducible,
     )
-    enc = load_encoder(encoder, settings) if semantic else None
+    enc = encoder_or_exit(encoder, settings) if semantic else None
     from retold.engines import make_engine
 
     eng = make_engine(engine, ray_address, settings.threads)

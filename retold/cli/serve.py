@@ -25,12 +25,12 @@ def serve_cmd(
     from retold.config import Settings
     from retold.index.errors import IndexFileError
     from retold.service import IndexService, create_app
-    from retold.sign import load_encoder
+    from retold.cli.common import encoder_or_exit
 
     console = Console(stderr=True)
     logging.basicConfig(level=logging.WARNING)
     try:
-        service = IndexService.open(index, encoder=load_encoder(encoder, Settings()) if encoder else None)
+        service = IndexService.open(index, encoder=encoder_or_exit(encoder, Settings()) if encoder else None)
     except (IndexFileError, OSError) as e:
         console.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from None

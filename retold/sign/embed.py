@@ -135,13 +135,30 @@ def default_encoder(settings: Settings | None = None) -> Encoder:
     return enc
 
 
+class EncoderLoadError(RuntimeError):
+    """An encoder spec that cannot be loaded here (missing package, no GPU, no model folder)."""
+
+
 def load_encoder(spec: str | None, settings: Settings | None = None) -> Encoder:
     """Encoder from a CLI spec: None/"use" for the default, else a local sentence-transformers path.
 
     A spec may end in ``@cuda`` / ``@cpu`` to choose the device. ``use@cuda`` (or ``use@cpu``,
     ``use@cuda:1``...) runs the default model through PyTorch on that device: the same
     vectors as the default, to float rounding, so indexes and thresholds carry over.
+
+    Any failure comes back as one ``EncoderLoadError`` naming the spec.
     """
+    try:
+        return _load_encoder(spec, settings)
+    except EncoderLoadError:
+        raise
+    except (ImportError, OSError, RuntimeError, ValueError, AssertionError) as e:
+        # torch says "Torch not compiled with CUDA enabled" with an AssertionError
+        raise EncoderLoadError(f"encoder {spec!r}: {e}") from e
+
+
+def _load_encoder(spec: str | None, settings: Settings | None = None) -> Encoder:
+    """The work of ``load_encoder``."""
     if spec in (None, "", "use", USEEncoder.name):
         return default_encoder(settings)
     if spec.startswith(("use@", USEEncoder.name + "@")):

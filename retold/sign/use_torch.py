@@ -44,6 +44,11 @@ class TorchUSEEncoder:
             raise ImportError("TorchUSEEncoder needs PyTorch (`pip install torch`); the default encoder does not") from e
         self._torch = torch
         self.device = torch.device(device)
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(
+                f"PyTorch {torch.__version__} sees no CUDA device (a CPU build, or no GPU here); "
+                "use the default encoder, or install a CUDA build of torch"
+            )
         self.max_chars = max_chars
         self.batch_tokens = batch_tokens
         #: embed_docs hands an encoder this many sentences per call (a GPU wants big batches).
