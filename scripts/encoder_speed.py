@@ -4,12 +4,19 @@ Encodes every sentence of the speed bench's real texts on CUDA, and the first 20
 numpy encoder on 16 threads; prints sentences/s of both and the worst cosine between them.
 Run on the GPU machine: ``python3 scripts/encoder_speed.py ../shared/data`` (docs/benchmarks.md).
 """
-import json, sys, time
+import json
+import sys
+import time
 from pathlib import Path
-import numpy as np, blingfire, torch
+
+import blingfire
+import numpy as np
+import torch
+
 from retold.bench.corpora_speed import load_base_texts
 from retold.sign.embed import USEEncoder
 from retold.sign.use_torch import TorchUSEEncoder
+
 base = load_base_texts(Path(sys.argv[1]))
 sents = []
 for b in base:

@@ -6,9 +6,10 @@ import typer
 from rich.console import Console
 
 from retold.config import Settings
+from retold.sign.embed import Encoder
 
 
-def encoder_or_exit(spec: str | None, settings: Settings | None = None):  # noqa: ANN201 - an Encoder
+def encoder_or_exit(spec: str | None, settings: Settings | None = None) -> Encoder:
     """The encoder a ``--encoder`` spec names, or a one-line error and exit status 2.
 
     A missing package or a machine without the GPU asked for is a usage error, not a crash.

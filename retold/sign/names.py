@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-
 from typing import TYPE_CHECKING
 
 from retold.model import Doc
@@ -111,7 +110,7 @@ def doc_names(doc: Doc) -> dict[str, float]:
     return out
 
 
-def sign_names(docs: list[Doc], engine: "Engine | None" = None, progress: "Progress | None" = None) -> None:
+def sign_names(docs: list[Doc], engine: Engine | None = None, progress: Progress | None = None) -> None:
     """Fill every doc's name and content-word weights (``doc_names``, ``doc_words``) on ``engine``.
 
     Candidates and compare read them for every pair. Left lazy, the rarity lookups (wordfreq)
