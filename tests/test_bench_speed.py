@@ -45,6 +45,9 @@ def test_full_pipeline_table_renders() -> None:
     assert md.startswith(START) and md.rstrip().endswith(END)
     line = next(x for x in md.splitlines() if x.startswith("| 1,000 |"))
     assert "| 20.0 | 50.0 | 1.50 | 30.25 | 9.00 | 4,000 | 120 | 900 |" in line
+    assert "Scaling exponent of the whole pipeline" not in md  # one size: no slope
+    two = dict(res, full=res["full"] + [dict(res["full"][0], n=10000, seconds=500.0)])
+    assert "(1.0 = linear)" in render_markdown(two, "cmd", None) and "1.00 (1.0 = linear)" in render_markdown(two, "cmd", None)
     header = next(x for x in md.splitlines() if x.startswith("| N | articles/s | total s"))
     assert header.index("clean s") < header.index("embed s") < header.index("compare s") < header.index("candidate pairs")
 

@@ -448,6 +448,13 @@ def render_markdown(res: dict, command: str, png: str | None, section: str = "")
                 + " | ".join(f"{f['stages'].get(k, float('nan')):.2f}" for k in names)
                 + f" | {f['candidates']:,} | {f['pairs']:,} | {f['peak_mb']:.0f} |"
             )
+        if len(full) >= 2:
+            sizes = [f["n"] for f in full]
+            L.append("")
+            L.append(
+                f"Scaling exponent of the whole pipeline (slope of log time vs log N over {', '.join(f'{n:,}' for n in sizes)}): "
+                f"{scaling_exponent(sizes, [f['seconds'] for f in full]):.2f} (1.0 = linear)."
+            )
     L.append(end)
     return "\n".join(L) + "\n"
 
