@@ -125,7 +125,9 @@ def scan(
         is_new[len(old_docs) :] = True
 
         t = time.perf_counter()
-        sign_names(docs, engine, progress)  # old docs from an index too: their names are not stored
+        # names of old docs from an index too (candidates read them all; they are not stored),
+        # words of new docs only (see sign_names)
+        sign_names(docs, engine, progress, words_of=is_new)
         stats["time_names_s"] = time.perf_counter() - t
         t = time.perf_counter()
         cand = find_candidates(docs, is_new, settings, stats, progress)

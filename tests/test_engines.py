@@ -79,6 +79,12 @@ def test_cleaning_and_names_on_workers_equal_the_serial_ones():
     assert [d.__dict__["_names"] for d in forked] == [doc_names(d) for d in serial]
     assert [d.__dict__["_words"] for d in forked] == [doc_words(d) for d in serial]
     assert any(forked[1].__dict__["_names"])  # not trivially empty: Linz, Donau...
+    # against an index: words of the new docs only, names of all (candidates read every doc's)
+    again = prepare(arts, Settings())
+    sign_names(again, engine, words_of=[i % 2 == 0 for i in range(len(again))])
+    assert all("_names" in d.__dict__ for d in again)
+    assert [("_words" in d.__dict__) for d in again] == [i % 2 == 0 for i in range(len(again))]
+    assert [d.__dict__["_words"] for d in again[::2]] == [doc_words(d) for d in serial[::2]]
 
 
 def test_ann_neighbours_are_the_same_run_after_run():

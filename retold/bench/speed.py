@@ -29,6 +29,7 @@ from retold.candidates.lexical import candidate_pairs
 from retold.config import Settings
 from retold.decide.copy import copy_relations
 from retold.model import Article
+from retold.sign.embed import encoder_label
 from retold.sign.lexical import sign_lexical
 
 START = "<!-- retold:bench-speed:start -->"
@@ -40,6 +41,8 @@ def markers(section: str = "") -> tuple[str, str]:
     if not section:
         return START, END
     return f"<!-- retold:bench-speed-{section}:start -->", f"<!-- retold:bench-speed-{section}:end -->"
+
+
 _WORD = re.compile(r"\w+")
 
 
@@ -241,7 +244,7 @@ def machine(encoder=None) -> dict[str, str]:
         "os": platform.platform(),
         "load": load,
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "encoder": getattr(encoder, "name", "use-multilingual-v3") + (f" on {encoder.device}" if getattr(encoder, "device", None) else " (numpy)"),
+        "encoder": encoder_label(encoder),
         "gpu": _gpu_name(encoder),
     }
 

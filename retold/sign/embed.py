@@ -135,6 +135,14 @@ def default_encoder(settings: Settings | None = None) -> Encoder:
     return enc
 
 
+def encoder_label(encoder: Encoder | None) -> str:
+    """How a report names the encoder: its name, and its device where it has one (``on cuda``)."""
+    if encoder is None:
+        return USEEncoder.name
+    device = getattr(encoder, "device", None)
+    return str(getattr(encoder, "name", type(encoder).__name__)) + (f" on {device}" if device else "")
+
+
 class EncoderLoadError(RuntimeError):
     """An encoder spec that cannot be loaded here (missing package, no GPU, no model folder)."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -110,31 +111,40 @@ def doc_names(doc: Doc) -> dict[str, float]:
     return out
 
 
-def sign_names(docs: list[Doc], engine: Engine | None = None, progress: Progress | None = None) -> None:
-    """Fill every doc's name and content-word weights (``doc_names``, ``doc_words``) on ``engine``.
+def sign_names(
+    docs: list[Doc],
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+    words_of: Sequence[bool] | None = None,
+) -> None:
+    """Fill the docs' name weights (``doc_names``) and, where ``words_of`` says so (default:
+    every doc), their content-word weights (``doc_words``), on ``engine``.
 
-    Candidates and compare read them for every pair. Left lazy, the rarity lookups (wordfreq)
-    ran one doc after another in the candidate stage (a fifth of it), and each compare worker
-    redid the words of every doc it met. The word lists are loaded here first, in this
-    process, so that forked workers share them rather than each loading its own copy.
+    Candidates read the names of every doc; compare reads both for every pair. Left lazy, the
+    rarity lookups (wordfreq) ran one doc after another in the candidate stage (a fifth of
+    it), and each compare worker redid the words of every doc it met. A scan against an index
+    asks words of its new docs only: every compared pair holds one, and an old doc's words
+    are read lazily where it meets a new doc, rather than for the whole index on every run.
+    The word lists are loaded here first, in this process, so that forked workers share them
+    rather than each loading its own copy.
     """
-    todo = [d for d in docs if "_names" not in d.__dict__ or "_words" not in d.__dict__]
+    want = [True] * len(docs) if words_of is None else [bool(w) for w in words_of]
+    todo = [(d, w) for d, w in zip(docs, want) if "_names" not in d.__dict__ or (w and "_words" not in d.__dict__)]
     if not todo:
         return
-    for lang in sorted({d.lang or "" for d in todo}):
+    for lang in sorted({d.lang or "" for d, _ in todo}):
         rarity("the", lang)
-    if engine is None:
-        for d in todo:
-            doc_names(d)
-            doc_words(d)
-        return
 
-    def both(i: int) -> tuple[dict[str, float], dict[str, float]]:
-        return doc_names(todo[i]), doc_words(todo[i])
+    def fill(i: int) -> tuple[dict[str, float], dict[str, float] | None]:
+        d, w = todo[i]
+        return doc_names(d), (doc_words(d) if w else None)
 
-    for d, (names, words) in zip(todo, engine.map(both, range(len(todo)), progress=progress, label="names")):
-        d.__dict__["_names"] = names
-        d.__dict__["_words"] = words
+    items = range(len(todo))
+    done = map(fill, items) if engine is None else engine.map(fill, items, progress=progress, label="names")
+    for (d, _), (names, words) in zip(todo, done):
+        d.__dict__["_names"] = names  # in place already when filled here; workers' copies come back
+        if words is not None:
+            d.__dict__["_words"] = words
 
 
 def weighted_overlap(x: dict[str, float], y: dict[str, float], min_mass: float = 0.0) -> tuple[float, float]:
