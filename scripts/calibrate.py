@@ -194,6 +194,24 @@ def fit(rows: list[dict], keep_rules: Thresholds | None = None) -> Thresholds:
     return t
 
 
+def fit_paraphrase(data: Path) -> float | None:
+    """The cosine above which two sentences are paraphrases: the accuracy-best cut on MRPC's
+    tune part (the same fit ``retold bench quality`` reports), or None without MRPC."""
+    from retold.bench.corpora import mrpc_pairs
+    from retold.bench.metrics import best_threshold
+    from retold.sign.embed import sentence_similarity
+
+    pairs = mrpc_pairs(data, "tune")
+    if pairs is None or not pairs.a:
+        print("no MRPC data; paraphrase_min_sim keeps its value")
+        return None
+    enc = default_encoder(Settings())
+    sims = np.concatenate([sentence_similarity(pairs.a[i : i + 256], pairs.b[i : i + 256], enc) for i in range(0, len(pairs.a), 256)])
+    thr = round(best_threshold(sims, np.array(pairs.score) > 0.5, "accuracy"), 4)
+    print(f"paraphrase cosine fitted on {len(pairs.a)} MRPC tune pairs: {thr}")
+    return thr
+
+
 def choose_resolution(rows: list[dict], t: Thresholds, data: Path) -> float:
     """The CPM resolution with the best mean event-level B-cubed F1 over the tune corpora.
 
@@ -248,7 +266,22 @@ def main() -> None:
         help="refit the two story models and the story resolution; keep every rule threshold of --out "
         "(for a change to the story features: the rules' grid has ties that a full refit may break another way)",
     )
+    ap.add_argument(
+        "--paraphrase-only", action="store_true",
+        help="refit only paraphrase_min_sim (MRPC tune); keep everything else of --out",
+    )
     args = ap.parse_args()
+    if args.paraphrase_only:
+        d = json.loads(args.out.read_text())
+        thr = fit_paraphrase(args.data)
+        if thr is not None:
+            d["paraphrase_min_sim"] = thr
+            step = "python scripts/calibrate.py --data ../shared/data --paraphrase-only"
+            if step not in d.get("_command", ""):
+                d["_command"] = f"{d['_command']} && {step}" if d.get("_command") else step
+            args.out.write_text(json.dumps(d, indent=2) + "\n")
+            print(f"wrote {args.out}")
+        return
     if args.reuse_features and args.features.exists():
         rows = [json.loads(x) for x in open(args.features)]
     else:
@@ -256,6 +289,7 @@ def main() -> None:
     keep = Thresholds.from_dict(json.loads(args.out.read_text())) if args.models_only and args.out.exists() else None
     t = fit(rows, keep)
     t.story_resolution = choose_resolution(rows, t, args.data)
+    t.paraphrase_min_sim = fit_paraphrase(args.data) or t.paraphrase_min_sim
     d = t.to_dict()
     d["_fitted_on"] = "tune split of " + ", ".join(sorted({r["corpus"] for r in rows})) + f"; {len(rows)} candidate pairs"
     d["_command"] = "python scripts/calibrate.py --data ../shared/data" + (" --models-only" if keep is not None else "")

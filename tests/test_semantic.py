@@ -337,3 +337,26 @@ def test_a_pair_stored_before_names_contained_is_read_with_names_overlap():
            "words_jaccard": 0.05, "doc_cos": 0.6, "words_overlap": 0.3}
     assert story_probabilities(old, t) == story_probabilities({**old, "names_contained": 0.8}, t)
     assert story_probabilities(old, t)[1] > story_probabilities({**old, "names_contained": 0.2}, t)[1]
+
+
+def test_one_line_reports_of_one_event_are_not_a_rewrite_unless_the_line_is_a_paraphrase():
+    """A one-sentence text aligns "all of it, in order" with any close sentence; only a
+    paraphrase makes that a rewrite (two one-line reports of a fire are same_story)."""
+    from dataclasses import replace
+
+    import retold
+    from retold.decide.relation import classify, default_thresholds
+
+    t = default_thresholds()
+    line = "Firefighters battled a blaze that destroyed a timber warehouse in Tampere on Tuesday night, police said."
+    other_report = "A large fire broke out late Tuesday at a lumber storage hall in Tampere, and nobody was hurt, the rescue service reported."
+    reworded = "Fire crews fought a blaze that burned down a wooden warehouse in Tampere on Tuesday night, according to police."
+    p = retold.compare(line, other_report)
+    assert p.features["aligned_n"] == 1 and p.features["aligned_sim"] < t.paraphrase_min_sim
+    assert p.relation == "same_story"
+    # the single-sentence rule is what decides: without it the same evidence reads as a rewrite
+    assert classify(p.features, replace(t, paraphrase_min_sim=0.0))[0] == "rewrite"
+    assert retold.compare(line, reworded).relation == "rewrite"
+    # several sentences aligned in order need no single paraphrase: the order is the evidence
+    f = {**p.features, "aligned_n": 4.0}
+    assert classify(f, t)[0] == "rewrite"

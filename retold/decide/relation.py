@@ -44,6 +44,11 @@ class Thresholds:
     #: share of order-free matches that the monotone alignment keeps: a rewrite keeps the order
     min_order: float = 0.6
     min_aligned_sim: float = 0.6
+    #: cosine at which two sentences say the same thing (MRPC train, the accuracy-best cut).
+    #: A one-sentence text aligns "in order, all of it" with any close sentence, so where
+    #: the alignment is a single sentence pair, that pair must be a paraphrase to make a
+    #: rewrite; two one-line reports of one event are usually not (ECB+ briefs, tune)
+    paraphrase_min_sim: float = 0.7
     # story level: P(related at all) over TOPIC_FEATURES, then P(same event | related) over EVENT_FEATURES
     related_weights: list[float] = field(default_factory=lambda: [6.7, 6.0, 2.2, 6.3, 10.9, 2.0, 2.0])
     related_bias: float = -8.9
@@ -139,7 +144,7 @@ def decide(
         if f.get("same_lang", 1.0) < 0.5:
             if al_min >= t.translation_min_aligned:
                 return "translation", min(1.0, 0.5 + 0.5 * al_min)
-        elif al_min >= t.rewrite_min_aligned:
+        elif al_min >= t.rewrite_min_aligned and _enough_rewording(f, t):
             return "rewrite", min(1.0, 0.5 + 0.5 * al_min)
     if copy is not None:  # verbatim reuse of a part, not the whole reworded
         return copy
@@ -151,6 +156,17 @@ def decide(
     if p_event >= t.same_story_min and (gap is None or gap <= t.max_story_gap_days):
         return "same_story", p_related * p_event
     return "related", p_related * (1.0 - p_event) if p_event < t.same_story_min else p_related
+
+
+def _enough_rewording(f: dict[str, float], t: Thresholds) -> bool:
+    """Whether the aligned sentences are evidence enough of one text reworded from another.
+
+    Several sentences aligned in order are: independent reports do not keep each other's
+    order sentence by sentence. A single aligned pair (one-line texts) has no order to
+    keep, so it must be a paraphrase on its own. A pair stored before ``aligned_n``
+    existed is read as before.
+    """
+    return f.get("aligned_n", 2.0) >= 2 or f.get("aligned_sim", 0.0) >= t.paraphrase_min_sim
 
 
 def _classify_by_names(f: dict[str, float], t: Thresholds, copy: tuple[str, float] | None) -> tuple[str | None, float]:
