@@ -101,7 +101,7 @@ def _predict(r: dict, t: Thresholds) -> str | None:
 def _precompute(rows: list[dict], t: Thresholds) -> None:
     for r in rows:
         f = r["f"]
-        r["_copy"] = copy_relation(f["verbatim_a"], f["verbatim_b"], jaccard=f.get("jaccard"))
+        r["_copy"] = copy_relation(f["verbatim_a"], f["verbatim_b"], jaccard=f.get("jaccard"), containment=f.get("containment"))
         r["_probs"] = story_probabilities(f, t)
 
 

@@ -238,6 +238,9 @@ def test_copy_relation_thresholds():
     assert copy_relation(0.99, 0.99, jaccard=0.95)[0] == "duplicate"
     assert copy_relation(0.8, 0.7)[0] == "near_duplicate"
     assert copy_relation(0.95, 0.1)[0] == "partial"
+    assert copy_relation(0.3, 0.1, containment=0.2) is None  # a quarter of the tokens, not of the k-grams
+    assert copy_relation(0.3, 0.1, containment=0.3)[0] == "partial"
+    assert copy_relation(0.99, 0.99, jaccard=0.95, containment=0.0)[0] == "duplicate"  # partial only
     assert copy_relation(0.05, 0.04) is None
     with pytest.raises(ValueError):
         copy_relation(1.5, 0.2)
@@ -406,3 +409,34 @@ def test_the_jaccard_that_decides_a_duplicate_is_counted_not_estimated():
     assert min(pair.features["verbatim_a"], pair.features["verbatim_b"]) >= 0.9
     assert pair.features["jaccard"] == pytest.approx((196 - 15) / (196 + 15), abs=1e-9)
     assert pair.relation == "near_duplicate"
+
+
+def test_short_shared_runs_do_not_add_up_to_a_partial_copy():
+    """Reports of one event share quotations and stock phrases: a few runs of 8-12 words.
+    Counted in tokens they can cover a quarter of a short report; counted in five-grams
+    (a run of L words holds L - 4) they weigh about half, while an excerpt keeps its weight."""
+    import retold
+    from retold.model import Article
+    from retold.sign.minhash import containment_exact
+
+    def text(words: list[str]) -> str:
+        return ". ".join(" ".join(words[i : i + 10]).capitalize() for i in range(0, len(words), 10)) + "."
+
+    a = [f"alpha{i}" for i in range(100)]
+    b = [f"beta{i}" for i in range(100)]
+    quoted = list(b)
+    for at, src in ((5, 10), (40, 50), (75, 80)):  # three 9-word runs of a, far apart
+        quoted[at : at + 9] = a[src : src + 9]
+    excerpt = list(b)
+    excerpt[30:65] = a[20:55]  # one 35-word passage of a
+    ids = np.arange(1, 101, dtype=np.uint64)
+    assert containment_exact(ids, ids[::-1].copy(), 5) == 0.0
+    assert containment_exact(ids, np.concatenate([ids[:50], ids[:50] + np.uint64(1000)]), 5) == pytest.approx(46 / 96)
+
+    pq = retold.compare(Article(id="a", text=text(a), lang="en"), Article(id="q", text=text(quoted), lang="en"))
+    assert max(pq.features["verbatim_a"], pq.features["verbatim_b"]) >= 0.25  # a quarter of the tokens...
+    assert pq.features["containment"] < 0.25  # ...but not of the five-grams
+    assert pq.relation != "partial"
+    assert copy_relation(pq.features["verbatim_a"], pq.features["verbatim_b"])[0] == "partial"  # tokens alone would say so
+    pe = retold.compare(Article(id="a", text=text(a), lang="en"), Article(id="e", text=text(excerpt), lang="en"))
+    assert pe.features["containment"] >= 0.25 and pe.relation == "partial"

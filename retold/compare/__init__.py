@@ -18,7 +18,7 @@ from retold.compare.verbatim import verbatim_passages
 from retold.compare.verify import e5_alignment, translation_contrast
 from retold.config import Settings
 from retold.model import Doc, Passage
-from retold.sign.minhash import jaccard_estimate, jaccard_exact
+from retold.sign.minhash import containment_exact, jaccard_estimate, jaccard_exact
 from retold.sign.names import names_contained, names_overlap, words_overlap
 
 #: cosine above which two sentences are taken to say the same thing (paraphrase or translation)
@@ -187,6 +187,10 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         f["jaccard"] = jaccard_exact(a.tok_hash, b.tok_hash, settings.shingle_size)
     elif a.minhash is not None and b.minhash is not None:
         f["jaccard"] = jaccard_estimate(a.minhash, b.minhash)
+    from retold.decide.copy import PARTIAL_MIN_COVERAGE  # local: decide imports compare
+
+    if max(f["verbatim_a"], f["verbatim_b"]) >= PARTIAL_MIN_COVERAGE:  # partial or not rests on it
+        f["containment"] = containment_exact(a.tok_hash, b.tok_hash, settings.shingle_size)
     len_a, len_b = content_length(a), content_length(b)
     f["len_ratio"] = min(len_a, len_b) / max(len_a, len_b, 1)
 

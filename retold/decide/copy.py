@@ -16,8 +16,13 @@ The thresholds below follow from what each relation means, not from one data set
 - partial: one side reuses a substantial part of the other. An excerpt of 30% of a
   source embedded in a host article of similar length covers ~30% of the source and
   ~25-35% of the host, so neither side needs to be "high": the test is that at least a
-  quarter of one side is verbatim shared, far above what a shared quotation or stock
-  phrase gives (a few percent).
+  quarter of one side is verbatim shared, far above what one shared quotation or stock
+  phrase gives (a few percent). Counted in tokens inside verbatim runs, several short
+  runs (the quotations and stock phrases two reports of one event share, 8-12 words
+  each) can add up to a quarter too; counted in word k-grams (``containment``), a run
+  of L words weighs L - 4 five-grams, so such runs weigh about half while an excerpt's
+  long run keeps its weight. Partial needs a quarter by both counts, where the k-gram
+  count is known.
 """
 
 from __future__ import annotations
@@ -39,13 +44,19 @@ NEAR_DUPLICATE_MIN_COVERAGE = 0.6
 #: Share of one side that must be verbatim shared for partial reuse; quotations shared
 #: by independent reports stay well below it.
 PARTIAL_MIN_COVERAGE = 0.25
+#: The same quarter, of the smaller side's distinct word k-grams found in the other side.
+PARTIAL_MIN_CONTAINMENT = 0.25
 
 
-def copy_relation(cov_a: float, cov_b: float, *, jaccard: float | None = None) -> tuple[str, float] | None:
+def copy_relation(
+    cov_a: float, cov_b: float, *, jaccard: float | None = None, containment: float | None = None
+) -> tuple[str, float] | None:
     """The lexical relation implied by verbatim coverage of each side, with a score in [0, 1].
 
     The score is the coverage that justifies the relation: the lower side for duplicate
     and near_duplicate (both must hold), the higher side for partial (one must hold).
+    ``containment`` (word k-grams of the smaller side found in the other), when given,
+    must reach ``PARTIAL_MIN_CONTAINMENT`` too for partial.
     """
     for name, v in (("cov_a", cov_a), ("cov_b", cov_b)):
         if not 0.0 <= v <= 1.0 + 1e-9:
@@ -58,7 +69,7 @@ def copy_relation(cov_a: float, cov_b: float, *, jaccard: float | None = None) -
         return "duplicate", lo
     if lo >= NEAR_DUPLICATE_MIN_COVERAGE:
         return "near_duplicate", lo
-    if hi >= PARTIAL_MIN_COVERAGE:
+    if hi >= PARTIAL_MIN_COVERAGE and (containment is None or containment >= PARTIAL_MIN_CONTAINMENT):
         return "partial", hi
     return None
 

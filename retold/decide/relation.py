@@ -120,7 +120,7 @@ def story_probabilities(f: dict[str, float], t: Thresholds) -> tuple[float, floa
 def classify(f: dict[str, float], t: Thresholds | None = None) -> tuple[str | None, float]:
     """(relation or None, score in [0, 1]) for one pair's features."""
     t = t or default_thresholds()
-    copy = copy_relation(f["verbatim_a"], f["verbatim_b"], jaccard=f.get("jaccard"))
+    copy = copy_relation(f["verbatim_a"], f["verbatim_b"], jaccard=f.get("jaccard"), containment=f.get("containment"))
     return decide(f, t, copy, story_probabilities(f, t))
 
 
