@@ -18,7 +18,7 @@ from retold.compare.verbatim import verbatim_passages
 from retold.compare.verify import e5_alignment, translation_contrast
 from retold.config import Settings
 from retold.model import Doc, Passage
-from retold.sign.minhash import containment_exact, jaccard_estimate, jaccard_exact
+from retold.sign.minhash import jaccard_estimate, shared_shingles
 from retold.sign.names import names_contained, names_overlap, words_overlap
 
 #: cosine above which two sentences are taken to say the same thing (paraphrase or translation)
@@ -183,14 +183,20 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         "verbatim_b": coverage(b, vb),
         "same_lang": float(same_language(a.lang, b.lang)),
     }
-    if min(f["verbatim_a"], f["verbatim_b"]) >= EXACT_JACCARD_COVERAGE:  # duplicate or not rests on it
-        f["jaccard"] = jaccard_exact(a.tok_hash, b.tok_hash, settings.shingle_size)
-    elif a.minhash is not None and b.minhash is not None:
-        f["jaccard"] = jaccard_estimate(a.minhash, b.minhash)
     from retold.decide.copy import PARTIAL_MIN_COVERAGE  # local: decide imports compare
 
-    if max(f["verbatim_a"], f["verbatim_b"]) >= PARTIAL_MIN_COVERAGE:  # partial or not rests on it
-        f["containment"] = containment_exact(a.tok_hash, b.tok_hash, settings.shingle_size)
+    # where a copy relation rests on them, the k-gram shares are counted, not estimated:
+    # the Jaccard decides duplicate or not, the containment partial or not
+    counted = None
+    if max(f["verbatim_a"], f["verbatim_b"]) >= PARTIAL_MIN_COVERAGE:
+        counted = shared_shingles(a.tok_hash, b.tok_hash, settings.shingle_size)
+        shared, n_a, n_b = counted
+        f["containment"] = shared / min(n_a, n_b) if n_a and n_b else 0.0
+    if counted is not None and min(f["verbatim_a"], f["verbatim_b"]) >= EXACT_JACCARD_COVERAGE:
+        shared, n_a, n_b = counted
+        f["jaccard"] = shared / (n_a + n_b - shared) if n_a and n_b else 0.0
+    elif a.minhash is not None and b.minhash is not None:
+        f["jaccard"] = jaccard_estimate(a.minhash, b.minhash)
     len_a, len_b = content_length(a), content_length(b)
     f["len_ratio"] = min(len_a, len_b) / max(len_a, len_b, 1)
 

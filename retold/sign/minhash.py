@@ -190,7 +190,7 @@ def jaccard_exact(tok_a: np.ndarray, tok_b: np.ndarray, k: int) -> float:
     or not): an estimate from S slots is off by about sqrt(J(1-J)/S), 0.03 at J = 0.9 with
     128 slots, and two MT outputs 2 words apart in 192 read 0.938 for a true 0.891.
     """
-    inter, na, nb = _shared_shingles(tok_a, tok_b, k)
+    inter, na, nb = shared_shingles(tok_a, tok_b, k)
     if na == 0 or nb == 0:
         return 0.0
     return inter / (na + nb - inter)
@@ -203,13 +203,13 @@ def containment_exact(tok_a: np.ndarray, tok_b: np.ndarray, k: int) -> float:
     k-grams here, so short runs (a shared quotation, a stock phrase of 8-12 words) weigh
     about half of what they cover while a copied paragraph keeps nearly all of its weight.
     """
-    inter, na, nb = _shared_shingles(tok_a, tok_b, k)
+    inter, na, nb = shared_shingles(tok_a, tok_b, k)
     if na == 0 or nb == 0:
         return 0.0
     return inter / min(na, nb)
 
 
-def _shared_shingles(tok_a: np.ndarray, tok_b: np.ndarray, k: int) -> tuple[int, int, int]:
+def shared_shingles(tok_a: np.ndarray, tok_b: np.ndarray, k: int) -> tuple[int, int, int]:
     """(shared, distinct of a, distinct of b) word k-grams of two token streams."""
     a = np.unique(shingle_hashes(tok_a, k))
     b = np.unique(shingle_hashes(tok_b, k))
