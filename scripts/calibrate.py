@@ -198,16 +198,13 @@ def fit_paraphrase(data: Path) -> float | None:
     """The cosine above which two sentences are paraphrases: the accuracy-best cut on MRPC's
     tune part (the same fit ``retold bench quality`` reports), or None without MRPC."""
     from retold.bench.corpora import mrpc_pairs
-    from retold.bench.metrics import best_threshold
-    from retold.sign.embed import sentence_similarity
+    from retold.bench.quality import paraphrase_threshold
 
     pairs = mrpc_pairs(data, "tune")
     if pairs is None or not pairs.a:
         print("no MRPC data; paraphrase_min_sim keeps its value")
         return None
-    enc = default_encoder(Settings())
-    sims = np.concatenate([sentence_similarity(pairs.a[i : i + 256], pairs.b[i : i + 256], enc) for i in range(0, len(pairs.a), 256)])
-    thr = round(best_threshold(sims, np.array(pairs.score) > 0.5, "accuracy"), 4)
+    thr = round(paraphrase_threshold(pairs, default_encoder(Settings()))[0], 4)
     print(f"paraphrase cosine fitted on {len(pairs.a)} MRPC tune pairs: {thr}")
     return thr
 
@@ -289,7 +286,9 @@ def main() -> None:
     keep = Thresholds.from_dict(json.loads(args.out.read_text())) if args.models_only and args.out.exists() else None
     t = fit(rows, keep)
     t.story_resolution = choose_resolution(rows, t, args.data)
-    t.paraphrase_min_sim = fit_paraphrase(args.data) or t.paraphrase_min_sim
+    paraphrase = fit_paraphrase(args.data)
+    if paraphrase is not None:
+        t.paraphrase_min_sim = paraphrase
     d = t.to_dict()
     d["_fitted_on"] = "tune split of " + ", ".join(sorted({r["corpus"] for r in rows})) + f"; {len(rows)} candidate pairs"
     d["_command"] = "python scripts/calibrate.py --data ../shared/data" + (" --models-only" if keep is not None else "")

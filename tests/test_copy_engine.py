@@ -391,15 +391,15 @@ def test_the_jaccard_that_decides_a_duplicate_is_counted_not_estimated():
     so it is counted from the token streams (an estimate from 128 slots is off by ~0.03)."""
     import retold
     from retold.model import Article
-    from retold.sign.minhash import jaccard_exact
+    from retold.sign.minhash import shingle_overlap
 
     words = [f"w{i}" for i in range(200)]
     ids = np.arange(1, 201, dtype=np.uint64) * np.uint64(2654435761)
-    assert jaccard_exact(ids, ids.copy(), 5) == 1.0
+    assert shingle_overlap(ids, ids.copy(), 5).jaccard == 1.0
     # 3 far-apart words changed: 196 shingles each side, 15 of them differ
     changed = ids.copy()
     changed[[50, 100, 150]] += np.uint64(7)
-    assert jaccard_exact(ids, changed, 5) == pytest.approx((196 - 15) / (196 + 15))
+    assert shingle_overlap(ids, changed, 5).jaccard == pytest.approx((196 - 15) / (196 + 15))
     edited = list(words)
     for i in (50, 100, 150):
         edited[i] = edited[i] + "x"
@@ -417,7 +417,7 @@ def test_short_shared_runs_do_not_add_up_to_a_partial_copy():
     (a run of L words holds L - 4) they weigh about half, while an excerpt keeps its weight."""
     import retold
     from retold.model import Article
-    from retold.sign.minhash import containment_exact
+    from retold.sign.minhash import shingle_overlap
 
     def text(words: list[str]) -> str:
         return ". ".join(" ".join(words[i : i + 10]).capitalize() for i in range(0, len(words), 10)) + "."
@@ -430,8 +430,8 @@ def test_short_shared_runs_do_not_add_up_to_a_partial_copy():
     excerpt = list(b)
     excerpt[30:65] = a[20:55]  # one 35-word passage of a
     ids = np.arange(1, 101, dtype=np.uint64)
-    assert containment_exact(ids, ids[::-1].copy(), 5) == 0.0
-    assert containment_exact(ids, np.concatenate([ids[:50], ids[:50] + np.uint64(1000)]), 5) == pytest.approx(46 / 96)
+    assert shingle_overlap(ids, ids[::-1].copy(), 5).containment == 0.0
+    assert shingle_overlap(ids, np.concatenate([ids[:50], ids[:50] + np.uint64(1000)]), 5).containment == pytest.approx(46 / 96)
 
     pq = retold.compare(Article(id="a", text=text(a), lang="en"), Article(id="q", text=text(quoted), lang="en"))
     assert max(pq.features["verbatim_a"], pq.features["verbatim_b"]) >= 0.25  # a quarter of the tokens...

@@ -18,7 +18,7 @@ from retold.compare.verbatim import verbatim_passages
 from retold.compare.verify import e5_alignment, translation_contrast
 from retold.config import Settings
 from retold.model import Doc, Passage
-from retold.sign.minhash import jaccard_estimate, shared_shingles
+from retold.sign.minhash import jaccard_estimate, shingle_overlap
 from retold.sign.names import names_contained, names_overlap, words_overlap
 
 #: cosine above which two sentences are taken to say the same thing (paraphrase or translation)
@@ -189,12 +189,10 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
     # the Jaccard decides duplicate or not, the containment partial or not
     counted = None
     if max(f["verbatim_a"], f["verbatim_b"]) >= PARTIAL_MIN_COVERAGE:
-        counted = shared_shingles(a.tok_hash, b.tok_hash, settings.shingle_size)
-        shared, n_a, n_b = counted
-        f["containment"] = shared / min(n_a, n_b) if n_a and n_b else 0.0
+        counted = shingle_overlap(a.tok_hash, b.tok_hash, settings.shingle_size)
+        f["containment"] = counted.containment
     if counted is not None and min(f["verbatim_a"], f["verbatim_b"]) >= EXACT_JACCARD_COVERAGE:
-        shared, n_a, n_b = counted
-        f["jaccard"] = shared / (n_a + n_b - shared) if n_a and n_b else 0.0
+        f["jaccard"] = counted.jaccard
     elif a.minhash is not None and b.minhash is not None:
         f["jaccard"] = jaccard_estimate(a.minhash, b.minhash)
     len_a, len_b = content_length(a), content_length(b)

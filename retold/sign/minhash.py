@@ -11,6 +11,8 @@ All arithmetic is uint64 with wrap-around (mod 2**64), which numpy does natively
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 _MUL = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio constant: spreads bits for the rolling combine
@@ -183,39 +185,46 @@ def _densify(sig: np.ndarray, nonempty_doc: np.ndarray) -> np.ndarray:
     return sig
 
 
-def jaccard_exact(tok_a: np.ndarray, tok_b: np.ndarray, k: int) -> float:
-    """Word k-gram Jaccard from the two token streams themselves.
+@dataclass(frozen=True)
+class ShingleOverlap:
+    """Distinct word k-grams that two token streams share, and how many each one has.
 
-    For the few pairs whose relation rests on it (near-total verbatim coverage: duplicate
-    or not): an estimate from S slots is off by about sqrt(J(1-J)/S), 0.03 at J = 0.9 with
-    128 slots, and two MT outputs 2 words apart in 192 read 0.938 for a true 0.891.
+    Counted, not estimated, for the few pairs whose copy relation rests on them: an
+    estimate from S MinHash slots is off by about sqrt(J(1-J)/S), 0.03 at J = 0.9 with
+    128 slots (two MT outputs 2 words apart in 192 read 0.938 for a true 0.891).
     """
-    inter, na, nb = shared_shingles(tok_a, tok_b, k)
-    if na == 0 or nb == 0:
-        return 0.0
-    return inter / (na + nb - inter)
+
+    shared: int
+    n_a: int
+    n_b: int
+
+    @property
+    def jaccard(self) -> float:
+        """Word k-gram Jaccard: decides duplicate vs near_duplicate."""
+        if self.n_a == 0 or self.n_b == 0:
+            return 0.0
+        return self.shared / (self.n_a + self.n_b - self.shared)
+
+    @property
+    def containment(self) -> float:
+        """Share of the smaller side's k-grams found in the other: decides partial.
+
+        Unlike the share of tokens inside verbatim runs, a run of L tokens counts L - k + 1
+        k-grams here, so short runs (a shared quotation, a stock phrase of 8-12 words) weigh
+        about half of what they cover while a copied paragraph keeps nearly all its weight.
+        """
+        if self.n_a == 0 or self.n_b == 0:
+            return 0.0
+        return self.shared / min(self.n_a, self.n_b)
 
 
-def containment_exact(tok_a: np.ndarray, tok_b: np.ndarray, k: int) -> float:
-    """Share of the smaller side's distinct word k-grams found in the other side.
-
-    Unlike the share of tokens inside verbatim runs, a run of L tokens counts L - k + 1
-    k-grams here, so short runs (a shared quotation, a stock phrase of 8-12 words) weigh
-    about half of what they cover while a copied paragraph keeps nearly all of its weight.
-    """
-    inter, na, nb = shared_shingles(tok_a, tok_b, k)
-    if na == 0 or nb == 0:
-        return 0.0
-    return inter / min(na, nb)
-
-
-def shared_shingles(tok_a: np.ndarray, tok_b: np.ndarray, k: int) -> tuple[int, int, int]:
-    """(shared, distinct of a, distinct of b) word k-grams of two token streams."""
+def shingle_overlap(tok_a: np.ndarray, tok_b: np.ndarray, k: int) -> ShingleOverlap:
+    """The :class:`ShingleOverlap` of two token streams."""
     a = np.unique(shingle_hashes(tok_a, k))
     b = np.unique(shingle_hashes(tok_b, k))
     if a.shape[0] == 0 or b.shape[0] == 0:
-        return 0, a.shape[0], b.shape[0]
-    return np.intersect1d(a, b, assume_unique=True).shape[0], a.shape[0], b.shape[0]
+        return ShingleOverlap(0, a.shape[0], b.shape[0])
+    return ShingleOverlap(np.intersect1d(a, b, assume_unique=True).shape[0], a.shape[0], b.shape[0])
 
 
 def jaccard_estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
