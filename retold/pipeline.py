@@ -17,7 +17,7 @@ import numpy as np
 
 from retold.candidates import find_candidates
 from retold.clean import prepare
-from retold.compare import compare_docs, needs_second_opinion, second_opinion
+from retold.compare import compare_docs, names_cannot_align, needs_second_opinion, second_opinion
 from retold.compare.verify import encoded_count
 from retold.config import Settings
 from retold.decide import decide_pair, redecide
@@ -182,7 +182,10 @@ def compare_candidates(
     def one(ij: tuple[int, int]) -> Pair | None:
         i, j = ij
         ev = compare_docs(docs[i], docs[j], settings)
-        if "rescue" in cand[ij]:  # only the second model saw these two together: it decides
+        why = cand[ij]
+        # only the second model saw these two together, or only their sentence rhythm did and
+        # their names align little of them: the second model decides
+        if "rescue" in why or ("shape" in why and names_cannot_align(ev.features)):
             ev.features["rescued"] = 1.0
         # a borderline pair comes back even if unrelated: the second opinion may change that
         return decide_pair(docs[i], docs[j], ev, settings, keep_unrelated=needs_second_opinion(ev.features, settings))
@@ -220,7 +223,7 @@ def compare(a: Article | str, b: Article | str, *, settings: Settings | None = N
     docs = prepare_docs(arts, settings, encoder, NullProgress(), stats)
     ev = compare_docs(docs[0], docs[1], settings)
     f = ev.features
-    if f.get("encoded", 1.0) < 0.5 and f["same_lang"] < 0.5 and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) < 0.3:
+    if names_cannot_align(f):
         f["rescued"] = 1.0  # asked about this very pair, and names cannot align it: the second model does
     if needs_second_opinion(f, settings):
         ev.passages = second_opinion(docs[0], docs[1], f, ev.passages)

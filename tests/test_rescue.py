@@ -149,3 +149,51 @@ def test_alignment_reads_are_bounded_and_the_clearest_orphans_go_first():
     tight = retold.scan(arts, settings=Settings(keep_candidates=True, rescue_max_sentences=3))
     assert tight.stats["rescue_dropped"] == 1.0 and tight.stats["rescue_pairs"] == 0.0
     assert all({p.a, p.b} != {"en", "hr"} for p in tight.pairs)
+
+
+def test_a_budget_too_small_for_every_orphan_still_serves_those_it_can():
+    """Both Croatian texts are orphans with the same four English texts as possible partners:
+    the kettle review with them is 5 texts to read, the second orphan one more. A budget of 5
+    serves the first (the shorter) and leaves the other without a look, where it used to skip
+    the rescue altogether."""
+    assert len(HR) < len(OTHER_HR), "the test relies on the kettle review being served first"
+    res = retold.scan(_articles(), settings=Settings(rescue_max_texts=5, keep_candidates=True))
+    assert res.stats["rescue_orphans"] == 2.0
+    assert res.stats["rescue_texts"] == 5.0 and res.stats["rescue_left"] == 1.0
+    assert "rescue_skipped" not in res.stats
+    rescued = {frozenset((a, b)) for a, b, sig in res.candidates if "rescue" in sig}
+    assert rescued and all("hr" in pair for pair in rescued), "only the served orphan gets partners"
+    assert any({p.a, p.b} == {"en", "hr"} and p.relation == "translation" for p in res.pairs)
+
+
+def test_a_pair_proposed_by_sentence_rhythm_alone_goes_to_the_second_model_when_names_cannot_align_it():
+    """A name-poor Finnish translation that only its sentence lengths tied to its original
+    ("shape"): names align none of it, so the second model aligns it, as for a rescued pair.
+    The same pair proposed by shared names is left to the names."""
+    from retold.engines.local import LocalEngine
+    from retold.pipeline import compare_candidates, prepare_docs
+    from retold.progress import NullProgress
+    from retold.sign import default_encoder
+
+    en = (
+        "The new library opened its doors to readers on Saturday morning. "
+        "Hundreds of families waited in line before the opening ceremony began. "
+        "The building has three floors and a large reading room for children. "
+        "Its architect said that daylight was the most important design goal. "
+        "The old library will be turned into a youth centre next year."
+    )
+    fi = (
+        "Uusi kirjasto avasi ovensa lukijoille lauantaiaamuna. "
+        "Sadat perheet jonottivat ennen kuin avajaisseremonia alkoi. "
+        "Rakennuksessa on kolme kerrosta ja suuri lukusali lapsille. "
+        "Sen arkkitehdin mukaan päivänvalo oli tärkein suunnittelun tavoite. "
+        "Vanhasta kirjastosta tehdään ensi vuonna nuorisotalo."
+    )
+    s = Settings()
+    docs = prepare_docs([Article(id="en", text=en, lang="en"), Article(id="fi", text=fi, lang="fi")], s, default_encoder(s), None, {})
+    engine = LocalEngine(threads=1)
+    by_shape = compare_candidates(docs, {(0, 1): {"shape"}}, s, engine, NullProgress())
+    assert len(by_shape) == 1 and by_shape[0].features["rescued"] == 1.0
+    assert by_shape[0].relation == "translation"
+    by_names = compare_candidates(docs, {(0, 1): {"anchors"}}, s, engine, NullProgress())
+    assert all("rescued" not in p.features for p in by_names)

@@ -360,3 +360,24 @@ def test_one_line_reports_of_one_event_are_not_a_rewrite_unless_the_line_is_a_pa
     # several sentences aligned in order need no single paraphrase: the order is the evidence
     f = {**p.features, "aligned_n": 4.0}
     assert classify(f, t)[0] == "rewrite"
+
+
+def test_anonymisation_placeholders_are_not_names_that_two_chats_share():
+    """Anonymised chats carry the same unseen token (#PRS_ORG#, [NAME]) in every text; read
+    as a rare name it made any two of them share their rarest name. A real name still counts."""
+    from retold.config import Settings
+    from retold.pipeline import prepare_docs
+    from retold.sign.names import doc_names, doc_words, names_overlap
+
+    one = "My order from #PRS_ORG# has not arrived yet. Could [NAME] please call me back about it?"
+    two = "The table I bought at #PRS_ORG# came broken. I want my money back, <EMAIL> is my address."
+    three = "The parcel sent by Hermes has not arrived yet. My order number is with customer_service."
+    four = "Yesterday Hermes said my table was delivered. I am still waiting for my order."
+    a, b, c, d = prepare_docs(
+        [Article(id=k, text=t, lang="en") for k, t in (("1", one), ("2", two), ("3", three), ("4", four))],
+        Settings(semantic=False), None, None, {},
+    )
+    assert names_overlap(a, b) == (0.0, 0.0)
+    assert not any(k.startswith("prs") or k == "name" or k.startswith("email") for k in doc_names(a) | doc_names(b))
+    assert not {"prs", "org", "customer"} & set(doc_words(a) | doc_words(b) | doc_words(c))
+    assert names_overlap(c, d)[0] > 0.5, "Hermes is a name both texts share"

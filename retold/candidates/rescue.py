@@ -76,10 +76,12 @@ def rescue_candidates(
     """Pairs (i < j) of each orphan with its ``PER_ORPHAN`` nearest texts (or groups of copies)
     in other languages.
 
-    Tagged "rescue". Empty when the second model is not installed, when there is no
-    orphan, or when the texts to read exceed ``settings.rescue_max_texts``. Aligning the
-    pairs reads whole texts: orphans whose best partner stands out least are dropped once
-    that would pass ``settings.rescue_max_sentences``.
+    Tagged "rescue". Empty when the second model is not installed or there is no orphan.
+    Reading lead vectors is bounded by ``settings.rescue_max_texts``: orphans are served
+    shortest first while their possible partners fit (``stats["rescue_left"]`` counts the
+    others; ``rescue_skipped`` says none fitted). Aligning the pairs reads whole texts:
+    orphans whose best partner stands out least are dropped once that would pass
+    ``settings.rescue_max_sentences``.
     """
     stats = stats if stats is not None else {}
     lonely = orphans(docs, is_new, found)
@@ -92,24 +94,39 @@ def rescue_candidates(
     readable = np.array([len(d.content_sentences()) > 0 for d in docs], dtype=bool)
     rep = copy_groups(docs, found)
     partners: dict[int, np.ndarray] = {}
-    needed = set(lonely)
-    for o in lonely:
+    needed: set[int] = set()
+    left, refused = 0, 0
+    # Shortest first: short texts are read fastest, and orphans of similar length share
+    # most of their possible partners, so the budget serves as many orphans as it can.
+    # An orphan whose partners would pass the budget is left without a look (counted);
+    # once as many orphans have been refused as the budget holds texts, the rest are too.
+    for o in sorted(lonely, key=lambda i: (lengths[i], i)):
+        if refused >= settings.rescue_max_texts:
+            left += 1
+            continue
         ratio = np.minimum(lengths, lengths[o]) / np.maximum(np.maximum(lengths, lengths[o]), 1.0)
         # a translation keeps its length between alphabetic scripts; not so to or from Chinese
         similar = ratio >= MIN_LENGTH_RATIO if not logographic[o] else np.ones(len(docs), dtype=bool)
         ok = (written != written[o]) & readable & (similar | logographic)
         ok[o] = False
-        partners[o] = np.flatnonzero(ok)
-        needed.update(rep[partners[o]].tolist())  # one text read per group of copies
-        if len(needed) > settings.rescue_max_texts:
-            break
-    stats["rescue_texts"] = float(len(needed))  # past the limit: counted until it was passed
-    if len(needed) > settings.rescue_max_texts:
+        found_here = np.flatnonzero(ok)
+        more = {o, *rep[found_here].tolist()} - needed  # one text read per group of copies
+        if len(needed) + len(more) > settings.rescue_max_texts:
+            left += 1
+            refused += 1
+            continue
+        partners[o] = found_here
+        needed |= more
+    lonely = [o for o in lonely if o in partners]
+    stats["rescue_texts"] = float(len(needed))
+    if left:
+        stats["rescue_left"] = float(left)
         log.warning(
-            "second-model rescue skipped: %d texts without a partner in another language would need at least %d "
-            "texts read by the second model (limit Settings.rescue_max_texts = %d)",
-            len(lonely), len(needed), settings.rescue_max_texts,
+            "second-model rescue: %d of %d texts without a partner in another language left without a look; "
+            "their possible partners would pass Settings.rescue_max_texts = %d texts read",
+            left, left + len(lonely), settings.rescue_max_texts,
         )
+    if not lonely:
         stats["rescue_skipped"] = 1.0
         return {}
     progress = progress or NullProgress()

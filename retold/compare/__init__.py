@@ -125,6 +125,28 @@ def same_language(x: str | None, y: str | None) -> bool:
     return written_language(x) == written_language(y)
 
 
+#: share of each side that the names must align before they, and not the second model,
+#: are trusted to align a pair in two languages the encoder lacks
+NAMES_MIN_ALIGNED = 0.3
+
+
+def names_cannot_align(f: dict[str, float]) -> bool:
+    """A pair in two languages, without sentence vectors, whose shared names align little of
+    either side: only the second model can say whether one translates the other.
+
+    ``retold compare`` asks it for any such pair (the user named the pair); a scan asks it
+    for the pairs that the sentence-length rhythm proposed (signal "shape", the mark of a
+    name-poor translation) as well as the rescued ones. WMT16 en-fi tune and eval held such
+    a pair: a Finnish translation of a short report that shares one company name with its
+    original, aligned 0.08 by names and 1.0 by the second model.
+    """
+    return (
+        f.get("encoded", 1.0) < 0.5
+        and f.get("same_lang", 1.0) < 0.5
+        and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) < NAMES_MIN_ALIGNED
+    )
+
+
 def needs_second_opinion(f: dict[str, float], settings: Settings) -> bool:
     """A names-path pair in two languages, aligned in order over much of both texts, yet
     sharing few names: the only pairs worth the second model's time (``verify.py``), when

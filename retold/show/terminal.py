@@ -43,11 +43,16 @@ def print_summary(result: ScanResult, console: Console | None = None, max_rows: 
     if st.get("rescue_skipped"):
         console.print(
             f"[yellow]{orphans} text(s) in languages the sentence encoder lacks found no partner in another language;[/yellow] "
-            f"the second model would have had to read at least {int(st.get('rescue_texts', 0))} texts to look "
-            "(raise --rescue-max-texts to let it)"
+            "the second model could look for none of them: their possible partners would pass "
+            "the texts it may read (raise --rescue-max-texts to let it)"
         )
     elif orphans and "rescue_pairs" in st:
         console.print(f"{orphans} text(s) that nothing else placed were given {int(st['rescue_pairs'])} candidate partner(s) by the second model")
+        if st.get("rescue_left"):
+            console.print(
+                f"[yellow]{int(st['rescue_left'])} of them were not looked at: their possible partners would pass "
+                "the texts the second model may read (--rescue-max-texts)[/yellow]"
+            )
         if st.get("rescue_dropped"):
             console.print(
                 f"[yellow]{int(st['rescue_dropped'])} of them were left without: aligning them would pass the sentence "
