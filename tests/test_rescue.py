@@ -169,7 +169,8 @@ def test_a_budget_too_small_for_every_orphan_still_serves_those_it_can():
 def test_a_pair_proposed_by_sentence_rhythm_alone_goes_to_the_second_model_when_names_cannot_align_it():
     """A name-poor Finnish translation that only its sentence lengths tied to its original
     ("shape"): names align none of it, so the second model aligns it, as for a rescued pair.
-    The same pair proposed by shared names is left to the names."""
+    The same pair proposed by shared names is left to the names, and so is a rhythm-only pair
+    of a text that already has its translation."""
     from retold.engines.local import LocalEngine
     from retold.pipeline import compare_candidates, prepare_docs
     from retold.progress import NullProgress
@@ -189,11 +190,27 @@ def test_a_pair_proposed_by_sentence_rhythm_alone_goes_to_the_second_model_when_
         "Sen arkkitehdin mukaan päivänvalo oli tärkein suunnittelun tavoite. "
         "Vanhasta kirjastosta tehdään ensi vuonna nuorisotalo."
     )
+    stranger = (
+        "The football club sold its best striker to a rival on Friday evening. "
+        "Supporters gathered outside the stadium to protest against the decision. "
+        "The coach said that the team would need time to find a new leader. "
+        "The transfer fee was not disclosed, but it is thought to be a record. "
+        "The next match will be played at home against the league leaders."
+    )
     s = Settings()
-    docs = prepare_docs([Article(id="en", text=en, lang="en"), Article(id="fi", text=fi, lang="fi")], s, default_encoder(s), None, {})
+    arts = [Article(id="en", text=en, lang="en"), Article(id="fi", text=fi, lang="fi"), Article(id="en2", text=stranger, lang="en")]
+    docs = prepare_docs(arts, s, default_encoder(s), None, {})
     engine = LocalEngine(threads=1)
     by_shape = compare_candidates(docs, {(0, 1): {"shape"}}, s, engine, NullProgress())
     assert len(by_shape) == 1 and by_shape[0].features["rescued"] == 1.0
     assert by_shape[0].relation == "translation"
     by_names = compare_candidates(docs, {(0, 1): {"anchors"}}, s, engine, NullProgress())
     assert all("rescued" not in p.features for p in by_names)
+    # once the Finnish text has its original, its other rhythm-only pairs are not worth the second model's time
+    placed = compare_candidates(docs, {(0, 1): {"rescue"}, (1, 2): {"shape"}}, s, engine, NullProgress())
+    assert any({p.a, p.b} == {"en", "fi"} and p.relation == "translation" for p in placed)
+    assert all("rescued" not in p.features for p in placed if {p.a, p.b} == {"fi", "en2"})
+    assert docs[2].second_vecs is None, "the second model never read the stranger"
+    alone = compare_candidates(docs, {(1, 2): {"shape"}}, s, engine, NullProgress())
+    assert docs[2].second_vecs is not None, "the Finnish text without a partner: the second model was asked"
+    assert not any(p.relation == "translation" for p in alone), "and it does not make the stranger a translation"

@@ -25,7 +25,7 @@ import logging
 import numpy as np
 
 from retold.compare import content_length, same_language, written_language
-from retold.compare.verify import MAX_SENTENCES, available, encoded_count, lead_vector
+from retold.compare.verify import available, lead_vector, unread_sentences
 from retold.config import Settings
 from retold.model import Doc
 from retold.progress import NullProgress, Progress
@@ -152,7 +152,7 @@ def rescue_candidates(
     planned: set[int] = set()
     spent, dropped = 0, 0
     for _, o, chosen in sorted(plans, key=lambda x: (-x[0], x[1])):
-        cost = sum(_to_read(docs[d]) for d in {o, *chosen} - planned)
+        cost = sum(unread_sentences(docs[d]) for d in {o, *chosen} - planned)
         if spent + cost > settings.rescue_max_sentences:
             dropped += 1
             continue
@@ -170,11 +170,6 @@ def rescue_candidates(
             dropped, len(plans), settings.rescue_max_sentences,
         )
     return out
-
-
-def _to_read(doc: Doc) -> int:
-    """Sentences of ``doc`` the second model has yet to encode to align it whole."""
-    return max(0, min(len(doc.content_sentences()), MAX_SENTENCES) - encoded_count(doc))
 
 
 __all__ = ["rescue_candidates", "orphans"]
