@@ -126,11 +126,13 @@ def test_generic_furniture_lines() -> None:
             "No Comments Found",
             "Home | News | Sport | Weather",
             "© 2024 Porthallow Post. All rights reserved.",
+            "(c) 2024 Porthallow Post. All rights reserved. Sign up for our newsletter and get the harbour news first",
             "Tags: harbour, storms",
             "Readers shared more than 300 photographs of the storm with the newsroom.",
             "Copyright lawsuit against the harbour authority dismissed",
             "Tag Heuer opens a shop on the waterfront",
             "Comments from the mayor angered fishermen",
+            "Copyright 2024 was a record year for the harbour, said the mayor, who thanked the fishermen",
         ]
     )
     (d,) = prepare([Article(id="g", text=text)], S)
@@ -141,6 +143,7 @@ def test_generic_furniture_lines() -> None:
         "Copyright lawsuit against the harbour authority dismissed",  # look like furniture, are news
         "Tag Heuer opens a shop on the waterfront",
         "Comments from the mayor angered fishermen",
+        "Copyright 2024 was a record year for the harbour, said the mayor, who thanked the fishermen",
     ]
 
 

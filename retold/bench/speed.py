@@ -427,7 +427,11 @@ def render_markdown(res: dict, command: str, png: str | None, section: str = "")
             "WMT document (source, references, MT outputs) are unjudged. Memory is peak RSS above the RSS at the "
             "start of each run, sampled every 5 ms. Not timed: building retold's character tables "
             f"once per process ({res.get('setup_s', float('nan')):.2f} s, whatever N). The copies are 90% of each corpus, so retold verifies many "
-            "true pairs (a family of ten copies is 45 pairs); on a corpus with fewer copies the verify stage shrinks."
+            "true pairs (a family of ten copies is 45 pairs); on a corpus with fewer copies the verify stage shrinks. "
+            "The copy engine here reads each text as it is, without the cleaning stage, so the other site's header "
+            "and footer of a boiler copy count as added lines and make most of them near_duplicate; in a scan, "
+            "whose cleaning sets such furniture aside, they are duplicates "
+            "(tests/test_copy_engine.py::test_exact_and_boilerplate_copies_are_duplicates)."
         )
         if png:
             L.append("")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retold.clean.boiler import (
-    MAX_GENERIC_WORDS,
+    MAX_COPYRIGHT_WORDS,
     BoilerModel,
     is_generic_boilerplate,
     learn_boilerplate,
@@ -68,7 +68,7 @@ def scan_article(text: str, tokens: tuple[np.ndarray, np.ndarray] | None = None)
         keys.append(key_hash_bytes(raw[8 * i : 8 * j].tobytes()))
         n = j - i
         n_words.append(n)
-        if 0 < n <= MAX_GENERIC_WORDS:  # only short lines can be furniture
+        if 0 < n <= MAX_COPYRIGHT_WORDS:  # only short lines can be furniture
             line = text[a:b]
             generic.append(is_generic_boilerplate(line_key(line), n, line))
         else:

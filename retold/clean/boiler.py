@@ -40,6 +40,11 @@ ANCHORS = 8
 COPY_SHARE = 0.3
 #: Generic furniture patterns are only tried on lines of at most this many words.
 MAX_GENERIC_WORDS = 12
+#: A line that opens with a copyright mark may run longer: a site's footer puts the notice, the
+#: rights and a newsletter call on one line ("(c) 2023 The Courier. All rights reserved. Sign up
+#: for our newsletter"), 14 words that the 12-word bar let through as content, so that a copy
+#: under another site's footer was a near_duplicate, not a duplicate.
+MAX_COPYRIGHT_WORDS = 30
 
 _GENERIC = re.compile(
     r"^(?:"
@@ -65,6 +70,7 @@ _GENERIC = re.compile(
 
 #: Shapes that live in punctuation, tried on the raw line: "© 2024 ...", "(c) ...", "Tags: ...".
 _GENERIC_RAW = re.compile(r"^\s*(?:©|\(c\)\s|copyright\s*©|tags?\s*:|topics?\s*:|keywords?\s*:)", re.IGNORECASE)
+_COPYRIGHT = re.compile(r"^\s*(?:©|\(c\)\s|copyright\s*(?:©|\(c\)|\d{4}\b.*\brights reserved\b))", re.IGNORECASE)
 _MENU_SEP = re.compile(r"\s[|•·»›/]\s|\s{3,}|\t")
 
 
@@ -80,8 +86,10 @@ def is_generic_boilerplate(key: str, n_words: int, line: str = "") -> bool:
     ``key`` is the line's :func:`~retold.clean.lines.line_key`; ``line`` the raw line, for
     shapes that live in punctuation (menus).
     """
-    if not 0 < n_words <= MAX_GENERIC_WORDS:
+    if not 0 < n_words <= MAX_COPYRIGHT_WORDS:
         return False
+    if n_words > MAX_GENERIC_WORDS:
+        return bool(line) and _COPYRIGHT.match(line) is not None
     if _GENERIC.match(key) is not None:
         return True
     return bool(line) and (_GENERIC_RAW.match(line) is not None or is_menu(line))
