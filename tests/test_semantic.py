@@ -357,9 +357,35 @@ def test_one_line_reports_of_one_event_are_not_a_rewrite_unless_the_line_is_a_pa
     # the single-sentence rule is what decides: without it the same evidence reads as a rewrite
     assert classify(p.features, replace(t, paraphrase_min_sim=0.0))[0] == "rewrite"
     assert retold.compare(line, reworded).relation == "rewrite"
-    # several sentences aligned in order need no single paraphrase: the order is the evidence
-    f = {**p.features, "aligned_n": 4.0}
-    assert classify(f, t)[0] == "rewrite"
+
+
+
+def test_sentences_aligned_in_order_make_a_rewrite_only_when_they_are_paraphrases():
+    """Independent reports of one event, written in the same inverted-pyramid order, align
+    four sentences in order, each saying similar facts (cosine about 0.7): not a rewrite. A
+    spun copy aligns the same four sentences as paraphrases."""
+    import retold
+    from retold.decide.relation import classify, default_thresholds
+
+    t = default_thresholds()
+    report = (
+        "A fire destroyed a timber warehouse in Tampere on Tuesday night, police said. "
+        "About forty firefighters fought the blaze for six hours before it was under control. "
+        "Nobody was injured, but the building and the timber stored inside were lost. "
+        "The cause of the fire is being investigated, and arson has not been ruled out."
+    )
+    spun = (
+        "Police said a fire burned down a wooden warehouse in Tampere on Tuesday night. "
+        "Some forty firefighters battled the flames for six hours until they had them under control. "
+        "No one was hurt, but the building and the wood stored in it were destroyed. "
+        "The fire's cause is under investigation, and arson has not been excluded."
+    )
+    p = retold.compare(report, spun)
+    assert p.relation == "rewrite" and p.features["aligned_n"] == 4.0
+    assert p.features["aligned_sim"] >= t.paraphrase_min_sim
+    # the same alignment, sentence for sentence, at the similarity of two independent reports
+    independent = {**p.features, "aligned_sim": 0.68}
+    assert classify(independent, t)[0] != "rewrite"
 
 
 def test_anonymisation_placeholders_are_not_names_that_two_chats_share():
