@@ -166,6 +166,18 @@ def test_a_budget_too_small_for_every_orphan_still_serves_those_it_can():
     assert any({p.a, p.b} == {"en", "hr"} and p.relation == "translation" for p in res.pairs)
 
 
+def test_a_budget_that_serves_few_orphans_at_a_high_cost_is_not_spent(monkeypatch):
+    """Where not every orphan fits, those served must be served cheaply: at most
+    MAX_TEXTS_PER_ORPHAN texts read per orphan (here lowered to 2, so that the 5 texts read for
+    one of the two orphans are too many), else the rescue is skipped as a whole."""
+    from retold.candidates import rescue
+
+    monkeypatch.setattr(rescue, "MAX_TEXTS_PER_ORPHAN", 2)
+    res = retold.scan(_articles(), settings=Settings(rescue_max_texts=5, keep_candidates=True))
+    assert res.stats["rescue_skipped"] == 1.0 and res.stats["rescue_left"] == 2.0
+    assert not any("rescue" in sig for _, _, sig in res.candidates)
+
+
 def test_a_pair_proposed_by_sentence_rhythm_alone_goes_to_the_second_model_when_names_cannot_align_it():
     """A name-poor Finnish translation that only its sentence lengths tied to its original
     ("shape"): names align none of it, so the second model aligns it, as for a rescued pair.
