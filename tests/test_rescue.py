@@ -223,6 +223,8 @@ def test_a_pair_proposed_by_sentence_rhythm_alone_goes_to_the_second_model_when_
     assert any({p.a, p.b} == {"en", "fi"} and p.relation == "translation" for p in placed)
     assert all("rescued" not in p.features for p in placed if {p.a, p.b} == {"fi", "en2"})
     assert docs[2].second_vecs is None, "the second model never read the stranger"
-    alone = compare_candidates(docs, {(1, 2): {"shape"}}, s, engine, NullProgress())
+    stats: dict[str, float] = {}
+    alone = compare_candidates(docs, {(1, 2): {"shape"}}, s, engine, NullProgress(), stats)
     assert docs[2].second_vecs is not None, "the Finnish text without a partner: the second model was asked"
+    assert stats["shape_looked"] == 1.0 and stats["shape_asked"] == 0.0, "its leads match no better than strangers'"
     assert not any(p.relation == "translation" for p in alone), "and it does not make the stranger a translation"
