@@ -207,12 +207,7 @@ def compare_candidates(
     # Here, in this process (see second_opinion()), and only once the workers are done:
     # the second model's OpenMP threads spin while workers hold the cores, which made it
     # 3-5x slower (2,000 texts on 2 cores: 26 sentences took 3.5 s, against 0.7 s alone).
-    for p in progress.track(pending, total=len(pending), label="second opinion"):
-        a, b = by_id[p.a], by_id[p.b]
-        p.passages = second_opinion(a, b, p.features, p.passages)
-        decided = redecide(a, b, p)
-        if decided is not None and decided.relation != "unrelated":
-            pairs.append(decided)
+    pairs += _ask_second_model(pending, by_id, progress, "second opinion")
     pairs += _shape_second_opinion(shape_only, pairs, by_id, settings, progress, stats if stats is not None else {})
     return pairs
 
@@ -282,7 +277,13 @@ def _shape_second_opinion(
     stats["shape_looked"] = float(looked)
     stats["shape_asked"] = float(len(asked))
     stats["shape_sentences"] = float(spent)
-    for p in progress.track(asked, total=len(asked), label="second opinion (sentence rhythm)"):
+    return out + _ask_second_model(asked, by_id, progress, "second opinion (sentence rhythm)")
+
+
+def _ask_second_model(pairs: list[Pair], by_id: dict[str, Doc], progress: Progress, label: str) -> list[Pair]:
+    """Each pair with the second model's opinion added and decided again; those still related."""
+    out: list[Pair] = []
+    for p in progress.track(pairs, total=len(pairs), label=label):
         a, b = by_id[p.a], by_id[p.b]
         p.passages = second_opinion(a, b, p.features, p.passages)
         again = redecide(a, b, p)

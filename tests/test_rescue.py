@@ -188,20 +188,8 @@ def test_a_pair_proposed_by_sentence_rhythm_alone_goes_to_the_second_model_when_
     from retold.progress import NullProgress
     from retold.sign import default_encoder
 
-    en = (
-        "The new library opened its doors to readers on Saturday morning. "
-        "Hundreds of families waited in line before the opening ceremony began. "
-        "The building has three floors and a large reading room for children. "
-        "Its architect said that daylight was the most important design goal. "
-        "The old library will be turned into a youth centre next year."
-    )
-    fi = (
-        "Uusi kirjasto avasi ovensa lukijoille lauantaiaamuna. "
-        "Sadat perheet jonottivat ennen kuin avajaisseremonia alkoi. "
-        "Rakennuksessa on kolme kerrosta ja suuri lukusali lapsille. "
-        "Sen arkkitehdin mukaan päivänvalo oli tärkein suunnittelun tavoite. "
-        "Vanhasta kirjastosta tehdään ensi vuonna nuorisotalo."
-    )
+    from library_texts import LIBRARY_EN as en, LIBRARY_FI as fi
+
     stranger = (
         "The football club sold its best striker to a rival on Friday evening. "
         "Supporters gathered outside the stadium to protest against the decision. "

