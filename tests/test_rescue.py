@@ -216,3 +216,21 @@ def test_a_pair_proposed_by_sentence_rhythm_alone_goes_to_the_second_model_when_
     assert docs[2].second_vecs is not None, "the Finnish text without a partner: the second model was asked"
     assert stats["shape_looked"] == 1.0 and stats["shape_asked"] == 0.0, "its leads match no better than strangers'"
     assert not any(p.relation == "translation" for p in alone), "and it does not make the stranger a translation"
+
+
+def test_the_summary_says_what_the_second_model_read_for_rhythm_only_pairs_and_the_orphans_left():
+    from rich.console import Console
+
+    from retold.model import ScanResult
+    from retold.show.terminal import print_summary
+
+    stats = {"rescue_orphans": 76.0, "rescue_pairs": 180.0, "rescue_left": 6.0,
+             "shape_looked": 18.0, "shape_asked": 1.0, "shape_sentences": 86.0}
+    console = Console(record=True, width=200)
+    print_summary(ScanResult(docs={}, pairs=[], groups=[], problems=[], stats=stats), console=console)
+    out = console.export_text()
+    assert "6 of them were not looked at" in out
+    assert "18 pair(s) that only their sentence rhythm proposed" in out and "86 sentences read" in out
+    quiet = Console(record=True, width=200)
+    print_summary(ScanResult(docs={}, pairs=[], groups=[], problems=[], stats={}), console=quiet)
+    assert "sentence rhythm" not in quiet.export_text()

@@ -58,6 +58,11 @@ def print_summary(result: ScanResult, console: Console | None = None, max_rows: 
                 f"[yellow]{int(st['rescue_dropped'])} of them were left without: aligning them would pass the sentence "
                 "budget (--rescue-max-sentences)[/yellow]"
             )
+    if st.get("shape_looked"):
+        console.print(
+            f"{int(st['shape_looked'])} pair(s) that only their sentence rhythm proposed were looked at by the second "
+            f"model; {int(st.get('shape_asked', 0))} of them aligned whole ({int(st.get('shape_sentences', 0))} sentences read)"
+        )
     counts = Counter(p.relation for p in result.pairs)
     implied = Counter(p.relation for p in result.pairs if p.basis != "compared")
     t = Table(title="pairs by relation", show_edge=False)
