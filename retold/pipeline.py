@@ -17,7 +17,7 @@ import numpy as np
 
 from retold.candidates import find_candidates
 from retold.clean import prepare
-from retold.compare import compare_docs, names_cannot_align, needs_second_opinion, second_opinion
+from retold.compare import compare_docs, leads_match, names_cannot_align, needs_second_opinion, second_opinion
 from retold.compare.verify import encoded_count
 from retold.config import Settings
 from retold.decide import decide_pair, redecide
@@ -249,7 +249,7 @@ def _shape_second_opinion(
     speed bench's 1,000 random texts that cut the sentences read from 364 to 86.
     """
     from retold.compare import same_language
-    from retold.compare.verify import LEAD_SENTENCES, TRANSLATION_SIM, lead_match, unread_sentences
+    from retold.compare.verify import LEAD_SENTENCES, unread_sentences
 
     placed: set[str] = set()
     for p in decided:
@@ -263,11 +263,11 @@ def _shape_second_opinion(
         lonely = [d for d in (a, b) if d.sent_vecs is None and d.id not in placed]
         if lonely and spent + LEAD_SENTENCES * 2 <= settings.rescue_max_sentences:
             before = unread_sentences(a) + unread_sentences(b)
-            best = lead_match(a, b)  # reads at most the first sentences of each
+            match = leads_match(a, b, p.features)  # reads at most the first sentences of each
             spent += before - unread_sentences(a) - unread_sentences(b)
             looked += 1
             cost = unread_sentences(a) + unread_sentences(b)
-            if best is not None and best >= TRANSLATION_SIM and spent + cost <= settings.rescue_max_sentences:
+            if match and spent + cost <= settings.rescue_max_sentences:
                 spent += cost
                 p.features["rescued"] = 1.0
                 asked.append(p)
@@ -281,11 +281,17 @@ def _shape_second_opinion(
 
 
 def _ask_second_model(pairs: list[Pair], by_id: dict[str, Doc], progress: Progress, label: str) -> list[Pair]:
-    """Each pair with the second model's opinion added and decided again; those still related."""
+    """Each pair with the second model's opinion added and decided again; those still related.
+
+    The second model reads the whole texts only where their leads match as a translation's
+    do (``leads_match``); a pair whose leads do not is decided without its opinion, as one
+    it would not vouch for.
+    """
     out: list[Pair] = []
     for p in progress.track(pairs, total=len(pairs), label=label):
         a, b = by_id[p.a], by_id[p.b]
-        p.passages = second_opinion(a, b, p.features, p.passages)
+        if leads_match(a, b, p.features):
+            p.passages = second_opinion(a, b, p.features, p.passages)
         again = redecide(a, b, p)
         if again is not None and again.relation != "unrelated":
             out.append(again)
@@ -305,7 +311,7 @@ def compare(a: Article | str, b: Article | str, *, settings: Settings | None = N
     f = ev.features
     if names_cannot_align(f):
         f["rescued"] = 1.0  # asked about this very pair, and names cannot align it: the second model does
-    if needs_second_opinion(f, settings):
+    if needs_second_opinion(f, settings) and leads_match(docs[0], docs[1], f):
         ev.passages = second_opinion(docs[0], docs[1], f, ev.passages)
     pair = decide_pair(docs[0], docs[1], ev, settings, keep_unrelated=True)
     assert pair is not None

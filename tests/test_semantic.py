@@ -395,3 +395,32 @@ def test_anonymisation_placeholders_are_not_names_that_two_chats_share():
     assert not any(k.startswith("prs") or k == "name" or k.startswith("email") for k in doc_names(a) | doc_names(b))
     assert not {"prs", "org", "customer"} & set(doc_words(a) | doc_words(b) | doc_words(c))
     assert names_overlap(c, d)[0] > 0.5, "Hermes is a name both texts share"
+
+
+def test_the_second_model_reads_whole_texts_only_where_the_leads_match_as_a_translations_do():
+    from library_texts import LIBRARY_EN, LIBRARY_FI
+
+    from retold.compare import leads_match
+    from retold.compare.verify import MAX_SENTENCES, available, encoded_count
+    from retold.config import Settings
+    from retold.pipeline import prepare_docs
+    from retold.sign import default_encoder
+
+    assert available()
+    hockey = (
+        "Jääkiekkojoukkue voitti lauantaina kotiottelunsa selvin numeroin. "
+        "Tuhannet katsojat täyttivät hallin jo ennen ensimmäistä erää alkua. "
+        "Valmentajan mukaan puolustus pelasi koko kauden parhaan ottelunsa. "
+        "Maalivahti torjui kolmekymmentä laukausta ja sai yleisöltä seisovat aplodit. "
+        "Seuraava ottelu pelataan vieraissa tiistaina."
+    )
+    s = Settings()
+    en, fi, other = prepare_docs(
+        [Article(id="en", text=LIBRARY_EN, lang="en"), Article(id="fi", text=LIBRARY_FI, lang="fi"), Article(id="o", text=hockey, lang="fi")],
+        s, default_encoder(s), None, {},
+    )
+    f: dict[str, float] = {}
+    assert leads_match(en, fi, f) and f["second_lead"] >= 0.85
+    g: dict[str, float] = {}
+    assert not leads_match(en, other, g) and g["second_lead"] < 0.85
+    assert encoded_count(other) == 3 < MAX_SENTENCES, "only the lead was read"
