@@ -253,7 +253,7 @@ def _shape_second_opinion(
 
     placed: set[str] = set()
     for p in decided:
-        if p.relation in REUSE_RELATIONS | {"translation"} and not same_language(by_id[p.a].lang, by_id[p.b].lang):
+        if p.relation in REUSE_RELATIONS and not same_language(by_id[p.a].lang, by_id[p.b].lang):
             placed.update((p.a, p.b))
     out: list[Pair] = []
     asked: list[Pair] = []
@@ -277,20 +277,22 @@ def _shape_second_opinion(
     stats["shape_looked"] = float(looked)
     stats["shape_asked"] = float(len(asked))
     stats["shape_sentences"] = float(spent)
-    return out + _ask_second_model(asked, by_id, progress, "second opinion (sentence rhythm)")
+    return out + _ask_second_model(asked, by_id, progress, "second opinion (sentence rhythm)", leads_looked_at=True)
 
 
-def _ask_second_model(pairs: list[Pair], by_id: dict[str, Doc], progress: Progress, label: str) -> list[Pair]:
+def _ask_second_model(
+    pairs: list[Pair], by_id: dict[str, Doc], progress: Progress, label: str, leads_looked_at: bool = False
+) -> list[Pair]:
     """Each pair with the second model's opinion added and decided again; those still related.
 
     The second model reads the whole texts only where their leads match as a translation's
     do (``leads_match``); a pair whose leads do not is decided without its opinion, as one
-    it would not vouch for.
+    it would not vouch for. ``leads_looked_at``: the caller kept only pairs whose leads match.
     """
     out: list[Pair] = []
     for p in progress.track(pairs, total=len(pairs), label=label):
         a, b = by_id[p.a], by_id[p.b]
-        if leads_match(a, b, p.features):
+        if leads_looked_at or leads_match(a, b, p.features):
             p.passages = second_opinion(a, b, p.features, p.passages)
         again = redecide(a, b, p)
         if again is not None and again.relation != "unrelated":

