@@ -48,15 +48,17 @@ from retold.progress import RichProgress  # noqa: E402
 from retold.sign import default_encoder  # noqa: E402
 
 
-def collect(data: Path, out: Path) -> list[dict]:
+def collect(data: Path, out: Path | None, corpora: list | None = None) -> list[dict]:
+    """The features of every candidate pair of the tune corpora (written to ``out`` as JSONL)."""
     settings = Settings()
     enc = default_encoder(settings)
     rows: list[dict] = []
-    corpora = [
-        ecbplus_corpus(data, split="tune"),
-        wmt16_corpus(data, split="tune"),
-        wmt22_corpus(data, split="tune", max_docs=120),
-    ]
+    if corpora is None:
+        corpora = [
+            ecbplus_corpus(data, split="tune"),
+            wmt16_corpus(data, split="tune"),
+            wmt22_corpus(data, split="tune", max_docs=120),
+        ]
     for corpus in corpora:
         if corpus is None:
             continue
@@ -83,9 +85,10 @@ def collect(data: Path, out: Path) -> list[dict]:
             f"missed by candidates {len(missed)} ({time.time() - t:.0f} s)",
             flush=True,
         )
-    with open(out, "w") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
+    if out is not None:
+        with open(out, "w") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
     return rows
 
 
@@ -209,6 +212,47 @@ def fit_paraphrase(data: Path) -> float | None:
     return thr
 
 
+def fit_one_line(data: Path, t: Thresholds) -> float | None:
+    """The least share of words a one-line rewrite's line pair must have in common.
+
+    Read from the tune pairs whose alignment is a single line pair and that the rules
+    without this bar call ``rewrite``: ECB+ (plain, and the briefs stress copy, where the
+    independent one-line reports are), WMT22 news and short texts (where other machine
+    translations of one source line are). The cut, in steps of 0.05, with the least
+    balanced error (gold rewrites kept vs the rest let through, each class weighed
+    alike: the briefs copy outnumbers the true one-line rewrites by design); a tie goes
+    to the lower cut, which loses fewer rewrites. None when no such pair is found.
+    """
+    from dataclasses import replace
+
+    from retold.bench.corpora import build_corpora
+
+    corpora = [c for c in build_corpora(data, "tune") if c.name not in ("seeds", "wmt16_enfi")]
+    rows = collect(data, None, corpora)
+    bare = replace(t, one_line_min_words=0.0)
+    x, y = [], []
+    for r in rows:
+        f = r["f"]
+        if "aligned_words" not in f or f.get("aligned_n", 0.0) > 1.0 or classify(f, bare)[0] != "rewrite":
+            continue
+        x.append(f["aligned_words"])
+        y.append("rewrite" in r["gold"])
+    xs, ys = np.asarray(x), np.asarray(y, dtype=bool)
+    if not ys.any() or ys.all():
+        print("one-line rewrites: too few tune pairs of both kinds; one_line_min_words keeps its value")
+        return None
+    best = (2.0, 0.0)
+    for cut in np.round(np.arange(0.0, 0.81, 0.05), 2):
+        lost = float(np.mean(xs[ys] < cut))
+        let_through = float(np.mean(xs[~ys] >= cut))
+        err = (lost + let_through) / 2
+        print(f"one-line words cut {cut:.2f}: rewrites lost {lost:.3f}, others let through {let_through:.3f}")
+        if err < best[0] - 1e-12:
+            best = (err, float(cut))
+    print(f"one-line rewrites fitted on {int(ys.sum())} gold rewrites and {int((~ys).sum())} others: {best[1]}")
+    return best[1]
+
+
 def choose_resolution(rows: list[dict], t: Thresholds, data: Path) -> float:
     """The CPM resolution with the best mean event-level B-cubed F1 over the tune corpora.
 
@@ -267,13 +311,20 @@ def main() -> None:
         "--paraphrase-only", action="store_true",
         help="refit only paraphrase_min_sim (MRPC tune); keep everything else of --out",
     )
+    ap.add_argument(
+        "--one-line-only", action="store_true",
+        help="refit only one_line_min_words (tune pairs aligned on one line); keep everything else of --out",
+    )
     args = ap.parse_args()
-    if args.paraphrase_only:
+    if args.paraphrase_only or args.one_line_only:
         d = json.loads(args.out.read_text())
-        thr = fit_paraphrase(args.data)
-        if thr is not None:
-            d["paraphrase_min_sim"] = thr
-            step = "python scripts/calibrate.py --data ../shared/data --paraphrase-only"
+        if args.paraphrase_only:
+            key, value, step = "paraphrase_min_sim", fit_paraphrase(args.data), "--paraphrase-only"
+        else:
+            key, value, step = "one_line_min_words", fit_one_line(args.data, Thresholds.from_dict(d)), "--one-line-only"
+        if value is not None:
+            d[key] = value
+            step = f"python scripts/calibrate.py --data ../shared/data {step}"
             if step not in d.get("_command", ""):
                 d["_command"] = f"{d['_command']} && {step}" if d.get("_command") else step
             args.out.write_text(json.dumps(d, indent=2) + "\n")
@@ -289,6 +340,9 @@ def main() -> None:
     paraphrase = fit_paraphrase(args.data)
     if paraphrase is not None:
         t.paraphrase_min_sim = paraphrase
+    one_line = fit_one_line(args.data, t)
+    if one_line is not None:
+        t.one_line_min_words = one_line
     d = t.to_dict()
     d["_fitted_on"] = "tune split of " + ", ".join(sorted({r["corpus"] for r in rows})) + f"; {len(rows)} candidate pairs"
     d["_command"] = "python scripts/calibrate.py --data ../shared/data" + (" --models-only" if keep is not None else "")

@@ -335,10 +335,43 @@ def test_one_line_reports_of_one_event_are_not_a_rewrite_unless_the_line_is_a_pa
     p = retold.compare(line, other_report)
     assert p.features["aligned_n"] == 1 and p.features["aligned_sim"] < t.paraphrase_min_sim
     assert p.relation == "same_story"
-    # the single-sentence rule is what decides: without it the same evidence reads as a rewrite
-    assert classify(p.features, replace(t, paraphrase_min_sim=0.0))[0] == "rewrite"
+    # the single-sentence rules are what decide: without them the same evidence reads as a rewrite
+    assert classify(p.features, replace(t, paraphrase_min_sim=0.0, one_line_min_words=0.0))[0] == "rewrite"
     assert retold.compare(line, reworded).relation == "rewrite"
 
+
+def test_one_line_texts_saying_one_fact_in_other_words_are_not_a_rewrite():
+    """Two one-line reports written apart can reach paraphrase cosine; for a single aligned
+    line the words must show the reuse too (a spun line keeps many of its words)."""
+    from dataclasses import replace
+
+    import retold
+    from retold.decide.relation import classify, default_thresholds
+
+    t = default_thresholds()
+    line = "Firefighters battled a blaze that destroyed a timber warehouse in Tampere on Tuesday night, police said."
+    brief = "Tampere's rescue service says flames razed a lumber depot there late on Tuesday."
+    reworded = "Fire crews fought a blaze that burned down a wooden warehouse in Tampere on Tuesday night, according to police."
+    p = retold.compare(line, brief)
+    assert p.features["aligned_n"] == 1 and p.features["aligned_sim"] >= t.paraphrase_min_sim
+    assert p.features["aligned_words"] < t.one_line_min_words
+    assert p.relation == "same_story"
+    # the shared-words bar is what decides: without it the same evidence reads as a rewrite
+    assert classify(p.features, replace(t, one_line_min_words=0.0))[0] == "rewrite"
+    q = retold.compare(line, reworded)
+    assert q.features["aligned_words"] >= t.one_line_min_words and q.relation == "rewrite"
+
+
+def test_shared_words_are_not_counted_where_words_are_not_spaced():
+    """A Chinese "word" token is a whole clause: word overlap means nothing there, so the
+    one-line bar does not apply (the feature is left out, the cosine alone judges)."""
+    import retold
+
+    a = "消防员周二晚上在坦佩雷扑灭了一场烧毁木材仓库的大火，警方说。"
+    b = "警方称，周二晚上消防队员在坦佩雷扑救了一场烧毁木材仓库的火灾。"
+    p = retold.compare(a, b)
+    assert p.features["aligned_n"] == 1
+    assert "aligned_words" not in p.features
 
 
 def test_sentences_aligned_in_order_make_a_rewrite_only_when_they_are_paraphrases():

@@ -22,6 +22,9 @@ MIN_LETTERS = 12
 #: Chinese WMT22 texts came back "wuu"); the encoders and word lists know it as "zh", and
 #: a text taken for a language the encoder lacks loses its sentence vectors.
 _CHINESE = {"wuu": "zh", "yue": "zh", "lzh": "zh", "gan": "zh", "hak": "zh", "nan": "zh", "cmn": "zh"}
+#: languages written without spaces between words (or, for Korean, with particles glued to
+#: them): a word token there is a clause, so counting shared words says little
+NO_WORD_SPACES = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my", "bo"})
 
 
 def detect_lang(sample: str) -> str:
