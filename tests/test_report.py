@@ -372,6 +372,7 @@ def test_browser_seeds_story_family_pair(tmp_path: Path) -> None:
     """The acceptance walk: story with 001 -> family -> pair 000-001 -> click a passage, see its match."""
     if not (SEEDS / "expected.json").exists():
         pytest.skip("seed data absent")
+    pytest.importorskip("selenium")  # before its imports: skip, not fail, where it is absent
     from selenium.webdriver.common.by import By
 
     path, how = seed_report(tmp_path / "seeds.html")
@@ -436,6 +437,7 @@ def test_browser_seeds_story_family_pair(tmp_path: Path) -> None:
 
 @pytest.mark.browser
 def test_browser_escaping_search_keyboard_and_narrow(tmp_path: Path) -> None:
+    pytest.importorskip("selenium")  # before its imports: skip, not fail, where it is absent
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
@@ -494,6 +496,7 @@ def test_browser_escaping_search_keyboard_and_narrow(tmp_path: Path) -> None:
 @pytest.mark.browser
 @pytest.mark.slow
 def test_browser_10k_first_render_under_2s(tmp_path: Path) -> None:
+    pytest.importorskip("selenium")  # before its imports: skip, not fail, where it is absent
     from selenium.webdriver.common.by import By
 
     page = tmp_path / "big.html"
@@ -518,6 +521,7 @@ def test_browser_10k_first_render_under_2s(tmp_path: Path) -> None:
 
 @pytest.mark.browser
 def test_browser_pair_says_when_its_stories_overrode_it(tmp_path: Path) -> None:
+    pytest.importorskip("selenium")  # before its imports: skip, not fail, where it is absent
     from selenium.webdriver.common.by import By
 
     arts, pairs, groups = small_input()

@@ -192,7 +192,7 @@ def stories(
         part = leidenalg.find_partition(
             g, leidenalg.CPMVertexPartition, weights="weight", resolution_parameter=t.story_resolution, seed=seed
         )
-        membership = list(part.membership)
+        membership = attach_loners(list(part.membership), edges, weights)
     else:
         membership = list(range(len(ids)))
     clusters: dict[int, list[str]] = defaultdict(list)
@@ -200,6 +200,42 @@ def stories(
         clusters[c].append(x)
     out = sorted(clusters.values(), key=lambda c: (-len(c), c[0]))
     return [Group(kind="story", id=f"S{k + 1}", members=sorted(m)) for k, m in enumerate(out)]
+
+
+#: same-event links into one story that an article Leiden left alone needs to join it
+LONER_MIN_LINKS = 2
+
+
+def attach_loners(membership: list[int], edges: Sequence[tuple[int, int]], weights: Sequence[float]) -> list[int]:
+    """An article Leiden left alone joins the one story its own pairs put it in.
+
+    Why: CPM asks an article to average the resolution over *every* member of a story,
+    uncompared ones counting as 0, and candidates are bounded per article: a report
+    compared with a few members of a story of fourteen, and found the same event by two
+    of them, cannot pass that bar however sure the two are (the argument of the storyline
+    rule in group/implied.py). Here the evidence must only be unambiguous: at least
+    ``LONER_MIN_LINKS`` members vouch for it (one pair's mistake moves nothing), and that
+    story holds at least twice the same-event weight of the next one. Only articles alone
+    in their story move, and only into stories of two or more, so the order of moves does
+    not matter.
+    """
+    size: dict[int, int] = defaultdict(int)
+    for c in membership:
+        size[c] += 1
+    loners = {i for i, c in enumerate(membership) if size[c] == 1}
+    pull: dict[int, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for (i, j), w in zip(edges, weights):
+        for x, y in ((i, j), (j, i)):
+            if x in loners and size[membership[y]] > 1:
+                pull[x][membership[y]].append(w)
+    out = list(membership)
+    for x, by_story in pull.items():
+        ranked = sorted(((sum(ws), len(ws), c) for c, ws in by_story.items()), reverse=True)
+        total, n_links, best = ranked[0]
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        if n_links >= LONER_MIN_LINKS and total >= 2 * runner_up:
+            out[x] = best
+    return out
 
 
 def build_groups(docs: dict[str, Doc], pairs: list[Pair], settings: Settings) -> list[Group]:
@@ -221,4 +257,4 @@ def build_groups(docs: dict[str, Doc], pairs: list[Pair], settings: Settings) ->
     return fams + stories(docs, pairs, t, dates)
 
 
-__all__ = ["build_groups", "families", "stories", "family_origin", "components"]
+__all__ = ["build_groups", "families", "stories", "family_origin", "components", "attach_loners"]
