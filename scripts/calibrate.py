@@ -233,7 +233,7 @@ def fit_one_line(data: Path, t: Thresholds) -> float | None:
     x, y = [], []
     for r in rows:
         f = r["f"]
-        if "aligned_words" not in f or f.get("aligned_n", 0.0) > 1.0 or classify(f, bare)[0] != "rewrite":
+        if "aligned_words" not in f or classify(f, bare)[0] != "rewrite":
             continue
         x.append(f["aligned_words"])
         y.append("rewrite" in r["gold"])

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from retold.clean.lang import NO_WORD_SPACES
 from retold.compare.align import Alignment, align
 from retold.compare.anchors import ANCHOR_THRESHOLD, anchor_align, word_alignment
 from retold.compare.verbatim import verbatim_passages
 from retold.compare.verify import e5_alignment, translation_contrast
-from retold.clean.lang import NO_WORD_SPACES
 from retold.config import Settings
 from retold.model import Doc, Passage
 from retold.sign.minhash import jaccard_estimate, shingle_overlap
@@ -29,9 +29,6 @@ QUOTE_SHARE = 0.5
 #: verbatim coverage of both sides from which the shingle Jaccard is counted, not estimated:
 #: there it decides duplicate vs near_duplicate (decide/copy.py), and the pairs are few
 EXACT_JACCARD_COVERAGE = 0.9
-#: alignments of at most this many sentence pairs get ``aligned_words``: a one-line text
-#: has no order to keep, so its words must show the reuse (see ``shared_words``)
-ONE_LINE_PAIRS = 1
 
 
 @dataclass
@@ -112,22 +109,15 @@ def sentence_words(doc: Doc, i: int) -> np.ndarray:
     return np.unique(doc.tok_hash[lo:hi])
 
 
-def shared_words(a: Doc, b: Doc, pairs: Sequence[tuple[int, int]]) -> float:
-    """Mean Jaccard of the word sets of aligned sentence pairs.
+def shared_words(a: Doc, b: Doc, i: int, j: int) -> float:
+    """Jaccard of the word sets of sentence ``i`` of ``a`` and sentence ``j`` of ``b``.
 
-    Why: for two one-line texts the alignment is a single cosine, and two independent
-    briefs of one fact ("Smith named the next Doctor" / "Matt Smith, 26, to play the Doctor")
-    reach paraphrase cosine while sharing few words; a line reworded from another (a spin,
-    another machine translation of one source) keeps many of its words.
+    Why: where two texts align on one line pair, the alignment is a single cosine, and two
+    independent briefs of one fact ("Smith named the next Doctor" / "Matt Smith, 26, to play
+    the Doctor") reach paraphrase cosine while sharing few words; a line reworded from
+    another (a spin, another machine translation of one source) keeps many of its words.
     """
-    if not pairs:
-        return 0.0
-    out = []
-    for i, j in pairs:
-        x, y = sentence_words(a, i), sentence_words(b, j)
-        union = np.union1d(x, y).size
-        out.append(np.intersect1d(x, y, assume_unique=True).size / union if union else 0.0)
-    return float(np.mean(out))
+    return _overlap(sentence_words(a, i), sentence_words(b, j))[1]
 
 
 def _inside(span: tuple[int, int], covered: list[tuple[int, int]], share: float = 0.6) -> bool:
@@ -308,8 +298,9 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         f["aligned_b"] = coverage(b, aligned_b)
         f["aligned_n"] = float(len(sims))
         f["aligned_sim"] = float(np.mean(sims)) if sims else 0.0
-        if kept and len(kept) <= ONE_LINE_PAIRS and f["same_lang"] and written_language(a.lang) not in NO_WORD_SPACES:
-            f["aligned_words"] = shared_words(a, b, kept)
+        # one line pair: no order to keep, so its words must show the reuse (decide/relation.py)
+        if len(kept) == 1 and f["same_lang"] and written_language(a.lang) not in NO_WORD_SPACES:
+            f["aligned_words"] = shared_words(a, b, *kept[0])
         f["quote_matches"] = float(quotes)
         # order-free: how much of each side has a close match anywhere in the other
         ba, bb = al.best_a, al.best_b

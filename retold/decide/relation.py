@@ -175,14 +175,13 @@ def _enough_rewording(f: dict[str, float], t: Thresholds) -> bool:
     There the words must show the reuse too. Two briefs of one fact written apart ("Matt
     Smith named the new Doctor" / "Smith, 26, will play the Time Lord") align at cosine
     0.73-0.93 while sharing a quarter of their words; a line spun or machine-translated
-    from another keeps half or more (ECB+ briefs and WMT22 short texts, tune). Pairs
-    without ``aligned_words`` (longer alignments, unspaced scripts, pairs stored by an
-    older version) are judged on the cosine alone.
+    from another keeps half or more (ECB+ briefs and WMT22 short texts, tune). Only such
+    pairs carry ``aligned_words`` (``compare_docs``); the others (longer alignments,
+    unspaced scripts, pairs stored by an older version) are judged on the cosine alone.
     """
     if f.get("aligned_sim", 0.0) < t.paraphrase_min_sim:
         return False
-    words = f.get("aligned_words")
-    return words is None or f.get("aligned_n", 0.0) > 1.0 or words >= t.one_line_min_words
+    return f.get("aligned_words", 1.0) >= t.one_line_min_words
 
 
 def _classify_by_names(f: dict[str, float], t: Thresholds, copy: tuple[str, float] | None) -> tuple[str | None, float]:

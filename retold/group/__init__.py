@@ -8,7 +8,7 @@ community detection on the weighted graph of reuse and same_story links.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
@@ -219,9 +219,7 @@ def attach_loners(membership: list[int], edges: Sequence[tuple[int, int]], weigh
     in their story move, and only into stories of two or more, so the order of moves does
     not matter.
     """
-    size: dict[int, int] = defaultdict(int)
-    for c in membership:
-        size[c] += 1
+    size = Counter(membership)
     loners = {i for i, c in enumerate(membership) if size[c] == 1}
     pull: dict[int, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for (i, j), w in zip(edges, weights):
