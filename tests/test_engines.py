@@ -100,3 +100,72 @@ def test_ann_neighbours_are_the_same_run_after_run():
     runs = [_neighbours(v, v, 11)[0] for _ in range(3)]
     assert all(np.array_equal(runs[0], r) for r in runs[1:])
     assert (runs[0][:, 0] == np.arange(len(v))).mean() > 0.99  # and it is a real search: each finds itself
+
+
+_HANG_SCRIPT = r"""
+import signal
+from retold.engines import LocalEngine
+# a server's handler, as uvicorn installs one: workers that inherited it never died of SIGTERM
+# (the engine before this test hung within the first ten batches here)
+signal.signal(signal.SIGTERM, lambda *a: None)
+table = list(range(3000))
+for trial in range(40):
+    out = list(LocalEngine(processes=2, min_items=100, chunk=256).map(lambda i: table[i] + 1, list(range(3000))))
+    assert out == [i + 1 for i in range(3000)]
+print("done", flush=True)
+"""
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_workers_stop_though_the_parent_has_a_sigterm_handler():
+    """The hang of `retold serve`: forked workers inherited uvicorn's SIGTERM handler, and
+    the pool's SIGTERM never stopped them. Forty batches must finish well within the bound."""
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", _HANG_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the parent ignores SIGTERM, and so would its workers
+        proc.communicate()
+        pytest.fail("the batches hung: workers did not stop")
+    assert proc.returncode == 0, err
+    assert out.strip().endswith("done")
+
+
+def _die_on_seven(x: int) -> int:
+    if x == 7:
+        os.kill(os.getpid(), 9)
+    return x
+
+
+def _stuck_on_seven(x: int) -> int:
+    if x == 7:
+        import time
+
+        time.sleep(120)
+    return x
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_dead_worker_fails_the_batch_with_a_clear_error():
+    from retold.engines.local import EngineError
+
+    with pytest.raises(EngineError, match="died"):
+        list(LocalEngine(processes=2, min_items=10, chunk=4).map(_die_on_seven, list(range(200)), label="compare"))
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_stuck_worker_fails_the_batch_in_time_and_is_killed():
+    import time
+
+    from retold.engines.local import EngineError
+
+    t = time.monotonic()
+    with pytest.raises(EngineError, match="no result"):
+        list(LocalEngine(processes=2, min_items=10, chunk=4, timeout_s=2).map(_stuck_on_seven, list(range(200))))
+    assert time.monotonic() - t < 30
+    assert not multiprocessing.active_children(), "the stuck worker was left running"

@@ -160,3 +160,60 @@ def _swallow(client, req) -> None:
         client.send(req)
     except Exception:  # the server was killed under it: expected
         pass
+
+
+def _small_articles(n: int, prefix: str) -> list[dict]:
+    """``n`` short, distinct articles (names, places and numbers vary), to fill an index fast."""
+    import random
+
+    rng = random.Random(7)
+    towns = ["Arlen", "Borovo", "Castelmar", "Dunrow", "Elsfield", "Farrowby", "Gisborne", "Harwich", "Ilford", "Jarrow"]
+    topics = ["a new bridge", "the school budget", "a water main", "the harbour fees", "a night bus line",
+              "the library hours", "a solar farm", "the market square", "a cycling lane", "the flood defences"]
+    people = ["Mara Quell", "Oskar Brandt", "Ines Varga", "Tomas Reyes", "Lena Okafor", "Piet Haas", "Yara Celik"]
+    out = []
+    for i in range(n):
+        t, p, c = rng.choice(towns), rng.choice(people), rng.choice(topics)
+        out.append({
+            "id": f"{prefix}{i}",
+            "text": f"{t} council voted {rng.randint(3, 40)} to {rng.randint(1, 30)} on {c} on day {i}. "
+                    f"{p} said the plan would cost {rng.randint(1, 900)} thousand and take {rng.randint(2, 60)} weeks.",
+        })
+    return out
+
+
+@pytest.mark.slow
+def test_a_batch_big_enough_for_the_workers_and_a_restart_on_a_large_index_answer_in_time(tmp_path):
+    """The hang of `retold serve`: a batch of 2,000 or more items starts the worker processes
+    (cleaning, names), which inherited uvicorn's SIGTERM handler and never stopped. Both the big
+    batch and the first request after a restart (names of every stored article worked out
+    again, on the workers) must answer within the bound."""
+    import httpx
+
+    idx = tmp_path / "big.idx"
+    port = _free_port()
+    proc = _serve(idx, port)
+    try:
+        _wait_up(port, proc)
+        t = time.time()
+        r = httpx.post(f"http://127.0.0.1:{port}/articles", json=_small_articles(2100, "s"), timeout=300)
+        assert r.status_code == 200, r.text
+        assert r.json()["added"] == 2100
+        print(f"2,100 articles in one request: {time.time() - t:.1f} s")
+        r = httpx.post(f"http://127.0.0.1:{port}/articles", json=_small_articles(5, "t"), timeout=120)
+        assert r.status_code == 200 and r.json()["articles_total"] == 2105
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)  # SIGTERM stops the service (and its workers): no kill needed
+    port = _free_port()
+    proc = _serve(idx, port)
+    try:
+        _wait_up(port, proc)
+        t = time.time()
+        r = httpx.post(f"http://127.0.0.1:{port}/articles", json=[_rec("01_northwire_original")], timeout=180)
+        assert r.status_code == 200 and r.json()["articles_total"] == 2106
+        print(f"first request after a restart on 2,105 articles: {time.time() - t:.1f} s")
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).json()["busy"] is False
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)

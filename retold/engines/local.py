@@ -3,13 +3,31 @@
 Forking lets workers read the parent's documents without serialising them: only the
 item (a pair of indices) goes in and the result (a Pair) comes back. Small batches run
 in-process, where starting workers would cost more than it saves.
+
+A forked worker inherits everything of its parent, and a long-running parent (``retold
+serve`` under uvicorn) has installed Python handlers for SIGTERM and SIGINT. A worker that
+keeps such a handler never dies of the SIGTERM that ``multiprocessing.Pool.terminate``
+sends, and its parent waits forever to join it. So workers here
+
+- reset SIGTERM to its default (die) and ignore SIGINT (Ctrl-C is the parent's to handle)
+  before they run anything;
+- are stopped with a sentinel when the work is done, and killed (SIGKILL) when they do not
+  stop within :data:`STOP_GRACE_S`;
+- are watched: a worker that dies (out of memory, killed) or gives no result for
+  ``timeout_s`` fails the batch with :class:`EngineError` instead of holding the caller.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from retold.progress import NullProgress, Progress
@@ -20,6 +38,13 @@ R = TypeVar("R")
 #: the function being mapped, inherited by forked workers (set only around a map call)
 _WORK: Callable[[Any], Any] | None = None
 
+#: seconds workers get to exit after the work is done (or abandoned) before they are killed
+STOP_GRACE_S = 10.0
+
+
+class EngineError(RuntimeError):
+    """The batch could not be finished: a worker died or gave no result in time."""
+
 
 def available_cores() -> int:
     try:
@@ -28,19 +53,44 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def _worker_init() -> None:
+    """First thing in a worker: drop the parent's signal handlers (see the module's docstring)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _run_chunk(chunk: Sequence[Any]) -> list[Any]:
     assert _WORK is not None
     return [_WORK(x) for x in chunk]
 
 
 class LocalEngine:
-    """``processes``: worker processes for big batches (0: one per core; 1: never fork)."""
+    """Map work over this machine's cores.
 
-    def __init__(self, threads: int = 0, processes: int = 0, min_items: int = 2000, chunk: int = 256) -> None:
+    Parameters
+    ----------
+    threads:
+        Cores to use (0: all of them).
+    processes:
+        Worker processes for big batches (0: one per core; 1: never fork).
+    min_items:
+        Batches smaller than this run in this process.
+    chunk:
+        Items a worker takes at a time.
+    timeout_s:
+        Longest wait for one chunk's result before the batch fails with :class:`EngineError`.
+    """
+
+    def __init__(
+        self, threads: int = 0, processes: int = 0, min_items: int = 2000, chunk: int = 256, timeout_s: float = 1800.0
+    ) -> None:
         self.threads = threads or available_cores()
         self.processes = processes or self.threads
         self.min_items = min_items
         self.chunk = chunk
+        self.timeout_s = timeout_s
 
     def _can_fork(self, n: int) -> bool:
         return self.processes > 1 and n >= self.min_items and "fork" in multiprocessing.get_all_start_methods()
@@ -53,13 +103,59 @@ class LocalEngine:
             for item in progress.track(items, total=len(items), label=label):
                 yield fn(item)
             return
+        yield from self._map_forked(fn, items, progress, label)
+
+    def _map_forked(self, fn: Callable[[T], R], items: Sequence[T], progress: Progress, label: str) -> Iterator[R]:
         global _WORK
         chunks = [items[k : k + self.chunk] for k in range(0, len(items), self.chunk)]
+        window = 2 * self.processes  # chunks in flight: bounded, so results never pile up in memory
         _WORK = fn
+        pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init)
+        workers: list[multiprocessing.Process] = []
+
+        def results() -> Iterator[list[Any]]:
+            pending: deque[Future[list[Any]]] = deque()
+            todo = iter(chunks)
+            for c in todo:
+                pending.append(pool.submit(_run_chunk, c))
+                if len(pending) >= window:
+                    break
+            workers.extend(getattr(pool, "_processes", {}).values())  # forked at the first submit
+            done = 0
+            while pending:
+                try:
+                    res = pending.popleft().result(timeout=self.timeout_s)
+                except FutureTimeout:
+                    raise EngineError(
+                        f"{label or 'work'}: no result from a worker process in {self.timeout_s:.0f} s "
+                        f"(chunk {done + 1} of {len(chunks)}); the batch was abandoned"
+                    ) from None
+                except BrokenProcessPool:
+                    raise EngineError(
+                        f"{label or 'work'}: a worker process died (killed, or out of memory) at chunk "
+                        f"{done + 1} of {len(chunks)}; the batch was abandoned"
+                    ) from None
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append(pool.submit(_run_chunk, nxt))
+                done += 1
+                yield res
+
         try:
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(self.processes) as pool:
-                for res in progress.track(pool.imap(_run_chunk, chunks), total=len(chunks), label=label):
-                    yield from res
+            for res in progress.track(results(), total=len(chunks), label=label):
+                yield from res
         finally:
             _WORK = None
+            _stop(pool, workers)
+
+
+def _stop(pool: ProcessPoolExecutor, workers: list[multiprocessing.Process]) -> None:
+    """Stop the workers: a sentinel first, SIGKILL for any still there after the grace period."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + STOP_GRACE_S
+    for w in workers:
+        w.join(max(0.0, deadline - time.monotonic()))
+    for w in workers:
+        if w.is_alive():
+            w.kill()
+            w.join(1.0)
