@@ -17,17 +17,15 @@ import numpy as np
 
 from retold.candidates import find_candidates
 from retold.clean import prepare
-from retold.compare import compare_docs, leads_match, names_cannot_align, needs_second_opinion, second_opinion
 from retold.compare.verify import encoded_count
 from retold.config import Settings
-from retold.decide import decide_pair, redecide
-from retold.decide.relation import default_thresholds
+from retold.decide.flow import compare_candidates, compare_pair
 from retold.engines import Engine, LocalEngine
 from retold.group import build_groups
 from retold.group.agree import agree_with_stories
 from retold.group.implied import implied_pairs
 from retold.ingest import read_articles
-from retold.model import REUSE_RELATIONS, Article, Doc, Pair, Problem, ScanResult
+from retold.model import Article, Doc, Pair, Problem, ScanResult
 from retold.progress import Progress, NullProgress
 from retold.sign import Encoder, default_encoder, embed_docs, sign_lexical
 from retold.sign.names import sign_names
@@ -82,7 +80,7 @@ def scan(
 
     settings = settings or Settings()
     progress = progress or NullProgress()
-    engine = engine or LocalEngine(threads=settings.threads)
+    engine = engine or LocalEngine.for_settings(settings)
     stats: dict[str, float] = {}
     problems: list[Problem] = []
     t0 = time.perf_counter()
@@ -154,7 +152,7 @@ def scan(
         implied: list[Pair] = []
         if settings.semantic:
             stories = [g for g in groups if g.kind == "story"]
-            stats["pairs_agreed"] = float(agree_with_stories(new_pairs, stories, default_thresholds().max_story_gap_days))
+            stats["pairs_agreed"] = float(agree_with_stories(new_pairs, stories, settings.thresholds.max_story_gap_days))
             if settings.implied_pairs:
                 new_ids = {d.id for d in new_docs} if idx is not None else None
                 implied = implied_pairs(stories, all_pairs, new_ids, n_tokens={d.id: d.n_tokens for d in docs})
@@ -169,139 +167,9 @@ def scan(
         return ScanResult(docs=by_id, pairs=new_pairs + implied, groups=groups, problems=problems, stats=stats, candidates=kept)
 
 
-def compare_candidates(
-    docs: list[Doc],
-    cand: dict[tuple[int, int], set[str]],
-    settings: Settings,
-    engine: Engine,
-    progress: Progress,
-    stats: dict[str, float] | None = None,
-) -> list[Pair]:
-    """Compare and decide every candidate pair; keep those with a relation."""
-    items = sorted(cand)
-
-    def one(ij: tuple[int, int]) -> Pair | None:
-        i, j = ij
-        ev = compare_docs(docs[i], docs[j], settings)
-        if "rescue" in cand[ij]:  # only the second model saw these two together: it decides
-            ev.features["rescued"] = 1.0
-        # a borderline pair comes back even if unrelated: the second opinion may change that
-        keep = needs_second_opinion(ev.features, settings) or _shape_only(cand[ij], ev.features, settings)
-        return decide_pair(docs[i], docs[j], ev, settings, keep_unrelated=keep)
-
-    by_id = {d.id: d for d in docs}
-    index_of = {d.id: k for k, d in enumerate(docs)}
-    pairs: list[Pair] = []
-    pending: list[Pair] = []
-    shape_only: list[Pair] = []
-    for p in engine.map(one, items, progress=progress, label="compare"):
-        if p is None:
-            continue
-        ij = (index_of[p.a], index_of[p.b])
-        if needs_second_opinion(p.features, settings):
-            pending.append(p)
-        elif _shape_only(cand[ij], p.features, settings):
-            shape_only.append(p)
-        elif p.relation != "unrelated":
-            pairs.append(p)
-    # Here, in this process (see second_opinion()), and only once the workers are done:
-    # the second model's OpenMP threads spin while workers hold the cores, which made it
-    # 3-5x slower (2,000 texts on 2 cores: 26 sentences took 3.5 s, against 0.7 s alone).
-    pairs += _ask_second_model(pending, by_id, progress, "second opinion")
-    pairs += _shape_second_opinion(shape_only, pairs, by_id, settings, progress, stats if stats is not None else {})
-    return pairs
-
-
-def _shape_only(why: set[str], f: dict[str, float], settings: Settings) -> bool:
-    """Proposed by the sentence rhythm alone ("shape"), in two languages, of like length
-    (a translation keeps its length), and the names align little of it."""
-    return (
-        settings.semantic
-        and settings.second_opinion
-        and why == {"shape"}
-        and f.get("len_ratio", 0.0) >= 0.7
-        and names_cannot_align(f)
-    )
-
-
-def _shape_second_opinion(
-    waiting: list[Pair],
-    decided: list[Pair],
-    by_id: dict[str, Doc],
-    settings: Settings,
-    progress: Progress,
-    stats: dict[str, float],
-) -> list[Pair]:
-    """The second model's say on pairs that only the sentence rhythm proposed, for texts that
-    are still without a partner in another language.
-
-    Such a pair is the mark of a name-poor translation (WMT16 en-fi, tune and eval: a Finnish
-    report sharing one company name with its original, aligned 0.08 by names and 1.0 by the
-    second model). But a text that already has its translation or original has no need of it,
-    and reading whole texts with the second model is slow (about 35 sentences/s): in the WMT22
-    news eval, asking it about every such pair read 1,167 sentences for one translation, most of
-    them for Croatian texts whose source the names had already found. So only texts without a
-    reuse partner in another language are asked about, and first about their leads: a
-    translation translates its headline, so one pair of the first three sentences of each must
-    reach a translation's cosine (``TRANSLATION_SIM``) before the whole texts are read; all
-    within ``settings.rescue_max_sentences`` (``stats["shape_looked"]`` pairs looked at,
-    ``stats["shape_asked"]`` aligned, ``stats["shape_sentences"]`` sentences read). On the
-    speed bench's 1,000 random texts that cut the sentences read from 364 to 86.
-    """
-    from retold.compare import same_language
-    from retold.compare.verify import LEAD_SENTENCES, unread_sentences
-
-    placed: set[str] = set()
-    for p in decided:
-        if p.relation in REUSE_RELATIONS and not same_language(by_id[p.a].lang, by_id[p.b].lang):
-            placed.update((p.a, p.b))
-    out: list[Pair] = []
-    asked: list[Pair] = []
-    spent, looked = 0, 0
-    for p in sorted(waiting, key=lambda q: (-q.features.get("len_ratio", 0.0), q.a, q.b)):
-        a, b = by_id[p.a], by_id[p.b]
-        lonely = [d for d in (a, b) if d.sent_vecs is None and d.id not in placed]
-        if lonely and spent + LEAD_SENTENCES * 2 <= settings.rescue_max_sentences:
-            before = unread_sentences(a) + unread_sentences(b)
-            match = leads_match(a, b, p.features)  # reads at most the first sentences of each
-            spent += before - unread_sentences(a) - unread_sentences(b)
-            looked += 1
-            cost = unread_sentences(a) + unread_sentences(b)
-            if match and spent + cost <= settings.rescue_max_sentences:
-                spent += cost
-                p.features["rescued"] = 1.0
-                asked.append(p)
-                continue
-        if p.relation != "unrelated":
-            out.append(p)
-    stats["shape_looked"] = float(looked)
-    stats["shape_asked"] = float(len(asked))
-    stats["shape_sentences"] = float(spent)
-    return out + _ask_second_model(asked, by_id, progress, "second opinion (sentence rhythm)", leads_looked_at=True)
-
-
-def _ask_second_model(
-    pairs: list[Pair], by_id: dict[str, Doc], progress: Progress, label: str, leads_looked_at: bool = False
-) -> list[Pair]:
-    """Each pair with the second model's opinion added and decided again; those still related.
-
-    The second model reads the whole texts only where their leads match as a translation's
-    do (``leads_match``); a pair whose leads do not is decided without its opinion, as one
-    it would not vouch for. ``leads_looked_at``: the caller kept only pairs whose leads match.
-    """
-    out: list[Pair] = []
-    for p in progress.track(pairs, total=len(pairs), label=label):
-        a, b = by_id[p.a], by_id[p.b]
-        if leads_looked_at or leads_match(a, b, p.features):
-            p.passages = second_opinion(a, b, p.features, p.passages)
-        again = redecide(a, b, p)
-        if again is not None and again.relation != "unrelated":
-            out.append(again)
-    return out
-
-
 def compare(a: Article | str, b: Article | str, *, settings: Settings | None = None, encoder: Encoder | None = None) -> Pair:
-    """Compare two articles (or two texts) and return their pair, relation ``None`` if unrelated."""
+    """Compare two articles (or two texts) and return their pair; relation ``"unrelated"``
+    when nothing relates them. The same per-pair flow as a scan (``retold.decide.flow``)."""
     settings = settings or Settings()
     arts = [
         x if isinstance(x, Article) else Article(id=name, text=x)
@@ -309,12 +177,4 @@ def compare(a: Article | str, b: Article | str, *, settings: Settings | None = N
     ]
     stats: dict[str, float] = {}
     docs = prepare_docs(arts, settings, encoder, NullProgress(), stats)
-    ev = compare_docs(docs[0], docs[1], settings)
-    f = ev.features
-    if names_cannot_align(f):
-        f["rescued"] = 1.0  # asked about this very pair, and names cannot align it: the second model does
-    if needs_second_opinion(f, settings) and leads_match(docs[0], docs[1], f):
-        ev.passages = second_opinion(docs[0], docs[1], f, ev.passages)
-    pair = decide_pair(docs[0], docs[1], ev, settings, keep_unrelated=True)
-    assert pair is not None
-    return pair
+    return compare_pair(docs[0], docs[1], settings)

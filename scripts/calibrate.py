@@ -3,10 +3,12 @@
     python scripts/calibrate.py --data ../shared/data [--features /tmp/retold-tune.jsonl]
 
 1. builds the tune corpora (retold/bench/corpora.py, split rule in retold/bench/splits.py);
-2. runs the pipeline up to the evidence of every candidate pair (features, no decision);
+2. runs the scan's own per-pair flow (``retold.decide.flow.compare_candidates``, second
+   model included) on every candidate pair, keeping the unrelated ones, for their features;
 3. fits the story-level logistic models (same_story / related) and grid-searches the
    rewrite / translation thresholds for macro-F1 on those pairs;
-4. writes retold/data/thresholds.json, which decide/relation.py reads.
+4. writes retold/data/thresholds.json (``retold.config.Thresholds``): the fitted fields;
+   the priors in it are kept as they are.
 
 The seeds are never used here: they are the acceptance test.
 """
@@ -31,18 +33,11 @@ from retold.bench.corpora import ecbplus_corpus, wmt16_corpus, wmt22_corpus  # n
 from retold.bench.metrics import NONE, Confusion, per_relation, primary  # noqa: E402
 from retold.bench.metrics import macro_f1 as metrics_macro_f1  # noqa: E402
 from retold.candidates import find_candidates  # noqa: E402
-from retold.compare import compare_docs, needs_second_opinion, second_opinion  # noqa: E402
-from retold.config import Settings  # noqa: E402
+from retold.config import EVENT_FEATURES, TOPIC_FEATURES, Settings, Thresholds  # noqa: E402
 from retold.decide.copy import copy_relation  # noqa: E402
-from retold.decide.relation import (  # noqa: E402
-    EVENT_FEATURES,
-    TOPIC_FEATURES,
-    Thresholds,
-    classify,
-    decide,
-    feature_vector,
-    story_probabilities,
-)
+from retold.decide.flow import compare_candidates  # noqa: E402
+from retold.decide.relation import classify, decide, feature_vector, story_probabilities  # noqa: E402
+from retold.engines import LocalEngine  # noqa: E402
 from retold.pipeline import prepare_docs  # noqa: E402
 from retold.progress import RichProgress  # noqa: E402
 from retold.sign import default_encoder  # noqa: E402
@@ -66,19 +61,14 @@ def collect(data: Path, out: Path | None, corpora: list | None = None) -> list[d
         stats: dict[str, float] = {}
         docs = prepare_docs(corpus.articles, settings, enc, RichProgress(), stats)
         cand = find_candidates(docs, np.ones(len(docs), dtype=bool), settings)
+        cand = {ij: why for ij, why in cand.items() if frozenset((docs[ij[0]].id, docs[ij[1]].id)) not in corpus.ignored_pairs}
         found = set()
-        for i, j in cand:
-            a, b = docs[i], docs[j]
-            key = frozenset((a.id, b.id))
-            if key in corpus.ignored_pairs:
-                continue
+        # the scan's own flow, unrelated pairs kept: the features every pair gets in a real scan
+        pairs = compare_candidates(docs, cand, settings, LocalEngine(threads=settings.threads), RichProgress(), stats, keep_unrelated=True)
+        for p in sorted(pairs, key=lambda q: (q.a, q.b)):
+            key = frozenset((p.a, p.b))
             found.add(key)
-            ev = compare_docs(a, b, settings)
-            if "rescue" in cand[(i, j)]:  # as the pipeline does
-                ev.features["rescued"] = 1.0
-            if needs_second_opinion(ev.features, settings):  # as the pipeline does
-                second_opinion(a, b, ev.features)
-            rows.append({"corpus": corpus.name, "a": a.id, "b": b.id, "gold": sorted(corpus.gold_pairs.get(key, {"none"})), "f": ev.features})
+            rows.append({"corpus": corpus.name, "a": p.a, "b": p.b, "gold": sorted(corpus.gold_pairs.get(key, {"none"})), "f": p.features})
         missed = [k for k in corpus.gold_pairs if k not in found]
         print(
             f"{corpus.name}: {len(docs)} docs, {len(cand)} candidates, gold pairs {len(corpus.gold_pairs)}, "
@@ -104,7 +94,7 @@ def _predict(r: dict, t: Thresholds) -> str | None:
 def _precompute(rows: list[dict], t: Thresholds) -> None:
     for r in rows:
         f = r["f"]
-        r["_copy"] = copy_relation(f["verbatim_a"], f["verbatim_b"], jaccard=f.get("jaccard"), containment=f.get("containment"))
+        r["_copy"] = copy_relation(f["verbatim_a"], f["verbatim_b"], t, jaccard=f.get("jaccard"), containment=f.get("containment"))
         r["_probs"] = story_probabilities(f, t)
 
 
@@ -129,7 +119,7 @@ def fit(rows: list[dict], keep_rules: Thresholds | None = None) -> Thresholds:
     """The story models, then (unless ``keep_rules`` gives them) the rule thresholds."""
     from sklearn.linear_model import LogisticRegression
 
-    t = Thresholds() if keep_rules is None else keep_rules
+    t = Thresholds.fitted() if keep_rules is None else keep_rules  # the fit replaces what it fits
     g = [set(r["gold"]) for r in rows]
     X = np.array([feature_vector(r["f"], TOPIC_FEATURES) for r in rows])
     Y = np.array([feature_vector(r["f"], EVENT_FEATURES) for r in rows])
@@ -146,8 +136,7 @@ def fit(rows: list[dict], keep_rules: Thresholds | None = None) -> Thresholds:
             print(f"not enough classes to fit the {name} model; keeping defaults")
             continue
         m = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(data[mask], y[mask])
-        setattr(t, f"{name}_weights", [round(float(w), 4) for w in m.coef_[0]])
-        setattr(t, f"{name}_bias", round(float(m.intercept_[0]), 4))
+        t = t.replace(**{f"{name}_weights": tuple(round(float(w), 4) for w in m.coef_[0]), f"{name}_bias": round(float(m.intercept_[0]), 4)})
         acc = float((m.predict(data[mask]) == y[mask]).mean())
         print(f"{name} model over {keys}: w={getattr(t, name + '_weights')} b={getattr(t, name + '_bias')} (tune accuracy {acc:.3f}, {int(mask.sum())} pairs)")
 
@@ -161,11 +150,12 @@ def fit(rows: list[dict], keep_rules: Thresholds | None = None) -> Thresholds:
         [0.35, 0.45, 0.55, 0.65], [0.3, 0.4, 0.5, 0.6], [0.4, 0.5, 0.6, 0.7], [0.5, 0.55, 0.6, 0.65], [0.3, 0.4, 0.5, 0.6, 0.7], [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
     )
     for rw, tr, order, sim, ss, rel in grid:
-        t.rewrite_min_aligned, t.translation_min_aligned, t.min_order, t.min_aligned_sim, t.same_story_min, t.related_min = rw, tr, order, sim, ss, rel
+        t = t.replace(rewrite_min_aligned=rw, translation_min_aligned=tr, min_order=order, min_aligned_sim=sim, same_story_min=ss, related_min=rel)
         score, _ = macro_f1(rows, t)
         if score > best[0]:
             best = (score, (rw, tr, order, sim, ss, rel))
-    (t.rewrite_min_aligned, t.translation_min_aligned, t.min_order, t.min_aligned_sim, t.same_story_min, t.related_min) = best[1]  # type: ignore[misc]
+    rw, tr, order, sim, ss, rel = best[1]  # type: ignore[misc]
+    t = t.replace(rewrite_min_aligned=rw, translation_min_aligned=tr, min_order=order, min_aligned_sim=sim, same_story_min=ss, related_min=rel)
     # languages without embeddings: the names-only thresholds, chosen for the macro-F1 of all
     # rows (a threshold at or above 1 switches a relation off in that path)
     if any(r["f"].get("encoded", 1.0) < 0.5 for r in rows):
@@ -173,21 +163,21 @@ def fit(rows: list[dict], keep_rules: Thresholds | None = None) -> Thresholds:
         for al, nm, st, rl in itertools.product(
             [0.3, 0.4, 0.5, 0.6], [0.3, 0.4, 0.5, 0.6], [0.3, 0.45, 0.6, 0.75, 0.9, 1.01], [0.15, 0.25, 0.35, 0.5, 0.75, 1.01]
         ):
-            t.anchor_min_aligned, t.anchor_min_names, t.anchor_story_names, t.anchor_related_names = al, nm, st, rl
+            t = t.replace(anchor_min_aligned=al, anchor_min_names=nm, anchor_story_names=st, anchor_related_names=rl)
             score, _ = macro_f1(rows, t)
             if score > best[0]:
                 best = (score, (al, nm, st, rl))
-        t.anchor_min_aligned, t.anchor_min_names, t.anchor_story_names, t.anchor_related_names = best[1]  # type: ignore[misc]
+        al, nm, st, rl = best[1]  # type: ignore[misc]
+        t = t.replace(anchor_min_aligned=al, anchor_min_names=nm, anchor_story_names=st, anchor_related_names=rl)
         # one threshold on a score that separates cleanly: many values tie; take the middle
         # of the best run of ties (the widest margin on both sides), not its low end
         grid = (0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 1.0)  # 1.0: the second opinion never decides
         scores = []
         for c in grid:
-            t.second_min_contrast = c
-            scores.append(macro_f1(rows, t)[0])
+            scores.append(macro_f1(rows, t.replace(second_min_contrast=c))[0])
         top = max(scores)
         tied = [c for c, sc in zip(grid, scores) if sc >= top - 1e-9]
-        t.second_min_contrast = tied[len(tied) // 2]
+        t = t.replace(second_min_contrast=tied[len(tied) // 2])
         print(f"second opinion: contrast threshold {t.second_min_contrast} (best macro-F1 {top:.4f} over {tied})")
         anchor_rows = [r for r in rows if r["f"].get("encoded", 1.0) < 0.5]
         score, per = macro_f1(anchor_rows, t)
@@ -283,7 +273,7 @@ def choose_resolution(rows: list[dict], t: Thresholds, data: Path) -> float:
             corpora[name] = (c, pairs)
     best = (-1.0, t.story_resolution)
     for res in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
-        t.story_resolution = res
+        t = t.replace(story_resolution=res)
         f1s = []
         for name, (c, pairs) in corpora.items():
             ids = [a.id for a in c.articles]
@@ -336,14 +326,14 @@ def main() -> None:
         rows = collect(args.data, args.features)
     keep = Thresholds.from_dict(json.loads(args.out.read_text())) if args.models_only and args.out.exists() else None
     t = fit(rows, keep)
-    t.story_resolution = choose_resolution(rows, t, args.data)
+    t = t.replace(story_resolution=choose_resolution(rows, t, args.data))
     paraphrase = fit_paraphrase(args.data)
     if paraphrase is not None:
-        t.paraphrase_min_sim = paraphrase
+        t = t.replace(paraphrase_min_sim=paraphrase)
     one_line = fit_one_line(args.data, t)
     if one_line is not None:
-        t.one_line_min_words = one_line
-    d = t.to_dict()
+        t = t.replace(one_line_min_words=one_line)
+    d = {**json.loads(args.out.read_text()), **t.to_dict()} if args.out.exists() else t.to_dict()
     d["_fitted_on"] = "tune split of " + ", ".join(sorted({r["corpus"] for r in rows})) + f"; {len(rows)} candidate pairs"
     d["_command"] = "python scripts/calibrate.py --data ../shared/data" + (" --models-only" if keep is not None else "")
     args.out.write_text(json.dumps(d, indent=2) + "\n")

@@ -14,11 +14,13 @@ import pytest
 from retold.bench.corpora_speed import _boiler, _edit, _excerpt, quick_doc, quick_docs
 from retold.candidates.lexical import TAG_BITS, candidate_pairs, fingerprint_pairs, lexical_candidates
 from retold.compare.verbatim import token_coverage, verbatim_coverage_many, verbatim_evidence, verbatim_passages
-from retold.config import Settings
+from retold.config import Settings, Thresholds
 from retold.decide.copy import copy_direction, copy_relation, copy_relations, fingerprint_containment_many, minhash_jaccard_many
 from retold.model import Article, Doc
 from retold.sign.lexical import anchors, exact_hash, fingerprints, sign_lexical
 from retold.sign.minhash import jaccard_estimate, minhash_batch, oph_batch, shingle_hashes, shingle_hashes_many
+
+T = Thresholds.fitted()
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 S = Settings()
@@ -60,7 +62,7 @@ def _docs(texts: list[str]) -> list[Doc]:
 def _relation(a: Doc, b: Doc) -> tuple[tuple[str, float] | None, float, float]:
     ps = verbatim_passages(a, b, S)
     ca, cb = token_coverage(a, ps, "a"), token_coverage(b, ps, "b")
-    return copy_relation(ca, cb, jaccard=jaccard_estimate(a.minhash, b.minhash)), ca, cb
+    return copy_relation(ca, cb, T, jaccard=jaccard_estimate(a.minhash, b.minhash)), ca, cb
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +220,7 @@ def _swap_words(text: str, every: int) -> str:
 
 
 def test_a_few_changed_words_are_near_duplicate_not_duplicate():
-    """DESIGN: duplicate = only layout, boilerplate or a few characters differ.
+    """README (relations): duplicate = only layout, boilerplate or a few characters differ.
 
     Two machine translations of one source differ in a handful of words; coverage stays
     near total because passages bridge them, so the shingle Jaccard must tell."""
@@ -235,18 +237,18 @@ def test_a_few_changed_words_are_near_duplicate_not_duplicate():
 
 
 def test_copy_relation_thresholds():
-    assert copy_relation(1.0, 1.0, jaccard=1.0)[0] == "duplicate"
-    assert copy_relation(0.97, 0.99, jaccard=0.6)[0] == "near_duplicate"
-    assert copy_relation(0.99, 0.99, jaccard=0.85)[0] == "near_duplicate"
-    assert copy_relation(0.99, 0.99, jaccard=0.95)[0] == "duplicate"
-    assert copy_relation(0.8, 0.7)[0] == "near_duplicate"
-    assert copy_relation(0.95, 0.1)[0] == "partial"
-    assert copy_relation(0.3, 0.1, containment=0.2) is None  # a quarter of the tokens, not of the k-grams
-    assert copy_relation(0.3, 0.1, containment=0.3)[0] == "partial"
-    assert copy_relation(0.99, 0.99, jaccard=0.95, containment=0.0)[0] == "duplicate"  # partial only
-    assert copy_relation(0.05, 0.04) is None
+    assert copy_relation(1.0, 1.0, T, jaccard=1.0)[0] == "duplicate"
+    assert copy_relation(0.97, 0.99, T, jaccard=0.6)[0] == "near_duplicate"
+    assert copy_relation(0.99, 0.99, T, jaccard=0.85)[0] == "near_duplicate"
+    assert copy_relation(0.99, 0.99, T, jaccard=0.95)[0] == "duplicate"
+    assert copy_relation(0.8, 0.7, T)[0] == "near_duplicate"
+    assert copy_relation(0.95, 0.1, T)[0] == "partial"
+    assert copy_relation(0.3, 0.1, T, containment=0.2) is None  # a quarter of the tokens, not of the k-grams
+    assert copy_relation(0.3, 0.1, T, containment=0.3)[0] == "partial"
+    assert copy_relation(0.99, 0.99, T, jaccard=0.95, containment=0.0)[0] == "duplicate"  # partial only
+    assert copy_relation(0.05, 0.04, T) is None
     with pytest.raises(ValueError):
-        copy_relation(1.5, 0.2)
+        copy_relation(1.5, 0.2, T)
 
 
 def test_direction_uses_dates_only():
@@ -311,7 +313,7 @@ def test_copy_relations_equal_pair_by_pair_and_share_exact_classes(family):
     assert info["verified"] + info["skipped"] < len(pairs)
     for (i, j), rel, (ca, cb) in zip(pairs.tolist(), rels, cov.tolist()):
         _, ra, rb = verbatim_evidence(docs[i], docs[j], S)
-        want = copy_relation(min(ra, 1.0), min(rb, 1.0), jaccard=jaccard_estimate(docs[i].minhash, docs[j].minhash))
+        want = copy_relation(min(ra, 1.0), min(rb, 1.0), T, jaccard=jaccard_estimate(docs[i].minhash, docs[j].minhash))
         if rel is None and want is not None:  # only a skipped pair may differ, and never a reuse
             pytest.fail(f"pair {(i, j)} lost relation {want}")
         if rel is not None:
@@ -440,6 +442,6 @@ def test_short_shared_runs_do_not_add_up_to_a_partial_copy():
     assert max(pq.features["verbatim_a"], pq.features["verbatim_b"]) >= 0.25  # a quarter of the tokens...
     assert pq.features["containment"] < 0.25  # ...but not of the five-grams
     assert pq.relation != "partial"
-    assert copy_relation(pq.features["verbatim_a"], pq.features["verbatim_b"])[0] == "partial"  # tokens alone would say so
+    assert copy_relation(pq.features["verbatim_a"], pq.features["verbatim_b"], T)[0] == "partial"  # tokens alone would say so
     pe = retold.compare(Article(id="a", text=text(a), lang="en"), Article(id="e", text=text(excerpt), lang="en"))
     assert pe.features["containment"] >= 0.25 and pe.relation == "partial"

@@ -224,7 +224,7 @@ def test_scan_asks_the_second_model_about_a_borderline_pair_after_the_workers():
     """A translation sharing under half of its names: the names path alone may not call it,
     the pipeline's second opinion (run after the compare workers) does."""
     from retold.config import Settings
-    from retold.decide.relation import default_thresholds
+    from retold.config import Thresholds
 
     en = (
         "On Tuesday the city council of Helsinki voted to extend the tram line to Kalasatama. "
@@ -240,7 +240,7 @@ def test_scan_asks_the_second_model_about_a_borderline_pair_after_the_workers():
     def arts():
         return [Article(id="en", text=en, lang="en"), Article(id="fi", text=fi, lang="fi")]
 
-    t = default_thresholds()
+    t = Thresholds.fitted()
     asked = retold.scan(arts()).pairs
     assert [(p.a, p.b, p.relation) for p in asked] == [("en", "fi", "translation")]
     f = asked[0].features
@@ -272,7 +272,8 @@ def test_a_one_sentence_brief_does_not_show_its_event_by_names_a_whole_storyline
     shared. ``names_contained`` floors the smaller side's name weight, so it says "little";
     for texts with names enough it is the overlap coefficient itself."""
     from retold.config import Settings
-    from retold.decide.relation import default_thresholds, story_probabilities
+    from retold.config import Thresholds
+    from retold.decide.relation import story_probabilities
     from retold.clean import prepare
     from retold.sign.names import CONTAINED_MIN_MASS, doc_names, names_contained, names_overlap
 
@@ -300,7 +301,7 @@ def test_a_one_sentence_brief_does_not_show_its_event_by_names_a_whole_storyline
     # for texts with names enough nothing changes
     assert names_contained(l, s) == names_overlap(l, s)[0]
     # the event model reads the floored share: the brief leans to "another event"
-    t = default_thresholds()
+    t = Thresholds.fitted()
     f = {"names_overlap": 1.0, "names_jaccard": names_overlap(b, l)[1], "matched_a": 0.3, "matched_b": 0.3,
          "best_mean": 0.5, "words_jaccard": 0.05, "doc_cos": 0.6, "words_overlap": 0.3}
     loose = story_probabilities(f, t)[1]
@@ -311,9 +312,10 @@ def test_a_one_sentence_brief_does_not_show_its_event_by_names_a_whole_storyline
 def test_a_pair_stored_before_names_contained_is_read_with_names_overlap():
     """An index keeps its pairs' features; one written by an older version has no
     ``names_contained``, and the event model reads its ``names_overlap`` in its place."""
-    from retold.decide.relation import default_thresholds, story_probabilities
+    from retold.config import Thresholds
+    from retold.decide.relation import story_probabilities
 
-    t = default_thresholds()
+    t = Thresholds.fitted()
     old = {"names_overlap": 0.8, "names_jaccard": 0.2, "matched_a": 0.3, "matched_b": 0.4, "best_mean": 0.5,
            "words_jaccard": 0.05, "doc_cos": 0.6, "words_overlap": 0.3}
     assert story_probabilities(old, t) == story_probabilities({**old, "names_contained": 0.8}, t)
@@ -326,9 +328,10 @@ def test_one_line_reports_of_one_event_are_not_a_rewrite_unless_the_line_is_a_pa
     from dataclasses import replace
 
     import retold
-    from retold.decide.relation import classify, default_thresholds
+    from retold.config import Thresholds
+    from retold.decide.relation import classify
 
-    t = default_thresholds()
+    t = Thresholds.fitted()
     line = "Firefighters battled a blaze that destroyed a timber warehouse in Tampere on Tuesday night, police said."
     other_report = "A large fire broke out late Tuesday at a lumber storage hall in Tampere, and nobody was hurt, the rescue service reported."
     reworded = "Fire crews fought a blaze that burned down a wooden warehouse in Tampere on Tuesday night, according to police."
@@ -346,9 +349,10 @@ def test_one_line_texts_saying_one_fact_in_other_words_are_not_a_rewrite():
     from dataclasses import replace
 
     import retold
-    from retold.decide.relation import classify, default_thresholds
+    from retold.config import Thresholds
+    from retold.decide.relation import classify
 
-    t = default_thresholds()
+    t = Thresholds.fitted()
     line = "Firefighters battled a blaze that destroyed a timber warehouse in Tampere on Tuesday night, police said."
     brief = "Tampere's rescue service says flames razed a lumber depot there late on Tuesday."
     reworded = "Fire crews fought a blaze that burned down a wooden warehouse in Tampere on Tuesday night, according to police."
@@ -379,9 +383,10 @@ def test_sentences_aligned_in_order_make_a_rewrite_only_when_they_are_paraphrase
     four sentences in order, each saying similar facts (cosine about 0.7): not a rewrite. A
     spun copy aligns the same four sentences as paraphrases."""
     import retold
-    from retold.decide.relation import classify, default_thresholds
+    from retold.config import Thresholds
+    from retold.decide.relation import classify
 
-    t = default_thresholds()
+    t = Thresholds.fitted()
     report = (
         "A fire destroyed a timber warehouse in Tampere on Tuesday night, police said. "
         "About forty firefighters fought the blaze for six hours before it was under control. "
@@ -427,6 +432,7 @@ def test_the_second_model_reads_whole_texts_only_where_the_leads_match_as_a_tran
     from library_texts import HOCKEY_FI as hockey, LIBRARY_EN, LIBRARY_FI
 
     from retold.compare import leads_match
+    from retold.config import Thresholds
     from retold.compare.verify import MAX_SENTENCES, available, encoded_count
     from retold.config import Settings
     from retold.pipeline import prepare_docs
@@ -439,7 +445,7 @@ def test_the_second_model_reads_whole_texts_only_where_the_leads_match_as_a_tran
         s, default_encoder(s), None, {},
     )
     f: dict[str, float] = {}
-    assert leads_match(en, fi, f) and f["second_lead"] >= 0.85
+    assert leads_match(en, fi, f, Thresholds.fitted()) and f["second_lead"] >= 0.85
     g: dict[str, float] = {}
-    assert not leads_match(en, other, g) and g["second_lead"] < 0.85
+    assert not leads_match(en, other, g, Thresholds.fitted()) and g["second_lead"] < 0.85
     assert encoded_count(other) == 3 < MAX_SENTENCES, "only the lead was read"

@@ -14,18 +14,14 @@ import numpy as np
 
 from retold.clean.lang import NO_WORD_SPACES
 from retold.compare.align import Alignment, align
-from retold.compare.anchors import ANCHOR_THRESHOLD, anchor_align, word_alignment
+from retold.compare.anchors import anchor_align, word_alignment
 from retold.compare.verbatim import verbatim_passages
 from retold.compare.verify import e5_alignment, translation_contrast
-from retold.config import Settings
+from retold.config import Settings, Thresholds
 from retold.model import Doc, Passage
 from retold.sign.minhash import jaccard_estimate, shingle_overlap
 from retold.sign.names import names_contained, names_overlap, words_overlap
 
-#: cosine above which two sentences are taken to say the same thing (paraphrase or translation)
-ALIGN_THRESHOLD = 0.55
-#: a sentence whose tokens are mostly inside quotation marks is a quote; shared quotes are not reuse
-QUOTE_SHARE = 0.5
 #: verbatim coverage of both sides from which the shingle Jaccard is counted, not estimated:
 #: there it decides duplicate vs near_duplicate (decide/copy.py), and the pairs are few
 EXACT_JACCARD_COVERAGE = 0.9
@@ -143,12 +139,7 @@ def same_language(x: str | None, y: str | None) -> bool:
     return written_language(x) == written_language(y)
 
 
-#: share of each side that the names must align before they, and not the second model,
-#: are trusted to align a pair in two languages the encoder lacks
-NAMES_MIN_ALIGNED = 0.3
-
-
-def names_cannot_align(f: dict[str, float]) -> bool:
+def names_cannot_align(f: dict[str, float], t: Thresholds) -> bool:
     """A pair in two languages, without sentence vectors, whose shared names align little of
     either side: only the second model can say whether one translates the other.
 
@@ -161,7 +152,7 @@ def names_cannot_align(f: dict[str, float]) -> bool:
     return (
         f.get("encoded", 1.0) < 0.5
         and f.get("same_lang", 1.0) < 0.5
-        and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) < NAMES_MIN_ALIGNED
+        and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) < t.names_min_aligned
     )
 
 
@@ -176,18 +167,19 @@ def needs_second_opinion(f: dict[str, float], settings: Settings) -> bool:
         return False
     if f.get("rescued", 0.0) >= 0.5:
         return True
+    t = settings.thresholds
     return (
-        f.get("len_ratio", 0.0) >= 0.7  # a translation between such languages keeps its length
-        and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) >= 0.3
-        and f.get("order", 0.0) >= 0.4
-        and f.get("names_overlap", 0.0) < 0.5
-        and max(f["verbatim_a"], f["verbatim_b"]) < 0.5
+        f.get("len_ratio", 0.0) >= t.second_min_len_ratio  # a translation between such languages keeps its length
+        and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) >= t.second_min_aligned
+        and f.get("order", 0.0) >= t.second_min_order
+        and f.get("names_overlap", 0.0) < t.second_max_names
+        and max(f["verbatim_a"], f["verbatim_b"]) < t.second_max_verbatim
     )
 
 
-def leads_match(a: Doc, b: Doc, f: dict[str, float]) -> bool:
+def leads_match(a: Doc, b: Doc, f: dict[str, float], t: Thresholds) -> bool:
     """Whether the two texts' leads match as a translation's do (``verify.lead_match`` ≥
-    ``verify.TRANSLATION_SIM``), read before the second model reads two whole texts; the best
+    ``t.lead_min_sim``), read before the second model reads two whole texts; the best
     lead cosine goes to ``f["second_lead"]``. True when the second model is not installed.
 
     A translation translates its headline and lead. On the tune split every translation that
@@ -195,16 +187,18 @@ def leads_match(a: Doc, b: Doc, f: dict[str, float]) -> bool:
     or more, while about half of the other pairs it was asked about fell below 0.85; on 3,000
     random texts of the speed bench those took 14 of its 34 whole-text reads.
     """
-    from retold.compare.verify import TRANSLATION_SIM, lead_match
+    from retold.compare.verify import lead_match
 
     best = lead_match(a, b)
     if best is None:
         return True
     f["second_lead"] = best
-    return best >= TRANSLATION_SIM
+    return best >= t.lead_min_sim
 
 
-def second_opinion(a: Doc, b: Doc, f: dict[str, float], passages: Sequence[Passage] = ()) -> list[Passage]:
+def second_opinion(
+    a: Doc, b: Doc, f: dict[str, float], t: Thresholds, passages: Sequence[Passage] = ()
+) -> list[Passage]:
     """Add ``second_contrast`` to a borderline pair's features (see ``verify.py``); return
     the pair's ``passages`` with any the second model aligned, in order.
 
@@ -225,7 +219,7 @@ def second_opinion(a: Doc, b: Doc, f: dict[str, float], passages: Sequence[Passa
         out += [Passage(x[0], x[1], y[0], y[1], "translation", s) for x, y, s in spans]
         out.sort(key=lambda p: (p.a_start, p.b_start))
     else:
-        pairs = anchor_align(a, b)[0].pairs
+        pairs = anchor_align(a, b, t.anchor_min_sim)[0].pairs
     contrast = translation_contrast(a, b, pairs)
     if contrast is not None:
         f["second_contrast"] = contrast
@@ -234,6 +228,7 @@ def second_opinion(a: Doc, b: Doc, f: dict[str, float], passages: Sequence[Passa
 
 def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
     """All evidence for the pair (a, b); cheap when they share nothing."""
+    t = settings.thresholds
     verb = verbatim_passages(a, b, settings)
     va = [(p.a_start, p.a_end) for p in verb]
     vb = [(p.b_start, p.b_end) for p in verb]
@@ -242,12 +237,10 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         "verbatim_b": coverage(b, vb),
         "same_lang": float(same_language(a.lang, b.lang)),
     }
-    from retold.decide.copy import PARTIAL_MIN_COVERAGE  # local: decide imports compare
-
     # where a copy relation rests on them, the k-gram shares are counted, not estimated:
     # the Jaccard decides duplicate or not, the containment partial or not
     counted = None
-    if max(f["verbatim_a"], f["verbatim_b"]) >= PARTIAL_MIN_COVERAGE:
+    if max(f["verbatim_a"], f["verbatim_b"]) >= t.partial_min_coverage:
         counted = shingle_overlap(a.tok_hash, b.tok_hash, settings.shingle_size)
         f["containment"] = counted.containment
     if counted is not None and min(f["verbatim_a"], f["verbatim_b"]) >= EXACT_JACCARD_COVERAGE:
@@ -263,15 +256,17 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
     f["encoded"] = float(encoded)
     worded_spans: list[tuple[tuple[int, int], tuple[int, int], float]] = []
     if encoded:
-        al = align(a, b, ALIGN_THRESHOLD)
-        threshold = ALIGN_THRESHOLD
+        al = align(a, b, t.align_min_sim)
+        threshold = t.align_min_sim
     elif settings.semantic:
         # a language the encoder does not cover: align by shared names and numbers instead
-        al, f["anchored_n"] = anchor_align(a, b)
-        threshold = ANCHOR_THRESHOLD
+        al, f["anchored_n"] = anchor_align(a, b, t.anchor_min_sim)
+        threshold = t.anchor_min_sim
         if f["same_lang"]:  # and within one such language, by shared content words too
             qa, qb = quote_share(a), quote_share(b)  # a quotation both report is not reuse
-            worded = [(i, j, s) for i, j, s in word_alignment(a, b) if qa[i] < QUOTE_SHARE or qb[j] < QUOTE_SHARE]
+            worded = [
+                (i, j, s) for i, j, s in word_alignment(a, b, t.anchor_min_sim) if qa[i] < t.quote_share or qb[j] < t.quote_share
+            ]
             worded_spans = _spans(a, b, worded)
             f["words_aligned_a"] = coverage(a, [x for x, _, _ in worded_spans])
             f["words_aligned_b"] = coverage(b, [y for _, y, _ in worded_spans])
@@ -284,7 +279,7 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         quotes = 0
         for i, j, s in al.pairs:
             sa, sb = _span(a, i), _span(b, j)
-            if qa[i] >= QUOTE_SHARE and qb[j] >= QUOTE_SHARE:
+            if qa[i] >= t.quote_share and qb[j] >= t.quote_share:
                 quotes += 1  # both sides quote someone: shared quotation, not reuse
                 continue
             sims.append(s)
@@ -336,4 +331,4 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
     return Evidence(passages=passages, features=f, alignment=al)
 
 
-__all__ = ["Evidence", "compare_docs", "needs_second_opinion", "second_opinion", "coverage", "content_length", "ALIGN_THRESHOLD"]
+__all__ = ["Evidence", "compare_docs", "needs_second_opinion", "second_opinion", "coverage", "content_length"]

@@ -18,10 +18,6 @@ from retold.compare.lengths import fill_stretch
 from retold.model import Doc
 from retold.sign.names import sentence_names, sentence_words, weighted_overlap
 
-#: weighted Jaccard of two sentences' names above which they are taken as one sentence
-ANCHOR_THRESHOLD = 0.25
-
-
 def _keys(doc: Doc, rows: np.ndarray) -> list[dict[str, float]]:
     cached = doc.__dict__.get("_sent_names")
     if cached is None:
@@ -52,14 +48,16 @@ def anchor_matrix(a: Doc, b: Doc, words: bool = False) -> tuple[np.ndarray, np.n
     return sim, ra, cb
 
 
-def anchor_align(a: Doc, b: Doc) -> tuple[Alignment, int]:
+def anchor_align(a: Doc, b: Doc, min_sim: float) -> tuple[Alignment, int]:
     """Monotone alignment by shared names, stretches between anchors filled by length.
 
-    Also returns how many pairs are anchored by names. With no anchor at all nothing is
+    ``min_sim``: the weighted Jaccard of two sentences' names above which they are taken
+    as one sentence (``Thresholds.anchor_min_sim``). Also returns how many pairs are
+    anchored by names. With no anchor at all nothing is
     filled: sentence lengths alone would align any two texts of a similar shape.
     """
     sim, ra, cb = anchor_matrix(a, b)
-    anchored = monotone_alignment(sim, ANCHOR_THRESHOLD)
+    anchored = monotone_alignment(sim, min_sim)
     filled: list[tuple[int, int, float]] = []
     if anchored:
         la = (a.sent_spans[ra, 1] - a.sent_spans[ra, 0]).astype(np.float64)
@@ -77,7 +75,7 @@ def anchor_align(a: Doc, b: Doc) -> tuple[Alignment, int]:
     return Alignment(pairs=pairs, sim=sim, rows=ra, cols=cb), len(anchored)
 
 
-def word_alignment(a: Doc, b: Doc) -> list[tuple[int, int, float]]:
+def word_alignment(a: Doc, b: Doc, min_sim: float) -> list[tuple[int, int, float]]:
     """Monotone alignment of two texts in ONE language the encoder lacks, by the names and
     rarer content words their sentences share (doc sentence numbers, weighted Jaccard).
 
@@ -90,4 +88,4 @@ def word_alignment(a: Doc, b: Doc) -> list[tuple[int, int, float]]:
     with filling and 93% without).
     """
     sim, ra, cb = anchor_matrix(a, b, words=True)
-    return [(int(ra[i]), int(cb[j]), float(sim[i, j])) for i, j in monotone_alignment(sim, ANCHOR_THRESHOLD)]
+    return [(int(ra[i]), int(cb[j]), float(sim[i, j])) for i, j in monotone_alignment(sim, min_sim)]

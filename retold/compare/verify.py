@@ -92,17 +92,15 @@ def lead_vector(doc: Doc) -> np.ndarray | None:
     return v / max(float(np.linalg.norm(v)), 1e-9)
 
 
-#: a cosine that only a sentence and its translation reach with the second model: translations
-#: sit near 0.88, unrelated sentences near 0.75. The leads of the translations found through
-#: sentence rhythm (WMT16, WMT22, tests/test_rescue.py) match at 0.87-0.94; 17 of the 18 rhythm
-#: pairs of the speed bench's 1,000 random texts, none a translation, at 0.78-0.84, one at 0.87
-TRANSLATION_SIM = 0.85
-
-
 def lead_match(a: Doc, b: Doc) -> float | None:
     """Best cosine between the first ``LEAD_SENTENCES`` sentences of each text (None without the
     second model): a translation translates its headline and lead, so one of those pairs sits
-    at a translation's cosine. A cheap look before reading two whole texts."""
+    at a translation's cosine. A cheap look before reading two whole texts.
+
+    That cosine is ``Thresholds.lead_min_sim`` (0.85): with the second model translations
+    sit near 0.88, unrelated sentences near 0.75. The leads of the translations found through
+    sentence rhythm (WMT16, WMT22, tests/test_rescue.py) match at 0.87-0.94; 17 of the 18
+    rhythm pairs of the speed bench's 1,000 random texts, none a translation, at 0.78-0.84."""
     va, vb = _vectors(a, LEAD_SENTENCES), _vectors(b, LEAD_SENTENCES)
     if va is None or vb is None or not len(va) or not len(vb):
         return None

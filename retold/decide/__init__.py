@@ -5,7 +5,8 @@ from __future__ import annotations
 from retold.compare import Evidence
 from retold.config import Settings
 from retold.decide.direction import pair_direction
-from retold.decide.relation import Thresholds, classify, default_thresholds
+from retold.config import Thresholds
+from retold.decide.relation import classify
 from retold.model import Doc, Pair
 
 
@@ -17,7 +18,7 @@ def _coverages(f: dict[str, float]) -> tuple[float, float]:
     return max(f.get(f"{k}_a", 0.0) for k in keys), max(f.get(f"{k}_b", 0.0) for k in keys)
 
 
-def redecide(a: Doc, b: Doc, pair: Pair, thresholds: Thresholds | None = None) -> Pair | None:
+def redecide(a: Doc, b: Doc, pair: Pair, thresholds: Thresholds) -> Pair | None:
     """The pair decided again from its (since extended) features; None if now unrelated."""
     relation, score = classify(pair.features, thresholds)
     if relation is None:
@@ -34,11 +35,10 @@ def decide_pair(
     evidence: Evidence,
     settings: Settings,
     keep_unrelated: bool = False,
-    thresholds: Thresholds | None = None,
 ) -> Pair | None:
     """The pair with its relation, or None when unrelated (unless ``keep_unrelated``)."""
     f = evidence.features
-    relation, score = classify(f, thresholds)
+    relation, score = classify(f, settings.thresholds)
     if relation is None and not keep_unrelated:
         return None
     cov_a, cov_b = _coverages(f)
@@ -58,4 +58,4 @@ def decide_pair(
     )
 
 
-__all__ = ["decide_pair", "redecide", "classify", "Thresholds", "default_thresholds"]
+__all__ = ["decide_pair", "redecide", "classify", "Thresholds"]

@@ -2,7 +2,8 @@
 
 Coverage of a side is the share of its matchable tokens that lie inside verbatim
 passages shared with the other side (see ``retold.compare.verbatim.token_coverage``).
-The thresholds below follow from what each relation means, not from one data set:
+The thresholds (``Thresholds.duplicate_min_coverage`` and the next five, in
+``retold/data/thresholds.json``) follow from what each relation means, not from one data set:
 
 - duplicate: "only layout, boilerplate or a few characters differ". Both sides are
   almost entirely covered, AND (when known) the shingle Jaccard stays high: a light
@@ -29,47 +30,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from retold.config import Settings
+from retold.config import Settings, Thresholds
 from retold.model import Doc
 
-#: Both sides at least this covered for a duplicate: a few characters or a
-#: boilerplate line may differ, nothing more.
-DUPLICATE_MIN_COVERAGE = 0.95
-#: Shingle Jaccard a duplicate keeps: at most about 1% of the words changed (see above).
-DUPLICATE_MIN_JACCARD = 0.9
-#: Without a Jaccard the coverage alone must be near total to call a duplicate.
-DUPLICATE_MIN_COVERAGE_NO_JACCARD = 0.98
-#: "Most of the text verbatim both ways".
-NEAR_DUPLICATE_MIN_COVERAGE = 0.6
-#: Share of one side that must be verbatim shared for partial reuse; quotations shared
-#: by independent reports stay well below it.
-PARTIAL_MIN_COVERAGE = 0.25
-#: The same quarter, of the smaller side's distinct word k-grams found in the other side.
-PARTIAL_MIN_CONTAINMENT = 0.25
-
-
 def copy_relation(
-    cov_a: float, cov_b: float, *, jaccard: float | None = None, containment: float | None = None
+    cov_a: float, cov_b: float, t: Thresholds, *, jaccard: float | None = None, containment: float | None = None
 ) -> tuple[str, float] | None:
     """The lexical relation implied by verbatim coverage of each side, with a score in [0, 1].
 
     The score is the coverage that justifies the relation: the lower side for duplicate
     and near_duplicate (both must hold), the higher side for partial (one must hold).
     ``containment`` (word k-grams of the smaller side found in the other), when given,
-    must reach ``PARTIAL_MIN_CONTAINMENT`` too for partial.
+    must reach ``t.partial_min_containment`` too for partial.
     """
     for name, v in (("cov_a", cov_a), ("cov_b", cov_b)):
         if not 0.0 <= v <= 1.0 + 1e-9:
             raise ValueError(f"{name} must be a share in [0, 1], got {v!r}")
     lo, hi = min(cov_a, cov_b), max(cov_a, cov_b)
     if jaccard is None:
-        if lo >= DUPLICATE_MIN_COVERAGE_NO_JACCARD:
+        if lo >= t.duplicate_min_coverage_no_jaccard:
             return "duplicate", lo
-    elif lo >= DUPLICATE_MIN_COVERAGE and jaccard >= DUPLICATE_MIN_JACCARD:
+    elif lo >= t.duplicate_min_coverage and jaccard >= t.duplicate_min_jaccard:
         return "duplicate", lo
-    if lo >= NEAR_DUPLICATE_MIN_COVERAGE:
+    if lo >= t.near_duplicate_min_coverage:
         return "near_duplicate", lo
-    if hi >= PARTIAL_MIN_COVERAGE and (containment is None or containment >= PARTIAL_MIN_CONTAINMENT):
+    if hi >= t.partial_min_coverage and (containment is None or containment >= t.partial_min_containment):
         return "partial", hi
     return None
 
@@ -121,7 +106,7 @@ def copy_relations(docs: list[Doc], pairs: np.ndarray, settings: Settings) -> tu
     Passages are not made here; ``verbatim_passages`` gives them for a pair when asked.
     Duplicate vs near_duplicate reads the MinHash estimate of the Jaccard here, where
     ``compare_docs`` counts it (0.4 ms a pair: too slow for millions of pairs); the two
-    can differ for pairs within about 0.03 of ``DUPLICATE_MIN_JACCARD``.
+    can differ for pairs within about 0.03 of ``Thresholds.duplicate_min_jaccard``.
     """
     from retold.compare.verbatim import verbatim_coverage_many  # local: compare imports decide elsewhere
 
@@ -152,7 +137,7 @@ def copy_relations(docs: list[Doc], pairs: np.ndarray, settings: Settings) -> tu
     cov[todo] = verbatim_coverage_many(docs, uniq, settings)[back.reshape(-1)]
     np.minimum(cov, 1.0, out=cov)
     for p, ca, cb, j in zip(todo.tolist(), cov[todo, 0].tolist(), cov[todo, 1].tolist(), jac[todo].tolist()):
-        rels[p] = copy_relation(ca, cb, jaccard=j)
+        rels[p] = copy_relation(ca, cb, settings.thresholds, jaccard=j)
     return rels, cov, info
 
 

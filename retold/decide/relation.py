@@ -16,86 +16,19 @@ can check in the evidence (see docs/DECISIONS.md):
   ``related`` whatever the text says.
 
 Thresholds live in ``retold/data/thresholds.json`` (written by ``scripts/calibrate.py``
-from the tune split only); the defaults below are used when that file is absent.
+from the tune split only) and reach here as ``Settings.thresholds`` (``retold.config``).
 """
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, field, fields
-from functools import lru_cache
-from importlib import resources
 
+from retold.config import EVENT_FEATURES, TOPIC_FEATURES, Thresholds
 from retold.decide.copy import copy_relation
 
-TOPIC_FEATURES = ("doc_cos", "names_overlap", "names_jaccard", "matched_min", "best_mean", "words_overlap", "words_jaccard")
-EVENT_FEATURES = ("names_contained", "names_jaccard", "matched_min", "best_mean", "words_jaccard")
 #: a feature added later, read from the one it refines when a pair stored by an older
 #: version lacks it (an index keeps its pairs' features)
 _FALLBACK = {"names_contained": "names_overlap"}
-
-
-@dataclass
-class Thresholds:
-    # reuse across sentences (share of content characters aligned, each side)
-    rewrite_min_aligned: float = 0.5
-    translation_min_aligned: float = 0.45
-    #: share of order-free matches that the monotone alignment keeps: a rewrite keeps the order
-    min_order: float = 0.6
-    min_aligned_sim: float = 0.6
-    #: cosine at which two sentences say the same thing (MRPC train, the accuracy-best cut).
-    #: The sentences a rewrite aligns must reach it on average: independent reports of one
-    #: event align in order too, but sentence by sentence they say similar facts, not the
-    #: same thing (see ``_enough_rewording``)
-    paraphrase_min_sim: float = 0.7
-    #: share of words (Jaccard) the line pair of a one-line rewrite must have in common:
-    #: there a single cosine is all the alignment says (see ``_enough_rewording``)
-    one_line_min_words: float = 0.35
-    # story level: P(related at all) over TOPIC_FEATURES, then P(same event | related) over EVENT_FEATURES
-    related_weights: list[float] = field(default_factory=lambda: [6.7, 6.0, 2.2, 6.3, 10.9, 2.0, 2.0])
-    related_bias: float = -8.9
-    event_weights: list[float] = field(default_factory=lambda: [5.7, 5.7, 2.4, 0.4, 1.0])
-    event_bias: float = -3.7
-    same_story_min: float = 0.5
-    related_min: float = 0.5
-    #: reports published further apart than this are not about the same event: news of one
-    #: event comes within days; a week later it is a new development (a prior, not fitted:
-    #: no labelled data here carries dates)
-    max_story_gap_days: float = 4.0
-    #: CPM resolution for stories: least mean P(same event) over the pairs of a story
-    story_resolution: float = 0.4
-    # languages the encoder does not cover: sentences aligned by shared names and numbers
-    anchor_min_aligned: float = 0.5
-    anchor_min_names: float = 0.45
-    anchor_story_names: float = 0.45
-    anchor_related_names: float = 0.25
-    #: the second model's contrast (compare/verify.py) that stands in for shared names
-    second_min_contrast: float = 0.05
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Thresholds":
-        names = {f.name for f in fields(cls)}
-        t = cls(**{k: v for k, v in d.items() if k in names})
-        for attr, keys in (("related_weights", TOPIC_FEATURES), ("event_weights", EVENT_FEATURES)):
-            if len(getattr(t, attr)) != len(keys):
-                raise ValueError(
-                    f"thresholds: {attr} has {len(getattr(t, attr))} weights for {len(keys)} features {keys}; "
-                    "re-run scripts/calibrate.py"
-                )
-        return t
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@lru_cache(maxsize=1)
-def default_thresholds() -> Thresholds:
-    try:
-        text = resources.files("retold").joinpath("data/thresholds.json").read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError):
-        return Thresholds()
-    return Thresholds.from_dict(json.loads(text))
 
 
 def _sigmoid(x: float) -> float:
@@ -121,9 +54,10 @@ def story_probabilities(f: dict[str, float], t: Thresholds) -> tuple[float, floa
 
 
 def classify(f: dict[str, float], t: Thresholds | None = None) -> tuple[str | None, float]:
-    """(relation or None, score in [0, 1]) for one pair's features."""
-    t = t or default_thresholds()
-    copy = copy_relation(f["verbatim_a"], f["verbatim_b"], jaccard=f.get("jaccard"), containment=f.get("containment"))
+    """(relation or None, score in [0, 1]) for one pair's features, under ``t`` (the shipped
+    thresholds when None; a scan passes ``Settings.thresholds``)."""
+    t = t if t is not None else Thresholds.fitted()
+    copy = copy_relation(f["verbatim_a"], f["verbatim_b"], t, jaccard=f.get("jaccard"), containment=f.get("containment"))
     return decide(f, t, copy, story_probabilities(f, t))
 
 

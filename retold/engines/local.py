@@ -30,6 +30,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from retold.config import Settings
 from retold.progress import NullProgress, Progress
 
 T = TypeVar("T")
@@ -91,6 +92,11 @@ class LocalEngine:
         self.min_items = min_items
         self.chunk = chunk
         self.timeout_s = timeout_s
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> LocalEngine:
+        """The engine a run with ``settings`` uses by default (threads, batch size, timeout)."""
+        return cls(threads=settings.threads, min_items=settings.parallel_min_items, timeout_s=settings.worker_timeout_s)
 
     def _can_fork(self, n: int) -> bool:
         return self.processes > 1 and n >= self.min_items and "fork" in multiprocessing.get_all_start_methods()

@@ -15,7 +15,8 @@ from typing import TypeVar
 
 from retold.config import Settings
 from retold.decide.direction import _naive, date_direction
-from retold.decide.relation import Thresholds, default_thresholds, story_probabilities
+from retold.config import Thresholds
+from retold.decide.relation import story_probabilities
 from retold.model import Doc, Group, Pair, REUSE_RELATIONS
 
 N = TypeVar("N", str, int)
@@ -161,7 +162,7 @@ def same_event_weight(p: Pair, t: Thresholds, dates: dict[str, datetime] | None 
 def stories(
     docs: dict[str, Doc],
     pairs: list[Pair],
-    thresholds: Thresholds | None = None,
+    thresholds: Thresholds,
     dates: dict[str, datetime] | None = None,
     seed: int = 42,
 ) -> list[Group]:
@@ -175,7 +176,7 @@ def stories(
     import igraph as ig
     import leidenalg
 
-    t = thresholds or default_thresholds()
+    t = thresholds
     ids = sorted(docs)
     pos = {x: i for i, x in enumerate(ids)}
     edges, weights = [], []
@@ -245,7 +246,7 @@ def build_groups(docs: dict[str, Doc], pairs: list[Pair], settings: Settings) ->
     fams = families(docs, pairs)
     if not settings.semantic:
         return fams
-    t = default_thresholds()
+    t = settings.thresholds
     dates = effective_dates(docs, fams)
     for p in pairs:
         if p.relation == "same_story":

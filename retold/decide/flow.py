@@ -1,0 +1,211 @@
+"""One flow for a candidate pair, from two Docs to a decided Pair, in two phases.
+
+The pipeline (``retold.scan``), ``retold.compare`` and ``scripts/calibrate.py`` all call
+this module, so thresholds are fitted on exactly the features a scan computes.
+
+1. :func:`evaluate` (on the engine's workers): the evidence (``compare_docs``), the
+   ``rescued`` mark for pairs only the second model proposed, and the rules. A pair that
+   the second model should see comes back even when unrelated.
+2. :func:`second_model_pass` (in this process, once the workers are done): the second
+   model's opinion for borderline pairs, then for pairs that only the sentence rhythm
+   proposed, within a budget; each decided again. Here and not on workers: the second
+   model's OpenMP threads spin while workers hold the cores, which made it 3-5x slower
+   (2,000 texts on 2 cores: 26 sentences took 3.5 s, against 0.7 s alone), and a forked
+   worker cannot use them once its parent has.
+"""
+
+from __future__ import annotations
+
+from retold.compare import (
+    compare_docs,
+    leads_match,
+    names_cannot_align,
+    needs_second_opinion,
+    same_language,
+    second_opinion,
+)
+from retold.compare.verify import LEAD_SENTENCES, unread_sentences
+from retold.config import Settings
+from retold.decide import decide_pair, redecide
+from retold.engines import Engine
+from retold.model import REUSE_RELATIONS, Doc, Pair
+from retold.progress import NullProgress, Progress
+
+#: the candidate signal of a pair the user asked about by name (``retold compare``): it
+#: goes to the second model whenever names cannot align it
+ASKED = "asked"
+
+
+def evaluate(a: Doc, b: Doc, why: set[str], settings: Settings, keep_unrelated: bool = False) -> Pair | None:
+    """Phase 1 for one pair proposed by the signals ``why``: evidence and a first decision.
+
+    None when unrelated, unless ``keep_unrelated`` or the second model should see it.
+    """
+    ev = compare_docs(a, b, settings)
+    f = ev.features
+    if "rescue" in why:  # only the second model saw these two together: it decides
+        f["rescued"] = 1.0
+    elif ASKED in why and names_cannot_align(f, settings.thresholds):
+        f["rescued"] = 1.0  # asked about this very pair, and names cannot align it: the second model does
+    # a borderline pair comes back even if unrelated: the second opinion may change that
+    keep = keep_unrelated or needs_second_opinion(f, settings) or shape_only(why, f, settings)
+    return decide_pair(a, b, ev, settings, keep_unrelated=keep)
+
+
+def shape_only(why: set[str], f: dict[str, float], settings: Settings) -> bool:
+    """Proposed by the sentence rhythm alone ("shape"), in two languages, of like length
+    (a translation keeps its length), and the names align little of it."""
+    return (
+        settings.semantic
+        and settings.second_opinion
+        and why == {"shape"}
+        and f.get("len_ratio", 0.0) >= settings.thresholds.second_min_len_ratio
+        and names_cannot_align(f, settings.thresholds)
+    )
+
+
+def compare_candidates(
+    docs: list[Doc],
+    cand: dict[tuple[int, int], set[str]],
+    settings: Settings,
+    engine: Engine,
+    progress: Progress,
+    stats: dict[str, float] | None = None,
+    keep_unrelated: bool = False,
+) -> list[Pair]:
+    """Compare and decide every candidate pair; those with a relation (all of them, with
+    relation ``"unrelated"`` for the rest, when ``keep_unrelated``: calibration's view)."""
+    items = sorted(cand)
+
+    def one(ij: tuple[int, int]) -> Pair | None:
+        i, j = ij
+        return evaluate(docs[i], docs[j], cand[ij], settings, keep_unrelated)
+
+    by_id = {d.id: d for d in docs}
+    index_of = {d.id: k for k, d in enumerate(docs)}
+    first = [p for p in engine.map(one, items, progress=progress, label="compare") if p is not None]
+    why = [cand[(index_of[p.a], index_of[p.b])] for p in first]
+    return second_model_pass(first, why, by_id, settings, progress, stats if stats is not None else {}, keep_unrelated)
+
+
+def second_model_pass(
+    pairs: list[Pair],
+    why: list[set[str]],
+    by_id: dict[str, Doc],
+    settings: Settings,
+    progress: Progress,
+    stats: dict[str, float],
+    keep_unrelated: bool = False,
+) -> list[Pair]:
+    """Phase 2 over the pairs of phase 1 (``why``: each one's candidate signals)."""
+    decided: list[Pair] = []
+    pending: list[Pair] = []
+    rhythm: list[Pair] = []
+    for p, w in zip(pairs, why):
+        if needs_second_opinion(p.features, settings):
+            pending.append(p)
+        elif shape_only(w, p.features, settings):
+            rhythm.append(p)
+        elif keep_unrelated or p.relation != "unrelated":
+            decided.append(p)
+    decided += _ask_second_model(pending, by_id, settings, progress, "second opinion", keep_unrelated=keep_unrelated)
+    decided += _rhythm_second_opinion(rhythm, decided, by_id, settings, progress, stats, keep_unrelated)
+    return decided
+
+
+def _rhythm_second_opinion(
+    waiting: list[Pair],
+    decided: list[Pair],
+    by_id: dict[str, Doc],
+    settings: Settings,
+    progress: Progress,
+    stats: dict[str, float],
+    keep_unrelated: bool,
+) -> list[Pair]:
+    """The second model's say on pairs that only the sentence rhythm proposed, for texts that
+    are still without a partner in another language.
+
+    Such a pair is the mark of a name-poor translation (WMT16 en-fi, tune and eval: a Finnish
+    report sharing one company name with its original, aligned 0.08 by names and 1.0 by the
+    second model). But a text that already has its translation or original has no need of it,
+    and reading whole texts with the second model is slow (about 35 sentences/s): in the WMT22
+    news eval, asking it about every such pair read 1,167 sentences for one translation, most of
+    them for Croatian texts whose source the names had already found. So only texts without a
+    reuse partner in another language are asked about, and first about their leads: a
+    translation translates its headline, so one pair of the first three sentences of each must
+    reach a translation's cosine (``Thresholds.lead_min_sim``) before the whole texts are read;
+    all within ``settings.rescue_max_sentences`` (``stats["shape_looked"]`` pairs looked at,
+    ``stats["shape_asked"]`` aligned, ``stats["shape_sentences"]`` sentences read). On the
+    speed bench's 1,000 random texts that cut the sentences read from 364 to 86.
+    """
+    placed: set[str] = set()
+    for p in decided:
+        if p.relation in REUSE_RELATIONS and not same_language(by_id[p.a].lang, by_id[p.b].lang):
+            placed.update((p.a, p.b))
+    out: list[Pair] = []
+    asked: list[Pair] = []
+    spent, looked = 0, 0
+    for p in sorted(waiting, key=lambda q: (-q.features.get("len_ratio", 0.0), q.a, q.b)):
+        a, b = by_id[p.a], by_id[p.b]
+        lonely = [d for d in (a, b) if d.sent_vecs is None and d.id not in placed]
+        if lonely and spent + LEAD_SENTENCES * 2 <= settings.rescue_max_sentences:
+            before = unread_sentences(a) + unread_sentences(b)
+            match = leads_match(a, b, p.features, settings.thresholds)  # reads at most the first sentences of each
+            spent += before - unread_sentences(a) - unread_sentences(b)
+            looked += 1
+            cost = unread_sentences(a) + unread_sentences(b)
+            if match and spent + cost <= settings.rescue_max_sentences:
+                spent += cost
+                p.features["rescued"] = 1.0
+                asked.append(p)
+                continue
+        if keep_unrelated or p.relation != "unrelated":
+            out.append(p)
+    stats["shape_looked"] = float(looked)
+    stats["shape_asked"] = float(len(asked))
+    stats["shape_sentences"] = float(spent)
+    label = "second opinion (sentence rhythm)"
+    return out + _ask_second_model(asked, by_id, settings, progress, label, leads_looked_at=True, keep_unrelated=keep_unrelated)
+
+
+def _ask_second_model(
+    pairs: list[Pair],
+    by_id: dict[str, Doc],
+    settings: Settings,
+    progress: Progress,
+    label: str,
+    leads_looked_at: bool = False,
+    keep_unrelated: bool = False,
+) -> list[Pair]:
+    """Each pair with the second model's opinion added and decided again; those still related.
+
+    The second model reads the whole texts only where their leads match as a translation's
+    do (``leads_match``); a pair whose leads do not is decided without its opinion, as one
+    it would not vouch for. ``leads_looked_at``: the caller kept only pairs whose leads match.
+    """
+    t = settings.thresholds
+    out: list[Pair] = []
+    for p in progress.track(pairs, total=len(pairs), label=label):
+        a, b = by_id[p.a], by_id[p.b]
+        if leads_looked_at or leads_match(a, b, p.features, t):
+            p.passages = second_opinion(a, b, p.features, t, p.passages)
+        again = redecide(a, b, p, t)
+        if again is not None and again.relation != "unrelated":
+            out.append(again)
+        elif keep_unrelated:
+            p.relation = "unrelated"
+            out.append(p)
+    return out
+
+
+def compare_pair(a: Doc, b: Doc, settings: Settings) -> Pair:
+    """The one pair a user asked about (``retold.compare``): the flow above for a pair of
+    signal ``ASKED``, with the second model asked whenever names cannot align it."""
+    p = evaluate(a, b, {ASKED}, settings, keep_unrelated=True)
+    assert p is not None
+    if needs_second_opinion(p.features, settings):
+        return _ask_second_model([p], {a.id: a, b.id: b}, settings, NullProgress(), "", keep_unrelated=True)[0]
+    return p
+
+
+__all__ = ["evaluate", "compare_candidates", "second_model_pass", "compare_pair", "shape_only", "ASKED"]
