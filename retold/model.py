@@ -130,6 +130,15 @@ class Doc:
         return np.flatnonzero(~self.sent_boiler)
 
 
+def content_length(doc: Doc) -> int:
+    """Characters in the doc's content sentences; cached on the doc (a doc meets ~20 partners)."""
+    cached = doc.__dict__.get("_content_length")
+    if cached is None:
+        spans = doc.sent_spans[~doc.sent_boiler]
+        cached = doc.__dict__["_content_length"] = int((spans[:, 1] - spans[:, 0]).sum()) if len(spans) else 0
+    return cached
+
+
 @dataclass
 class Passage:
     """Aligned stretch of text: [a_start, a_end) in a, [b_start, b_end) in b."""
@@ -223,3 +232,18 @@ class ScanResult:
     @property
     def stories(self) -> list[Group]:
         return [g for g in self.groups if g.kind == "story"]
+
+    def to_arrow(self, with_features: bool = True):
+        """The pairs, groups and articles as ``pyarrow.Table`` s: ``Tables(pairs, groups, articles)``,
+        the columns of the JSONL contract (``retold.show.tables``). ``with_features``: keep the
+        pairs' ``features`` (a map column)."""
+        from retold.show.tables import to_arrow
+
+        return to_arrow(self, with_features)
+
+    def to_pandas(self, with_features: bool = True):
+        """The pairs, groups and articles as pandas DataFrames: ``Tables(pairs, groups, articles)``.
+        pandas is optional; without it this raises ImportError saying how to install it."""
+        from retold.show.tables import to_pandas
+
+        return to_pandas(self, with_features)

@@ -22,11 +22,19 @@ sents = []
 for b in base:
     sents += [s for s in blingfire.text_to_sentences(b.text).split("\n") if s.strip()]
 print("sentences", len(sents), flush=True)
-g = TorchUSEEncoder("cuda"); g.encode(sents[:100]); torch.cuda.synchronize()
-t = time.perf_counter(); vg = g.encode(sents); torch.cuda.synchronize(); tg = time.perf_counter() - t
-c = USEEncoder(threads=16); c.encode(sents[:100])
+g = TorchUSEEncoder("cuda")
+g.encode(sents[:100])
+torch.cuda.synchronize()
+t = time.perf_counter()
+vg = g.encode(sents)
+torch.cuda.synchronize()
+tg = time.perf_counter() - t
+c = USEEncoder(threads=16)
+c.encode(sents[:100])
 sub = sents[:20000]
-t = time.perf_counter(); vc = c.encode(sub); tc = time.perf_counter() - t
+t = time.perf_counter()
+vc = c.encode(sub)
+tc = time.perf_counter() - t
 cos = np.einsum("ij,ij->i", vc, vg[: len(sub)])
 r = {"sentences": len(sents), "gpu_s": tg, "gpu_sents_per_s": len(sents) / tg, "cpu16_sents": len(sub), "cpu16_s": tc,
      "cpu16_sents_per_s": len(sub) / tc, "cos_min": float(cos.min()), "cos_mean": float(cos.mean()),

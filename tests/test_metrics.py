@@ -117,8 +117,8 @@ def test_ari_matches_sklearn_on_random_partitions() -> None:
     items = [f"x{i}" for i in range(60)]
     for _ in range(5):
         g, p = rng.integers(0, 7, 60), rng.integers(0, 9, 60)
-        gold = [{x for x, l in zip(items, g) if l == k} for k in range(7)]
-        pred = [{x for x, l in zip(items, p) if l == k} for k in range(9)]
+        gold = [{x for x, lab in zip(items, g) if lab == k} for k in range(7)]
+        pred = [{x for x, lab in zip(items, p) if lab == k} for k in range(9)]
         assert adjusted_rand_index(pred, gold, items) == pytest.approx(sk.adjusted_rand_score(g, p))
 
 

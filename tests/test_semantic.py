@@ -136,7 +136,7 @@ def test_a_translation_with_few_names_is_aligned_by_sentence_lengths():
 
 
 def test_fill_stretch_takes_proportional_lengths_and_refuses_unrelated_rhythm():
-    from retold.compare.lengths import fill_stretch
+    from retold.sign.lengths import fill_stretch
 
     la = np.array([80, 150, 60, 200, 120], dtype=float)
     assert fill_stretch(la, la * 1.1, 1.1) == [(i, i) for i in range(5)]
@@ -292,20 +292,20 @@ def test_a_one_sentence_brief_does_not_show_its_event_by_names_a_whole_storyline
     )
     arts = [Article(id=i, text=t, lang="en") for i, t in (("brief", brief), ("later", later), ("same", same))]
     docs = {d.id: d for d in prepare(arts, Settings())}
-    b, l, s = docs["brief"], docs["later"], docs["same"]
-    assert names_overlap(b, l)[0] == 1.0, "every name of the brief is in the later report"
+    b, lt, s = docs["brief"], docs["later"], docs["same"]
+    assert names_overlap(b, lt)[0] == 1.0, "every name of the brief is in the later report"
     mass = sum(doc_names(b).values())
     assert mass < CONTAINED_MIN_MASS, "two rare names weigh less than the floor"
-    assert names_contained(b, l) == pytest.approx(mass / CONTAINED_MIN_MASS)
-    assert names_contained(b, l) < 0.75
+    assert names_contained(b, lt) == pytest.approx(mass / CONTAINED_MIN_MASS)
+    assert names_contained(b, lt) < 0.75
     # for texts with names enough nothing changes
-    assert names_contained(l, s) == names_overlap(l, s)[0]
+    assert names_contained(lt, s) == names_overlap(lt, s)[0]
     # the event model reads the floored share: the brief leans to "another event"
     t = Thresholds.fitted()
-    f = {"names_overlap": 1.0, "names_jaccard": names_overlap(b, l)[1], "matched_a": 0.3, "matched_b": 0.3,
+    f = {"names_overlap": 1.0, "names_jaccard": names_overlap(b, lt)[1], "matched_a": 0.3, "matched_b": 0.3,
          "best_mean": 0.5, "words_jaccard": 0.05, "doc_cos": 0.6, "words_overlap": 0.3}
     loose = story_probabilities(f, t)[1]
-    floored = story_probabilities({**f, "names_contained": names_contained(b, l)}, t)[1]
+    floored = story_probabilities({**f, "names_contained": names_contained(b, lt)}, t)[1]
     assert floored < loose
 
 

@@ -7,7 +7,7 @@ report has none of those, and stays an *orphan*: no candidate in another languag
 On the WMT22 en-hr e-commerce tune documents, 138 of 235 Croatian texts were orphans and
 every one of their 138 English originals was missed.
 
-For those orphans we ask the second, slower model (multilingual-E5, ``compare/verify.py``):
+For those orphans we ask the second, slower model (multilingual-E5, ``sign/second.py``):
 the mean vector of each text's first sentences, and each orphan's nearest texts in other
 languages. It found all 138 originals among the 3 nearest. Its cost grows with the number
 of texts it must read (about 12 texts/s on 2 cores), so the work is bounded: texts of
@@ -24,8 +24,10 @@ import logging
 
 import numpy as np
 
-from retold.compare import content_length, same_language, written_language
-from retold.compare.verify import available, lead_vector, unread_sentences
+from retold.clean.lang import same_language, written_language
+from retold.graphs import components
+from retold.model import content_length
+from retold.sign.second import available, lead_vector, unread_sentences
 from retold.config import Settings
 from retold.model import Doc
 from retold.progress import NullProgress, Progress
@@ -52,8 +54,6 @@ _COPY_SIGNALS = frozenset({"exact", "lsh", "fingerprint"})
 def copy_groups(docs: list[Doc], found: dict[tuple[int, int], set[str]]) -> np.ndarray:
     """Each doc's group representative: the smallest index among the texts that the lexical
     signals tie to it, within one written language."""
-    from retold.group import components
-
     ties = [(i, j) for (i, j), sig in found.items() if sig & _COPY_SIGNALS and same_language(docs[i].lang, docs[j].lang)]
     rep = np.arange(len(docs), dtype=np.int64)
     for comp in components(range(len(docs)), ties):

@@ -11,8 +11,10 @@ from collections import defaultdict
 
 import numpy as np
 
+from retold.clean.lang import written_language
 from retold.config import Settings
 from retold.model import Doc
+from retold.sign.lengths import fill_stretch
 
 #: below this many articles an exact search beats building an HNSW graph
 EXACT_BELOW = 4000
@@ -145,7 +147,6 @@ MIN_SHAPE_SENTENCES = 5
 
 def same_shape(a: Doc, b: Doc) -> bool:
     """Whether the two texts' sentence lengths follow one rhythm from start to end."""
-    from retold.compare.lengths import fill_stretch
 
     ra, rb = a.content_sentences(), b.content_sentences()
     if min(len(ra), len(rb)) < MIN_SHAPE_SENTENCES or not 0.8 <= len(ra) / len(rb) <= 1.25:
@@ -177,7 +178,6 @@ def word_candidates(
     """
     from scipy import sparse
 
-    from retold.compare import written_language
     from retold.sign.names import doc_words
 
     bare = [i for i, d in enumerate(docs) if d.sent_vecs is None and len(d.content_sentences())]

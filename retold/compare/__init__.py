@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from retold.clean.lang import NO_WORD_SPACES
+from retold.clean.lang import NO_WORD_SPACES, same_language, written_language
 from retold.compare.align import Alignment, align
 from retold.compare.anchors import anchor_align, word_alignment
 from retold.compare.verbatim import verbatim_passages
-from retold.compare.verify import e5_alignment, translation_contrast
+from retold.compare.verify import e5_alignment, lead_match, translation_contrast
 from retold.config import Settings, Thresholds
-from retold.model import Doc, Passage
+from retold.model import Doc, Passage, content_length
 from retold.sign.minhash import jaccard_estimate, shingle_overlap
 from retold.sign.names import names_contained, names_overlap, words_overlap
 
@@ -32,15 +32,6 @@ class Evidence:
     passages: list[Passage]
     features: dict[str, float] = field(default_factory=dict)
     alignment: Alignment | None = None
-
-
-def content_length(doc: Doc) -> int:
-    """Characters in the doc's content sentences; cached on the doc (a doc meets ~20 partners)."""
-    cached = doc.__dict__.get("_content_length")
-    if cached is None:
-        spans = doc.sent_spans[~doc.sent_boiler]
-        cached = doc.__dict__["_content_length"] = int((spans[:, 1] - spans[:, 0]).sum()) if len(spans) else 0
-    return cached
 
 
 def _span(doc: Doc, i: int) -> tuple[int, int]:
@@ -124,21 +115,6 @@ def _inside(span: tuple[int, int], covered: list[tuple[int, int]], share: float 
     return got >= share * (e - s)
 
 
-#: one written language under several codes: language identification splits them at
-#: random (py3langid calls 46 of the 175 Croatian WMT22 tune texts Bosnian),
-#: and two texts in them are one language for reuse (a rewrite, not a translation)
-_SAME_WRITTEN = {"bs": "hbs", "hr": "hbs", "sr": "hbs", "sh": "hbs", "nb": "no", "nn": "no", "no": "no"}
-
-
-def written_language(x: str | None) -> str | None:
-    """The language code, with the variants that are one written language folded together."""
-    return _SAME_WRITTEN.get(x or "", x)
-
-
-def same_language(x: str | None, y: str | None) -> bool:
-    return written_language(x) == written_language(y)
-
-
 def names_cannot_align(f: dict[str, float], t: Thresholds) -> bool:
     """A pair in two languages, without sentence vectors, whose shared names align little of
     either side: only the second model can say whether one translates the other.
@@ -187,8 +163,6 @@ def leads_match(a: Doc, b: Doc, f: dict[str, float], t: Thresholds) -> bool:
     or more, while about half of the other pairs it was asked about fell below 0.85; on 3,000
     random texts of the speed bench those took 14 of its 34 whole-text reads.
     """
-    from retold.compare.verify import lead_match
-
     best = lead_match(a, b)
     if best is None:
         return True

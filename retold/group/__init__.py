@@ -9,37 +9,17 @@ community detection on the weighted graph of reuse and same_story links.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVar
 
 from retold.config import Settings
 from retold.decide.direction import _naive, date_direction
 from retold.config import Thresholds
+from retold.graphs import components
 from retold.decide.relation import story_probabilities
 from retold.model import Doc, Group, Pair, REUSE_RELATIONS
 
-N = TypeVar("N", str, int)
 
-
-def components(nodes: Sequence[N], edges: Iterable[tuple[N, N]]) -> list[list[N]]:
-    """Connected components (each sorted) of an undirected graph, by union-find."""
-    parent = {n: n for n in nodes}
-
-    def find(x: N) -> N:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    comp: dict[N, list[N]] = defaultdict(list)
-    for n in nodes:
-        comp[find(n)].append(n)
-    return [sorted(v) for v in comp.values()]
 
 
 def edge_strength(p: Pair) -> float:

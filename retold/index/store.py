@@ -53,12 +53,6 @@ class Run:
 
 def _retold_version() -> str:
     try:
-        from retold import __version__  # type: ignore[attr-defined]
-
-        return str(__version__)
-    except ImportError:
-        pass
-    try:
         from importlib.metadata import version
 
         return version("retold")
