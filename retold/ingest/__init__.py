@@ -5,16 +5,20 @@ files (one article each, id = file name without extension), and ``.jsonl``, ``.c
 (``.tsv``) and ``.parquet`` files of records with ``id``, ``text`` or ``html``, and
 optional ``title``, ``url``, ``source``, ``published``, ``lang``. Bad input never stops a
 run: each bad record becomes one Problem (also logged on ``retold.ingest`` at WARNING)
-and reading goes on.
+and reading goes on; a bad optional field costs only itself (the article is kept, and a
+``bad_<field>`` Problem follows it). What is not a regular file (a FIFO, a socket, a
+device) is reported as ``special_file`` without being opened.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from retold.ingest.formats import MAX_LINE_BYTES, SUFFIXES, reader_for, walk
+from retold.ingest.formats import MAX_LINE_BYTES, SUFFIXES, reader_for, show_path, special_file, walk_items
 from retold.ingest.records import MAX_TEXT_CHARS
 from retold.model import Article, Problem
 
@@ -26,12 +30,14 @@ log = logging.getLogger("retold.ingest")
 def _files(paths: Sequence[Path]) -> Iterator[Path | Problem]:
     for p in paths:
         p = Path(p)
-        if p.is_dir():
-            yield from walk(p)
-        elif p.exists():
-            yield p
+        try:
+            is_dir = stat.S_ISDIR(os.stat(p).st_mode)
+        except (OSError, ValueError):
+            is_dir = False  # special_file says what is wrong with it
+        if is_dir:
+            yield from walk_items(p)
         else:
-            yield Problem(str(p), None, "not_found", "no such file or folder")
+            yield p
 
 
 def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Problem]:
@@ -40,17 +46,21 @@ def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Problem]:
     An id seen before is a Problem (``duplicate_id``): the first article with an id wins.
     """
     seen: dict[str, str] = {}
+    skipped: tuple[str, int | None] | None = None  # a duplicate's place: its field problems go with it
     for f in _files(paths):
-        if isinstance(f, Problem):
-            items: Iterator[Article | Problem] = iter([f])
+        bad = f if isinstance(f, Problem) else special_file(f)
+        if bad is not None:
+            items: Iterator[Article | Problem] = iter([bad])
         else:
             reader = reader_for(f)
             if reader is None:
-                items = iter([Problem(str(f), None, "unsupported_file", f"unsupported file type {f.suffix or '(none)'!r}; skipped")])
+                suffix = show_path(f.suffix) or "(none)"
+                items = iter([Problem(show_path(f), None, "unsupported_file", f"unsupported file type {suffix!r}; skipped")])
             else:
                 items = reader(f)
         for item in items:
             if isinstance(item, Article):
+                skipped = None
                 first = seen.get(item.id)
                 if first is None:
                     seen[item.id] = item.where or "?"
@@ -62,6 +72,9 @@ def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Problem]:
                     if line.isdigit()
                     else Problem(item.where or "?", None, "duplicate_id", f"id {item.id!r} was already read from {first}; skipped")
                 )
+                skipped = (item.path, item.line)
+            elif skipped is not None and item.reason.startswith("bad_") and (item.path, item.line) == skipped:
+                continue  # a bad field of the duplicate just skipped: the record is listed once
             log.warning("%s", item)
             yield item
 

@@ -21,7 +21,6 @@ Routes: ``POST /articles`` (a JSON object, a JSON array of objects, or JSON line
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,7 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retold.config import Settings
-from retold.ingest.formats import item_from_record
+from retold.ingest.formats import items_from_record
+from retold.ingest.jsontext import MAX_JSON_DEPTH, JsonError, array_items
+from retold.ingest.jsontext import loads as loads_json
 from retold.model import Article, Problem
 
 if TYPE_CHECKING:
@@ -48,12 +49,41 @@ class BodyError(ValueError):
     """A request body that cannot be read at all (as opposed to one bad record in it)."""
 
 
+def _body_lines(text: str) -> list[tuple[int, object]]:
+    """(line number, value or JsonError) per non-blank line of a JSON-lines body.
+
+    Lines end at ``\n`` only: JSON strings may hold U+2028 and the other characters
+    ``str.splitlines`` also breaks at.
+    """
+    out: list[tuple[int, object]] = []
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append((n, loads_json(line)))
+        except JsonError as e:
+            out.append((n, e))
+    return out
+
+
+def _starts_a_line_of_json(text: str) -> bool:
+    """Whether the body's first line is a JSON value by itself (so the body is JSON lines)."""
+    try:
+        loads_json(text.lstrip().split("\n", 1)[0])
+    except JsonError as e:
+        return not e.syntax
+    return True
+
+
 def parse_articles(body: bytes, content_type: str = "") -> tuple[list[Article], list[Problem]]:
     """The articles in a request body, and a Problem for each record that is not one.
 
     A JSON object is one article, a JSON array a list of them; anything else (or a content
     type naming JSON lines) is read as one JSON object per line, where a broken line costs
     only itself. Problems name the line (JSON lines) or the item number (arrays), from 1.
+    Records follow the ingest's rules (:mod:`retold.ingest.records`): a record nested too
+    deep, or with a bad id or text, is a Problem; a bad optional field costs only itself.
+    Only a body that cannot be read at all raises, and only :class:`BodyError`.
     """
     try:
         text = body.decode("utf-8-sig")
@@ -62,31 +92,35 @@ def parse_articles(body: bytes, content_type: str = "") -> tuple[list[Article], 
     lines_type = any(k in content_type for k in ("ndjson", "jsonl", "json-seq", "x-json-lines"))
     head = text.lstrip()[:1]
     records: list[tuple[int, object]] = []
-    problems: list[Problem] = []
     if not lines_type and head in ("[", "{"):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            if head == "{" and "\n" in text.strip():
+            data = loads_json(text, MAX_JSON_DEPTH + (head == "["))
+        except JsonError as e:
+            if head == "[":  # one item too deep, or with an endless number: read the items one by one
+                try:
+                    records = list(array_items(text))
+                except JsonError as e2:
+                    raise BodyError(e2.detail) from None
+            elif "\n" in text.strip() and (e.syntax or _starts_a_line_of_json(text)):
                 lines_type = True  # JSON lines sent as application/json
+            elif e.syntax:
+                raise BodyError(f"{e.detail}, at line {e.lineno} of the body") from None
             else:
-                raise BodyError(f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
+                records = [(1, e)]  # one object, too deep: a bad record, not a bad body
         else:
             records = list(enumerate(data, 1)) if isinstance(data, list) else [(1, data)]
     if lines_type or (not records and head not in ("[", "{", "")):
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                records.append((n, json.loads(line)))
-            except json.JSONDecodeError as e:
-                problems.append(Problem(REQUEST, n, "broken_json", f"not valid JSON: {e.msg} (column {e.colno})"))
+        records = _body_lines(text)
     if len(records) > MAX_ARTICLES:
         raise BodyError(f"{len(records):,} records in one request; at most {MAX_ARTICLES:,} (use `retold scan --index` for bulk)")
     articles: list[Article] = []
+    problems: list[Problem] = []
     for n, rec in records:  # the same checks and problems as a JSONL file's records
-        item = item_from_record(rec, Path(REQUEST), n, None)
-        (problems if isinstance(item, Problem) else articles).append(item)  # type: ignore[arg-type]
+        if isinstance(rec, JsonError):
+            problems.append(Problem(REQUEST, n, rec.reason, rec.detail))
+            continue
+        for item in items_from_record(rec, Path(REQUEST), n, None):
+            (problems if isinstance(item, Problem) else articles).append(item)  # type: ignore[arg-type]
     return articles, problems
 
 
