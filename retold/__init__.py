@@ -11,12 +11,14 @@ layers on it::
 from retold.config import Settings
 from retold.model import RELATIONS, Article, Doc, Group, Pair, Passage, Problem, ScanResult
 from retold.pipeline import compare, scan
+from retold.show.dedup import dedup
 
 __version__ = "0.1.0"
 
 __all__ = [
     "scan",
     "compare",
+    "dedup",
     "Settings",
     "Article",
     "Doc",

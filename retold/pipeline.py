@@ -32,9 +32,36 @@ from retold.sign.names import sign_names
 
 
 def _as_articles(inputs: Iterable[Article] | Sequence[str | Path], problems: list[Problem]) -> list[Article]:
+    """Articles from what ``scan`` was given, the problems of skipped records added to ``problems``.
+
+    ``inputs``: Articles; paths of files or folders (or one path); records held in memory
+    (an iterable of dicts, a pandas DataFrame, a pyarrow Table, any object exporting an
+    Arrow stream), read by the rules of a JSONL record (``retold.ingest.tables``).
+    """
+    from collections.abc import Mapping
+    from os import PathLike
+
+    from retold.ingest.tables import is_table, read_records
+
+    if is_table(inputs):
+        articles, probs = read_records(inputs)
+        problems.extend(probs)
+        return articles
+    if isinstance(inputs, (str, PathLike)):
+        inputs = [inputs]
     items = list(inputs)
     if items and all(isinstance(x, Article) for x in items):
         return items  # type: ignore[return-value]
+    if items and all(isinstance(x, Mapping) for x in items):
+        articles, probs = read_records(items)
+        problems.extend(probs)
+        return articles
+    odd = [x for x in items if not isinstance(x, (str, PathLike))]
+    if odd:
+        raise TypeError(
+            "scan() takes Articles, paths, records (dicts) or a table (pandas, pyarrow), one kind at a time; "
+            f"got a {type(odd[0]).__name__} among {len(items)} inputs"
+        )
     articles, probs = read_articles([Path(x) for x in items])  # type: ignore[arg-type]
     problems.extend(probs)
     return articles

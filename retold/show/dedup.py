@@ -1,0 +1,722 @@
+"""De-duplicate a corpus: keep one article of every reuse cluster, write the rest of the corpus back.
+
+A **cluster** is a connected component of the pairs whose relation the user drops
+(``drop``, default duplicate, near_duplicate and rewrite): an article that reuses another
+by one of those relations is in its cluster, and so is anything that reuses it in turn.
+Exactly one member of every cluster stays (a cluster is never emptied); the others are
+**removed**, each with the survivor it gave way to, the relation and the coverage of the
+link that tied it to the cluster (``via``: the member at the other end of that link, the
+survivor itself where the two were paired directly).
+
+Which member stays (``keep``), ties always broken by id:
+
+- ``origin``: the earliest when every member is dated and one is earlier than the rest by a
+  minute or more; otherwise the member most tied to the others (the hub: in a scan, the sum
+  of ``retold.group.edge_strength`` over the cluster's reuse pairs, a directed pair counting
+  twice for its source, as ``family_origin`` weighs a family; on the copies-only path, the
+  sum of MinHash Jaccard over the cluster's candidate pairs);
+- ``earliest``: the earliest published (undated members last);
+- ``longest``: the most characters of content (boilerplate not counted);
+- ``first``: the first in input order.
+
+With an index, its articles are already kept: a cluster holding one keeps it (the rule
+chooses among the indexed members) and every new member is removed; indexed articles are
+never written.
+
+Two ways to the pairs:
+
+- a scan (``retold.scan``), whenever the semantic layer is on or an index is given;
+- with ``Settings(semantic=False)`` and no index, the copy engine directly: clean, sign,
+  lexical candidates, then bulk verification (``retold.decide.copy.copy_relations``, the
+  speed bench's engine) of only the candidate pairs that could still join two clusters,
+  strongest first by MinHash. The clusters are those of verifying every candidate pair: a
+  pair inside one cluster cannot change them. Language identification is skipped there
+  (no copy relation reads the language), and so are the names and words that only the
+  story relations read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retold.config import Settings
+from retold.model import REUSE_RELATIONS, RELATIONS, Article, Doc, Pair, Problem, ScanResult
+from retold.progress import NullProgress, Progress
+
+#: relations a user may drop (the reuse relations)
+DROPPABLE: tuple[str, ...] = ("duplicate", "near_duplicate", "partial", "rewrite", "translation")
+DEFAULT_DROP: tuple[str, ...] = ("duplicate", "near_duplicate", "rewrite")
+KEEP_RULES: tuple[str, ...] = ("origin", "earliest", "longest", "first")
+#: publication times closer than this do not make one member the earliest (as ``date_direction``)
+MIN_GAP_SECONDS = 60.0
+#: hidden file in the output folder naming the corpus files a run wrote, so the next run
+#: into that folder removes them first (the folder never mixes two runs' corpora)
+MANIFEST = ".retold-dedup.json"
+#: the copies-only path verifies candidate pairs strongest first (by MinHash Jaccard) in blocks,
+#: the first of this many pairs, each next one twice as large up to ``MAX_BLOCK``; before each
+#: block the pairs already inside one cluster are left out
+FIRST_BLOCK = 1024
+MAX_BLOCK = 32768
+#: language given to articles without one on the copies-only path: no copy relation reads it
+_UNDETERMINED = "und"
+
+
+class DedupError(ValueError):
+    """A dedup asked for something it cannot do (an unknown relation or keep rule...)."""
+
+
+@dataclass
+class Removal:
+    """One removed article: which member it gave way to, and the link that tied it to the cluster."""
+
+    id: str
+    kept: str  # the cluster's survivor
+    relation: str  # relation of the link to ``via``
+    coverage: float  # share of the removed article covered by that link's passages
+    via: str  # the member at the link's other end (``kept`` where the two were paired directly)
+    cluster_size: int
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "kept": self.kept,
+            "relation": self.relation,
+            "coverage": round(float(self.coverage), 4),
+            "via": self.via,
+            "cluster_size": self.cluster_size,
+        }
+
+
+@dataclass
+class DedupResult:
+    """What a dedup kept and removed, and where it wrote them."""
+
+    #: ids of the articles kept (new articles only, never indexed ones), in input order
+    kept: list[str]
+    #: the removed articles, in input order
+    removed: list[Removal]
+    #: records that could not be read (not written to the output)
+    problems: list[Problem]
+    stats: dict[str, float] = field(default_factory=dict)
+    #: the scan behind the decision (None on the copies-only path, which runs no scan)
+    scan: ScanResult | None = None
+    #: for in-memory input (records, a DataFrame, a Table, Articles): the same kind of object
+    #: without the removed rows
+    data: Any = None
+    #: files written: the corpus files, "removed", "problems"
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def removed_ids(self) -> list[str]:
+        return [r.id for r in self.removed]
+
+    def removed_table(self):
+        """The removals as a ``pyarrow.Table`` (schema ``retold.show.tables.REMOVED``)."""
+        from retold.show.tables import REMOVED, table
+
+        return table((r.to_dict() for r in self.removed), REMOVED)
+
+
+@dataclass(frozen=True)
+class Member:
+    """What the keep rules read about one article."""
+
+    order: int  # position in input order (indexed articles first)
+    published: datetime | None
+    length: int  # characters of content
+    indexed: bool = False
+
+
+def parse_drop(drop: str | Iterable[str]) -> tuple[str, ...]:
+    """The relations to drop, from ``"duplicate,near_duplicate"`` or a list; checked.
+
+    Parameters
+    ----------
+    drop:
+        Comma-separated names or an iterable of names, each one of ``DROPPABLE``.
+
+    Returns
+    -------
+    The names, in the order of ``RELATIONS``, without repeats.
+
+    Raises
+    ------
+    DedupError
+        For an empty list or a name that is not a reuse relation.
+    """
+    names = [x.strip() for x in (drop.split(",") if isinstance(drop, str) else drop) if x and x.strip()]
+    bad = [x for x in names if x not in DROPPABLE]
+    if bad:
+        raise DedupError(f"cannot drop {', '.join(map(repr, bad))}: choose among {', '.join(DROPPABLE)}")
+    if not names:
+        raise DedupError(f"drop at least one relation: {', '.join(DROPPABLE)}")
+    return tuple(r for r in RELATIONS if r in set(names))
+
+
+def check_keep(keep: str) -> str:
+    """``keep`` if it is a keep rule (``origin``, ``earliest``, ``longest``, ``first``); DedupError otherwise."""
+    if keep not in KEEP_RULES:
+        raise DedupError(f"unknown keep rule {keep!r}: use one of {', '.join(KEEP_RULES)}")
+    return keep
+
+
+def _naive_utc(x: datetime) -> datetime:
+    """A datetime comparable with any other: aware ones in UTC, naive ones as given."""
+    return x if x.tzinfo is None else x.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def content_chars(doc: Doc) -> int:
+    """Characters in a doc's content sentences (boilerplate not counted)."""
+    spans = doc.sent_spans[~doc.sent_boiler]
+    return int((spans[:, 1] - spans[:, 0]).sum()) if len(spans) else 0
+
+
+def members_of(docs: Sequence[Doc], indexed: set[str] = frozenset()) -> dict[str, Member]:  # type: ignore[assignment]
+    """The keep rules' view of ``docs`` (in input order; ``indexed``: ids already in an index)."""
+    return {
+        d.id: Member(order=k, published=d.article.published, length=content_chars(d), indexed=d.id in indexed)
+        for k, d in enumerate(docs)
+    }
+
+
+def _by_id_tie(ids: Iterable[str]) -> str:
+    return min(ids)
+
+
+def survivor(candidates: list[str], members: dict[str, Member], keep: str, hub: Callable[[list[str]], dict[str, float]] | None) -> str:
+    """The member of ``candidates`` that stays, by the ``keep`` rule (see the module's docstring).
+
+    Parameters
+    ----------
+    candidates:
+        The members that may stay (all of a cluster, or its indexed members).
+    members:
+        What the rules read about each.
+    keep:
+        ``origin``, ``earliest``, ``longest`` or ``first``.
+    hub:
+        For ``origin``: the members' hub scores (higher: more tied to the others).
+
+    Returns
+    -------
+    Its id; ties are broken by id, so the choice is the same run after run.
+    """
+    m = members
+    if keep == "first":
+        return min(candidates, key=lambda i: (m[i].order, i))
+    if keep == "longest":
+        return min(candidates, key=lambda i: (-m[i].length, i))
+    if keep == "earliest":
+        return min(candidates, key=lambda i: (m[i].published is None, _naive_utc(m[i].published) if m[i].published else datetime.min, i))
+    # origin
+    dates = [m[i].published for i in candidates]
+    if all(d is not None for d in dates) and len(candidates) > 1:
+        order = sorted(candidates, key=lambda i: (_naive_utc(m[i].published), i))  # type: ignore[arg-type]
+        gap = (_naive_utc(m[order[1]].published) - _naive_utc(m[order[0]].published)).total_seconds()  # type: ignore[arg-type]
+        if gap >= MIN_GAP_SECONDS:
+            return order[0]
+    scores = hub(candidates) if hub is not None else {}
+    best = max((scores.get(i, 0.0) for i in candidates), default=0.0)
+    return _by_id_tie(i for i in candidates if scores.get(i, 0.0) >= best - 1e-9)
+
+
+def _strength(p: Pair) -> tuple[int, float]:
+    """Sort key of a link, strongest first: the stronger relation, then the higher score."""
+    return (RELATIONS.index(p.relation) if p.relation in RELATIONS else len(RELATIONS), -float(p.score))
+
+
+def plan_removals(
+    members: dict[str, Member],
+    links: Iterable[Pair],
+    drop: Sequence[str],
+    keep: str,
+    hub: Callable[[list[str]], dict[str, float]] | None = None,
+) -> list[Removal]:
+    """Clusters of the links of dropped relations, one survivor each, the others removed.
+
+    Parameters
+    ----------
+    members:
+        Every article (new and indexed), with what the keep rules read.
+    links:
+        Decided pairs; those of a relation in ``drop`` with both ends in ``members`` tie clusters.
+    drop:
+        The relations that make a copy.
+    keep:
+        The keep rule.
+    hub:
+        Hub scores of a cluster's members, for ``keep="origin"``.
+
+    Returns
+    -------
+    One :class:`Removal` per removed new article, in input order. An indexed article is
+    never removed (it is not written anyway); a cluster holding one keeps one of them.
+    """
+    from retold.group import components
+
+    dropped = set(drop)
+    adj: dict[str, list[Pair]] = defaultdict(list)
+    for p in links:
+        if p.relation in dropped and p.a in members and p.b in members and p.a != p.b:
+            adj[p.a].append(p)
+            adj[p.b].append(p)
+    edges = [(p.a, p.b) for ps in adj.values() for p in ps]
+    out: list[Removal] = []
+    for comp in components(sorted(adj), edges):
+        if len(comp) < 2:
+            continue
+        indexed = [i for i in comp if members[i].indexed]
+        stay = survivor(indexed or comp, members, keep, hub)
+        # breadth first from the survivor: each member's link is one toward it, fewest steps
+        # first, the strongest link among those
+        link: dict[str, tuple[Pair, str]] = {}
+        seen = {stay}
+        level = [stay]
+        while level:
+            nxt: dict[str, tuple[Pair, str]] = {}
+            for u in level:
+                for p in adj[u]:
+                    v = p.b if p.a == u else p.a
+                    if v in seen:
+                        continue
+                    best = nxt.get(v)
+                    if best is None or (_strength(p), u) < (_strength(best[0]), best[1]):
+                        nxt[v] = (p, u)
+            for v, pu in nxt.items():
+                seen.add(v)
+                link[v] = pu
+            level = sorted(nxt)
+        for v in comp:
+            if v == stay or members[v].indexed:
+                continue
+            p, u = link[v]
+            cov = p.coverage_a if p.a == v else p.coverage_b
+            out.append(Removal(id=v, kept=stay, relation=p.relation, coverage=cov, via=u, cluster_size=len(comp)))
+    out.sort(key=lambda r: members[r.id].order)
+    return out
+
+
+def reuse_hub(pairs: Iterable[Pair], docs: dict[str, Doc] | None = None) -> Callable[[list[str]], dict[str, float]]:
+    """Hub scores from decided reuse pairs, as ``retold.group.family_origin`` weighs a family:
+    each pair adds its ``edge_strength`` to both ends, twice to its source where it is directed."""
+    from retold.group import edge_strength
+
+    by: dict[str, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        if p.relation in REUSE_RELATIONS:
+            by[p.a].append(p)
+            by[p.b].append(p)
+
+    def hub(ids: list[str]) -> dict[str, float]:
+        inside = set(ids)
+        score: dict[str, float] = defaultdict(float)
+        seen: set[int] = set()
+        for i in ids:
+            for p in by.get(i, ()):
+                if id(p) in seen or p.a not in inside or p.b not in inside:
+                    continue
+                seen.add(id(p))
+                s = edge_strength(p)
+                if p.direction == "a->b":
+                    score[p.a] += 2 * s
+                elif p.direction == "b->a":
+                    score[p.b] += 2 * s
+                else:
+                    score[p.a] += s
+                    score[p.b] += s
+        return score
+
+    return hub
+
+
+# --- the copies-only path -----------------------------------------------------------
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = np.arange(n, dtype=np.int64)
+
+    def find(self, x: int) -> int:
+        p = self.parent
+        root = x
+        while p[root] != root:
+            root = int(p[root])
+        while p[x] != root:
+            p[x], x = root, int(p[x])
+        return root
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        self.parent[max(ra, rb)] = min(ra, rb)
+        return True
+
+    def roots(self) -> np.ndarray:
+        r = self.parent.copy()
+        while True:
+            nr = r[r]
+            if np.array_equal(nr, r):
+                return r
+            r = nr
+
+
+#: a block of at least this many pairs is verified on all cores (forked workers)
+PARALLEL_MIN_PAIRS = 8192
+
+
+def _verify(docs: list[Doc], pairs: np.ndarray, settings: Settings, engine) -> tuple[list, np.ndarray]:
+    """``copy_relations`` of a block of pairs: (relation or None per pair, (P, 2) coverages).
+
+    A large block is cut in one part per core and verified on forked workers when the engine
+    is this machine's (``LocalEngine``): they read the parent's docs without copying them,
+    and only the pairs go in and the relations come back. Elsewhere (Ray) it runs here, as
+    shipping every doc to a cluster for each block would cost more than it saves.
+    """
+    from retold.decide.copy import copy_relations
+    from retold.engines import LocalEngine
+
+    procs = engine.processes if isinstance(engine, LocalEngine) else 1
+    if procs <= 1 or pairs.shape[0] < PARALLEL_MIN_PAIRS:
+        rels, cov, _ = copy_relations(docs, pairs, settings)
+        return rels, cov
+    parts = np.array_split(pairs, procs)
+
+    def one(k: int) -> tuple[list, np.ndarray]:
+        r, c, _ = copy_relations(docs, parts[k], settings)
+        return r, c
+
+    pool = LocalEngine(threads=engine.threads, processes=procs, min_items=1, chunk=1, timeout_s=engine.timeout_s)
+    rels: list = []
+    covs: list[np.ndarray] = []
+    for r, c in pool.map(one, list(range(procs)), label="verify"):
+        rels += r
+        covs.append(c)
+    return rels, np.concatenate(covs)
+
+
+def copy_links(
+    articles: list[Article],
+    settings: Settings,
+    drop: Sequence[str],
+    engine=None,
+    progress: Progress | None = None,
+    stats: dict[str, float] | None = None,
+) -> tuple[list[Doc], list[Pair], Callable[[list[str]], dict[str, float]]]:
+    """The copy links that tie clusters, found with as little verification as the clusters allow.
+
+    Clean and sign the articles, take the lexical candidates, then verify them strongest
+    first (by MinHash Jaccard), in blocks (``FIRST_BLOCK``, doubling up to ``MAX_BLOCK``),
+    in bulk (``retold.decide.copy.copy_relations``), leaving out before each block the pairs
+    whose two articles are in one cluster already. Such a pair cannot change the clusters,
+    so they come out as if every candidate pair had been verified; the strongest pairs,
+    verified first, join most of each family. On the speed bench's 10k corpus 118k of the
+    145k candidate pairs are still verified: most are an excerpt against each copy of its
+    source, which must each be looked at (any one of them could be a near duplicate).
+
+    Parameters
+    ----------
+    articles:
+        The new articles, in input order.
+    settings:
+        The run's settings (``semantic`` is not read: copies only).
+    drop:
+        The relations that tie clusters (duplicate, near_duplicate and partial are the ones
+        found here).
+    engine:
+        Where the cleaning's per-article work runs.
+    progress:
+        Progress display.
+    stats:
+        Filled with seconds per stage and the counts of pairs proposed and verified.
+
+    Returns
+    -------
+    ``(docs, links, hub)``: the docs in input order, a Pair for every verified pair of a
+    dropped relation (coverages are shares of tokens, scores the copy engine's), and the
+    hub scores of a cluster (sum of MinHash Jaccard over its candidate pairs).
+    """
+    from retold.candidates.lexical import candidate_pairs
+    from retold.clean import prepare
+    from retold.decide.copy import minhash_jaccard_many
+    from retold.engines import LocalEngine
+    from retold.sign import sign_lexical
+
+    stats = stats if stats is not None else {}
+    progress = progress or NullProgress()
+    engine = engine if engine is not None else LocalEngine(threads=settings.threads)
+    dropped = set(drop)
+    t = time.perf_counter()
+    arts = [a if a.lang else replace(a, lang=_UNDETERMINED) for a in articles]
+    docs = prepare(arts, settings, progress=progress, engine=engine)
+    stats["time_clean_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    sign_lexical(docs, settings)
+    stats["time_sign_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    cand, _tags = candidate_pairs(docs, np.ones(len(docs), dtype=bool), settings)
+    stats["time_candidates_s"] = time.perf_counter() - t
+    stats["candidates"] = float(cand.shape[0])
+    t = time.perf_counter()
+    jac = minhash_jaccard_many(docs, cand)
+    uf = _UnionFind(len(docs))
+    links: list[Pair] = []
+    verified = 0
+    order = np.argsort(-jac, kind="stable")
+    pos, size = 0, FIRST_BLOCK
+    while pos < order.shape[0]:
+        now = order[pos : pos + size]
+        pos += size
+        size = min(2 * size, MAX_BLOCK)
+        r = uf.roots()
+        now = now[r[cand[now, 0]] != r[cand[now, 1]]]
+        if now.shape[0] == 0:
+            continue
+        verified += int(now.shape[0])
+        rels, cov = _verify(docs, cand[now], settings, engine)
+        for k, rel, (ca, cb) in zip(now.tolist(), rels, cov.tolist()):
+            if rel is None or rel[0] not in dropped:
+                continue
+            i, j = int(cand[k, 0]), int(cand[k, 1])
+            uf.union(i, j)
+            links.append(Pair(a=docs[i].id, b=docs[j].id, relation=rel[0], score=rel[1], coverage_a=ca, coverage_b=cb))
+    stats["time_verify_s"] = time.perf_counter() - t
+    stats["verified"] = float(verified)
+    roots = uf.roots()
+    inside = roots[cand[:, 0]] == roots[cand[:, 1]]
+    score = np.zeros(len(docs), dtype=np.float64)
+    np.add.at(score, cand[inside, 0], jac[inside])
+    np.add.at(score, cand[inside, 1], jac[inside])
+    index_of = {d.id: k for k, d in enumerate(docs)}
+
+    def hub(ids: list[str]) -> dict[str, float]:
+        return {i: float(score[index_of[i]]) for i in ids}
+
+    return docs, links, hub
+
+
+# --- the whole job ------------------------------------------------------------------
+
+
+def _read(inputs: Any) -> tuple[str, Any, list[Article], list[Problem]]:
+    """(kind, the inputs as given or listed, articles, problems); kind: paths, records, table, articles."""
+    from collections.abc import Mapping
+
+    from retold.ingest import read_articles
+    from retold.ingest.tables import is_table, read_records
+
+    if is_table(inputs):
+        arts, probs = read_records(inputs)
+        return "table", inputs, arts, probs
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    items = list(inputs)
+    if items and all(isinstance(x, Article) for x in items):
+        return "articles", items, list(items), []
+    if items and all(isinstance(x, Mapping) for x in items):
+        arts, probs = read_records(items)
+        return "records", items, arts, probs
+    if any(not isinstance(x, (str, os.PathLike)) for x in items):
+        raise TypeError("dedup() takes paths, records (dicts), a table (pandas, pyarrow) or Articles, one kind at a time")
+    paths = [Path(x) for x in items]
+    arts, probs = read_articles(paths)
+    return "paths", paths, arts, probs
+
+
+def _filtered(kind: str, given: Any, articles: list[Article], kept: set[str]) -> Any:
+    """The in-memory input without the rows of removed (or unread) articles."""
+    from retold.ingest.tables import is_pandas, row_of
+
+    if kind == "articles":
+        return [a for a in given if a.id in kept]
+    rows = sorted(r for a in articles if a.id in kept for r in [row_of(a)] if r is not None)
+    if kind == "records":
+        return [given[r] for r in rows]
+    if is_pandas(given):
+        return given.iloc[rows]
+    import pyarrow as pa
+
+    t = given if isinstance(given, (pa.Table, pa.RecordBatch)) else pa.table(given)
+    return t.take(pa.array(rows, type=pa.int64()))
+
+
+def _clear_previous(out: Path) -> None:
+    """Remove the corpus files an earlier dedup wrote into ``out`` (named in its manifest)."""
+    man = out / MANIFEST
+    if not man.is_file():
+        return
+    try:
+        names = json.loads(man.read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        names = []
+    root = os.path.realpath(out)
+    for name in names:
+        p = os.path.realpath(out / str(name))
+        if p.startswith(root + os.sep) and os.path.isfile(p):
+            os.unlink(p)
+    man.unlink()
+
+
+def dedup(
+    inputs: Any,
+    out: str | Path | None = None,
+    *,
+    drop: str | Iterable[str] = DEFAULT_DROP,
+    keep: str = "origin",
+    settings: Settings | None = None,
+    index: Any = None,
+    encoder: Any = None,
+    engine: Any = None,
+    progress: Progress | None = None,
+    format: str = "jsonl",
+) -> DedupResult:
+    """The corpus without the articles that reuse another; one article of every cluster stays.
+
+    Parameters
+    ----------
+    inputs:
+        Paths of files or folders (JSONL, CSV, Parquet, one-article files, any mix), records
+        (an iterable of dicts), a pandas DataFrame, a pyarrow Table, or Articles.
+    out:
+        Folder to write to: the corpus in its own format (paths only: the same files under
+        the same relative names, each kept record unchanged), ``removed.<format>`` and, when
+        records were skipped, ``problems.<format>``. None: write nothing.
+    drop:
+        The relations that make a copy (``DROPPABLE``), as a list or ``"a,b"``.
+    keep:
+        Which member of a cluster stays: ``origin``, ``earliest``, ``longest`` or ``first``.
+    settings:
+        The scan's settings; ``Settings(semantic=False)`` finds copies only (duplicate,
+        near_duplicate, partial), much faster.
+    index:
+        An index (path or open ``Index``): new articles are checked against everything in
+        it, and added to it as ``retold scan --index`` adds them; indexed articles are never
+        written, and a new article in a cluster with an indexed one is removed.
+    encoder, engine, progress:
+        Passed to the scan (``engine`` also runs the copies-only path's cleaning).
+    format:
+        ``jsonl`` or ``parquet``, for ``removed`` and ``problems``.
+
+    Returns
+    -------
+    A :class:`DedupResult`: ids kept and removed, problems, timings, the files written and,
+    for in-memory input, ``data``: that input without the removed rows.
+    """
+    from retold.show.jsonl import check_format, clear_outputs, write_problems, write_records
+    from retold.show.tables import REMOVED
+
+    drop = parse_drop(drop)
+    check_keep(keep)
+    check_format(format)
+    settings = replace(settings or Settings(), implied_pairs=False)  # implied pairs are never reuse
+    progress = progress or NullProgress()
+    stats: dict[str, float] = {}
+    t0 = time.perf_counter()
+    kind, given, articles, problems = _read(inputs)
+    stats["time_ingest_s"] = time.perf_counter() - t0
+    stats["read"] = float(len(articles))
+    out_dir = Path(out) if out is not None else None
+    plan = []
+    if out_dir is not None and kind == "paths":
+        from retold.show.corpus import plan_corpus
+
+        reserved = [f"{n}.{f}" for n in ("removed", "problems") for f in ("jsonl", "parquet")]
+        plan = plan_corpus(given, out_dir, reserved=reserved)
+
+    scan_result: ScanResult | None = None
+    if not settings.semantic and index is None:
+        docs, links, hub = copy_links(articles, settings, drop, engine=engine, progress=progress, stats=stats)
+        members = members_of(docs)
+        new_ids = [d.id for d in docs]
+    else:
+        from retold.pipeline import scan
+
+        scan_result = scan(articles, settings=settings, index=index, encoder=encoder, engine=engine, progress=progress)
+        problems = problems + scan_result.problems
+        stats.update({k: v for k, v in scan_result.stats.items() if k != "time_ingest_s"})
+        # the scan's docs are the index's, in the order they were added, then the new ones (an
+        # input article whose id the index holds already is skipped by the scan: indexed)
+        docs_all = list(scan_result.docs.values())
+        n_old = len(docs_all) - int(scan_result.stats.get("articles_new", len(docs_all)))
+        indexed = {d.id for d in docs_all[:n_old]}
+        new_ids = [a.id for a in articles if a.id in scan_result.docs and a.id not in indexed]
+        members = members_of(docs_all, indexed)
+        links = [p for p in scan_result.pairs if p.basis == "compared"]
+        hub = reuse_hub(links)
+
+    t = time.perf_counter()
+    removed = plan_removals(members, links, drop, keep, hub)
+    gone = {r.id for r in removed}
+    kept_ids = [i for i in new_ids if i not in gone]
+    kept_set = set(kept_ids)
+    stats["time_choose_s"] = time.perf_counter() - t
+    stats["articles"] = float(len(new_ids))
+    stats["kept"] = float(len(kept_ids))
+    stats["removed"] = float(len(removed))
+
+    res = DedupResult(kept=kept_ids, removed=removed, problems=problems, stats=stats, scan=scan_result)
+    if kind != "paths":
+        res.data = _filtered(kind, given, articles, kept_set)
+    if out_dir is not None:
+        t = time.perf_counter()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _clear_previous(out_dir)
+        clear_outputs(out_dir, ["removed"])
+        if plan:
+            from retold.show.corpus import write_corpus
+
+            where = {a.where for a in articles if a.id in kept_set and a.where}
+            written = write_corpus(plan, where, out_dir)
+            res.files.update({str(p.relative_to(out_dir)): p for p in written})
+            (out_dir / MANIFEST).write_text(
+                json.dumps({"files": sorted(str(p.relative_to(out_dir).as_posix()) for p in written)}, ensure_ascii=False) + "\n",
+                encoding="utf-8",
+            )
+        res.files["removed"] = write_records(out_dir / f"removed.{format}", (r.to_dict() for r in removed), REMOVED)
+        pr = write_problems(problems, out_dir, format)
+        if pr is not None:
+            res.files["problems"] = pr
+        stats["time_write_s"] = time.perf_counter() - t
+    stats["time_total_s"] = time.perf_counter() - t0
+    return res
+
+
+def summary(res: DedupResult) -> str:
+    """One line for people: kept, removed by relation, skipped records."""
+    by = Counter(r.relation for r in res.removed)
+    parts = ", ".join(f"{rel} {by[rel]:,}" for rel in RELATIONS if by.get(rel))
+    n = len(res.kept) + len(res.removed)
+    line = f"kept {len(res.kept):,} of {n:,} articles; removed {len(res.removed):,}" + (f" ({parts})" if parts else "")
+    if res.problems:
+        line += f"; {len(res.problems):,} records could not be read (problems.{'parquet' if str(res.files.get('problems', '')).endswith('.parquet') else 'jsonl'})"
+    return line
+
+
+__all__ = [
+    "DROPPABLE",
+    "DEFAULT_DROP",
+    "KEEP_RULES",
+    "DedupError",
+    "DedupResult",
+    "Removal",
+    "Member",
+    "dedup",
+    "parse_drop",
+    "check_keep",
+    "plan_removals",
+    "survivor",
+    "copy_links",
+    "reuse_hub",
+    "members_of",
+    "summary",
+]
