@@ -11,7 +11,7 @@ layers on it::
 from retold.config import Settings
 from retold.model import RELATIONS, Article, Doc, Group, Pair, Passage, Problem, ScanResult
 from retold.pipeline import compare, scan
-from retold.show.dedup import dedup
+from retold.pipeline import dedup
 
 __version__ = "0.1.0"
 

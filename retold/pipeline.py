@@ -67,6 +67,51 @@ def _as_articles(inputs: Iterable[Article] | Sequence[str | Path], problems: lis
     return articles
 
 
+def dedup(
+    inputs,
+    out: str | Path | None = None,
+    *,
+    drop: str | Iterable[str] = ("duplicate", "near_duplicate", "rewrite"),
+    keep: str = "origin",
+    settings: Settings | None = None,
+    index: "Index | str | Path | None" = None,  # noqa: F821
+    encoder: Encoder | None = None,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+    format: str = "jsonl",
+):
+    """The corpus without the articles that reuse another: one article of every reuse cluster stays.
+
+    Parameters
+    ----------
+    inputs:
+        Paths (files or folders), records (dicts), a pandas DataFrame, a pyarrow Table, or Articles.
+    out:
+        Folder for the corpus in its own format (same files, same names, kept records
+        unchanged), ``removed.<format>`` and ``problems.<format>``; None writes nothing.
+    drop:
+        The relations that make a copy (of duplicate, near_duplicate, partial, rewrite, translation).
+    keep:
+        Which member of a cluster stays: ``origin``, ``earliest``, ``longest`` or ``first``.
+    settings, index, encoder, engine, progress:
+        As for :func:`scan`; ``Settings(semantic=False)`` finds copies only, much faster.
+    format:
+        ``jsonl`` or ``parquet``, for ``removed`` and ``problems``.
+
+    Returns
+    -------
+    A :class:`retold.show.dedup.DedupResult` (ids kept and removed, each removal's survivor,
+    relation and coverage; ``data``: in-memory input without the removed rows). The rules
+    are :func:`retold.show.dedup.run_dedup`'s.
+    """
+    from retold.show.dedup import run_dedup
+
+    return run_dedup(
+        inputs, out, scan=scan, drop=drop, keep=keep, settings=settings, index=index, encoder=encoder,
+        engine=engine, progress=progress, format=format,
+    )
+
+
 def prepare_docs(
     articles: list[Article],
     settings: Settings,

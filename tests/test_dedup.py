@@ -20,7 +20,8 @@ import pytest
 import retold
 from retold.config import Settings
 from retold.model import Pair
-from retold.show.dedup import DedupError, Member, dedup, parse_drop, plan_removals
+from retold.pipeline import dedup
+from retold.show.dedup import DedupError, Member, parse_drop, plan_removals
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ALL = "duplicate,near_duplicate,partial,rewrite,translation"

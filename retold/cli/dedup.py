@@ -35,7 +35,8 @@ def dedup_cmd(
     from retold.engines import make_engine
     from retold.progress import NullProgress, RichProgress
     from retold.show.corpus import CorpusError
-    from retold.show.dedup import DedupError, check_keep, dedup, parse_drop, summary
+    from retold.pipeline import dedup
+    from retold.show.dedup import DedupError, check_keep, parse_drop, summary
 
     console = Console(stderr=True)
     for p in inputs:

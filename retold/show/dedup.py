@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -567,10 +567,11 @@ def _clear_previous(out: Path) -> None:
     man.unlink()
 
 
-def dedup(
+def run_dedup(
     inputs: Any,
     out: str | Path | None = None,
     *,
+    scan: Callable[..., ScanResult],
     drop: str | Iterable[str] = DEFAULT_DROP,
     keep: str = "origin",
     settings: Settings | None = None,
@@ -581,6 +582,9 @@ def dedup(
     format: str = "jsonl",
 ) -> DedupResult:
     """The corpus without the articles that reuse another; one article of every cluster stays.
+
+    ``retold.dedup`` (``retold.pipeline.dedup``) is this with ``scan=retold.scan``: the scan
+    is passed in because this module comes before the pipeline in the flow.
 
     Parameters
     ----------
@@ -602,6 +606,8 @@ def dedup(
         An index (path or open ``Index``): new articles are checked against everything in
         it, and added to it as ``retold scan --index`` adds them; indexed articles are never
         written, and a new article in a cluster with an indexed one is removed.
+    scan:
+        The scan to run (``retold.pipeline.scan``) where the copies-only path does not apply.
     encoder, engine, progress:
         Passed to the scan (``engine`` also runs the copies-only path's cleaning).
     format:
@@ -639,8 +645,6 @@ def dedup(
         members = members_of(docs)
         new_ids = [d.id for d in docs]
     else:
-        from retold.pipeline import scan
-
         scan_result = scan(articles, settings=settings, index=index, encoder=encoder, engine=engine, progress=progress)
         problems = problems + scan_result.problems
         stats.update({k: v for k, v in scan_result.stats.items() if k != "time_ingest_s"})
@@ -710,7 +714,7 @@ __all__ = [
     "DedupResult",
     "Removal",
     "Member",
-    "dedup",
+    "run_dedup",
     "parse_drop",
     "check_keep",
     "plan_removals",
