@@ -43,7 +43,7 @@ def test_ecbplus_labels_and_splits() -> None:
     ev, tu = ecbplus_corpus(DATA, "eval"), ecbplus_corpus(DATA, "tune")
     assert ev and tu
     assert not set(ev.ids) & set(tu.ids)
-    assert len(ev.articles) + len(tu.articles) == 496  # every odd topic lands in one split
+    assert len(ev.articles) + len(tu.articles) == 496  # every topic of the copy (odd ones) lands in one split
     topic = {a.id: a.id.split(":")[1].split("_")[0] for a in ev.articles}
     n_copy = 0
     for k, v in ev.gold_pairs.items():

@@ -1,14 +1,35 @@
 """Labelled corpora built from a data folder laid out like ``/work/shared/data``.
 
-Each builder reads one data set (skipped when its folder is absent), keeps the units of
-the requested split (``retold.bench.splits.split_of`` on the natural unit: an ECB+ topic,
-a WMT document) and says, for every pair it knows, which relations are acceptable.
-Pairs it does not list are gold "unrelated".
+Each builder reads one data set (skipped when its folder is absent), all of it: every
+unit the folder holds is read, and ``retold/bench/splits.py`` alone says whether it belongs
+to the requested split (an ECB+ topic, a WMT document, an MRPC pair, an STS-B file part;
+the rule and its reasons are documented there). Each builder then says, for every pair it
+knows, which relations are acceptable. Pairs it does not list are gold "unrelated".
+
+Layouts read (one folder per data set under the data folder):
+
+* ``seeds/``: the five texts and ``expected.json``.
+* ``ecbplus/``: ``docs.jsonl`` (then any other ``*.jsonl`` there), one document a line
+  with ``doc_id``, ``topic``, ``cluster``, ``title``, ``text``; topics of any number.
+* ``wmt16_enfi_docs/doc_pairs.jsonl`` and ``wmt22_general_docs/docs.jsonl`` (fields in
+  their PROVENANCE.md).
+* ``stsb/`` (or ``STS-B/``, ``stsbenchmark/``): the benchmark's own ``sts-train.csv``,
+  ``sts-dev.csv``, ``sts-test.csv`` (tab-separated, no header, score in the fifth column),
+  GLUE's ``train.tsv`` / ``dev.tsv``, or any csv/tsv whose header names two sentence
+  columns (``sentence1``, ``sentence2``) and a score (``score``, ``label``...). The part
+  (train, dev, test) is taken from the file name, else from a ``split`` column.
+* ``mrpc/`` (or ``MRPC/``): ``msr_paraphrase_train.txt`` / ``msr_paraphrase_test.txt``
+  (the MS release), GLUE's ``train.tsv`` / ``dev.tsv``, or any csv/tsv whose header names
+  a label (``Quality``, ``label``) and two sentences (``#1 String``, ``sentence1``...).
+  A pair found in several files (GLUE's dev is part of the MS train file) is read once.
+
+Files without labels (GLUE's test files) are skipped; so are files a reader does not
+recognise by name or columns (readme, licence).
 
 Gold decisions (the numbers depend on them):
 
 * seeds: ``expected.json`` as written; split "all" (five texts, always scored).
-* ECB+ (odd topics): same event cluster -> ``same_story``; where the two texts really are
+* ECB+ (every topic): same event cluster -> ``same_story``; where the two texts really are
   copies (word 5-gram containment of the smaller in the larger >= ``COPY_CONTAINMENT``) any
   monolingual reuse relation is accepted too; same topic, other cluster ->
   ``related`` (the corpus pairs two similar events per topic: hard negatives); different
@@ -34,7 +55,13 @@ from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 
-from retold.bench.splits import split_of
+from retold.bench.splits import (
+    ecbplus_split,
+    mrpc_split,
+    stsb_split,
+    wmt16_split,
+    wmt22_split,
+)
 from retold.model import Article
 
 REUSE_MONO = frozenset({"duplicate", "near_duplicate", "partial", "rewrite"})
@@ -172,7 +199,7 @@ def seeds_corpus(data_dir: Path) -> LabelledCorpus | None:
 
 
 def ecbplus_corpus(data_dir: Path, split: str = "eval", max_topics: int | None = None) -> LabelledCorpus | None:
-    """ECB+ odd topics of ``split``; see the module docstring for the labels."""
+    """The ECB+ topics of ``split``; see the module docstring for the labels."""
     read = _ecb_articles(data_dir, split, max_topics)
     if read is None:
         return None
@@ -185,8 +212,9 @@ def ecbplus_briefs_corpus(data_dir: Path, split: str = "eval", max_topics: int |
 
     Some ECB+ reports are a single sentence (a wire brief, or a page whose body was not
     kept), and a brief names one or two people whom every report of the storyline names
-    too. Which event is cut alternates with the topic (the ECB event in topics 1, 5, 9...,
-    the ECB+ event in 3, 7, 11...), so both kinds of brief occur. Labels as in
+    too. Which event is cut alternates with the topic (the ECB+ event where ``topic // 2``
+    is odd: topics 2, 3, 6, 7, 10, 11...; the ECB event in 1, 4, 5, 8, 9...), so both kinds
+    of brief occur. Labels as in
     :func:`ecbplus_corpus`, copies judged on the cut texts. Not pooled: the texts are ours.
     """
     read = _ecb_articles(data_dir, split, max_topics)
@@ -195,7 +223,7 @@ def ecbplus_briefs_corpus(data_dir: Path, split: str = "eval", max_topics: int |
     articles, cluster_of, topic_of = read
     cut = [
         replace(a, text=a.title)
-        if a.title and cluster_of[a.id].endswith("ecbplus") == (topic_of[a.id] % 4 == 3)
+        if a.title and cluster_of[a.id].endswith("ecbplus") == (topic_of[a.id] // 2 % 2 == 1)
         else a
         for a in articles
     ]
@@ -205,18 +233,31 @@ def ecbplus_briefs_corpus(data_dir: Path, split: str = "eval", max_topics: int |
 def _ecb_articles(
     data_dir: Path, split: str, max_topics: int | None
 ) -> tuple[list[Article], dict[str, str], dict[str, int]] | None:
-    """The articles of the odd topics of ``split``, with each one's cluster (event) and topic."""
-    path = data_dir / "ecbplus" / "docs.jsonl"
-    if not path.is_file():
+    """The articles of the topics of ``split``, with each one's cluster (event) and topic.
+
+    Every topic present is read, whatever its number; ``splits.ecbplus_split`` decides.
+    """
+    folder = data_dir / "ecbplus"
+    if not folder.is_dir():
+        return None
+    paths = sorted(folder.glob("*.jsonl"), key=lambda p: (p.name != "docs.jsonl", p.name))
+    if not paths:
         return None
     articles: list[Article] = []
     cluster_of: dict[str, str] = {}
     topic_of: dict[str, int] = {}
     topics: list[int] = []
-    for n, rec in _jsonl(path):
+    seen: dict[str, str] = {}
+    for path, n, rec in ((p, n, r) for p in paths for n, r in _jsonl(p)):
         _need(rec, ("doc_id", "topic", "cluster", "title", "text"), path, n)
-        topic = int(rec["topic"])
-        if topic % 2 == 0 or not _keep(split_of(f"ecbplus:topic:{topic}"), split):
+        if str(rec["doc_id"]) in seen:
+            raise DataError(f"{path}:{n}: doc_id {rec['doc_id']!r} already read at {seen[str(rec['doc_id'])]}")
+        seen[str(rec["doc_id"])] = f"{path}:{n}"
+        try:
+            topic = int(rec["topic"])
+        except (TypeError, ValueError):
+            raise DataError(f"{path}:{n}: topic {rec['topic']!r} is not a number") from None
+        if not _keep(ecbplus_split(topic), split):
             continue
         if topic not in topics:
             if max_topics is not None and len(topics) >= max_topics:
@@ -282,7 +323,7 @@ def wmt16_corpus(data_dir: Path, split: str = "eval", max_docs: int | None = Non
     fams: list[set[str]] = []
     for n, rec in _jsonl(path):
         _need(rec, ("doc_id", "orig_lang", "orig_text", "translations"), path, n)
-        if not _keep(split_of(f"wmt16:{rec['doc_id']}"), split):
+        if not _keep(wmt16_split(rec["doc_id"]), split):
             continue
         if max_docs is not None and len(fams) >= max_docs:
             break
@@ -328,7 +369,7 @@ def wmt22_corpus(
         _need(rec, ("pair", "doc_id", "domain", "src_lang", "src", "refs", "hyps"), path, n)
         if rec["domain"] not in domains:
             continue
-        if not _keep(split_of(f"wmt22:{rec['pair']}:{rec['doc_id']}"), split):
+        if not _keep(wmt22_split(rec["pair"], rec["doc_id"]), split):
             continue
         if max_docs is not None and len(fams) >= max_docs:
             break
@@ -356,57 +397,199 @@ def wmt22_corpus(
 # --- sentence pairs ------------------------------------------------------------
 
 
+#: folder names a sentence-pair data set may have under the data folder, first found wins
+STSB_FOLDERS = ("stsb", "STS-B", "stsbenchmark", "sts-b")
+MRPC_FOLDERS = ("mrpc", "MRPC")
+#: header names (lower case, runs of space/underscore/dash/# collapsed to one space)
+_S1 = ("sentence1", "sentence 1", "sentence a", "s1", "text a", "text1", "1 string", "string1", "sentence1 string")
+_S2 = ("sentence2", "sentence 2", "sentence b", "s2", "text b", "text2", "2 string", "string2", "sentence2 string")
+_STS_SCORE = ("score", "similarity", "similarity score", "relatedness score", "label", "gold")
+_MRPC_LABEL = ("quality", "label", "is paraphrase", "paraphrase")
+_ID1 = ("1 id", "id1", "sentence1 id", "id 1")
+_ID2 = ("2 id", "id2", "sentence2 id", "id 2")
+_PART_WORDS = {"train": "train", "training": "train", "dev": "dev", "development": "dev", "validation": "dev",
+               "valid": "dev", "val": "dev", "test": "test"}
+_NOT_DATA = re.compile(r"(readme|license|licence|provenance|notice|copying)", re.IGNORECASE)
+
+
+def _folder(data_dir: Path, names: tuple[str, ...]) -> Path | None:
+    for name in names:
+        if (data_dir / name).is_dir():
+            return data_dir / name
+    return None
+
+
+def _table_files(folder: Path, standard: tuple[str, ...]) -> list[Path]:
+    """The csv/tsv/txt files of ``folder`` that may hold pairs: standard names first, in order."""
+    files = [
+        p for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in (".csv", ".tsv", ".txt") and not _NOT_DATA.match(p.name)
+    ]
+    rank = {name: i for i, name in enumerate(standard)}
+    return sorted(files, key=lambda p: (rank.get(p.name, len(rank)), p.name))
+
+
+def _part_of(name: str) -> str | None:
+    """The benchmark part (train, dev, test) a file or ``split`` value names, if any."""
+    for w in re.split(r"[^a-z]+", name.lower()):
+        if w in _PART_WORDS:
+            return _PART_WORDS[w]
+    return None
+
+
+def _col(header: list[str], names: tuple[str, ...]) -> int | None:
+    norm = [re.sub(r"[\s_#\-]+", " ", h).strip().lower() for h in header]
+    for name in names:
+        if name in norm:
+            return norm.index(name)
+    return None
+
+
+def _header_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header of a csv/tsv file (tab-separated when its first line has a tab, else
+    comma-separated with quotes) and its numbered non-empty rows after it."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        tab = "\t" in f.readline()
+        f.seek(0)
+        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if tab else csv.reader(f)
+        header = next(reader, [])
+        return header, [(n, row) for n, row in enumerate(reader, 2) if row]
+
+
+def _cell(row: list[str], i: int, width: int, path: Path, n: int) -> str:
+    if len(row) != width:
+        raise DataError(f"{path}:{n}: expected {width} columns as in the header, got {len(row)}")
+    return row[i]
+
+
 def stsb_pairs(data_dir: Path, split: str = "eval", max_pairs: int | None = None) -> SentencePairs | None:
-    """STS-B: the dev file is ``eval``, the train file ``tune`` (the test file is kept aside)."""
-    name = {"eval": "sts-dev.csv", "tune": "sts-train.csv"}.get(split)
-    if name is None:
-        raise ValueError(f"STS-B has no split {split!r}: use eval or tune")
-    path = data_dir / "stsb" / name
-    if not path.is_file():
+    """STS-B pairs of ``split``: every file of the folder read, sides by ``splits.stsb_split``
+    (train -> tune; dev, test -> eval). A part found in two files (the benchmark's own and
+    GLUE's copy) is read from the first only; unlabelled files (GLUE's test) are skipped."""
+    if split not in ("eval", "tune", "all"):
+        raise ValueError(f"STS-B has no split {split!r}: use eval, tune or all")
+    folder = _folder(data_dir, STSB_FOLDERS)
+    if folder is None:
         return None
-    a: list[str] = []
-    b: list[str] = []
-    s: list[float] = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            cols = line.rstrip("\n").split("\t")[:7]
-            if len(cols) < 7:
-                raise DataError(f"{path}:{n}: expected 7 tab-separated columns, got {len(cols)}")
-            try:
-                s.append(float(cols[4]))
-            except ValueError as e:
-                raise DataError(f"{path}:{n}: score {cols[4]!r} is not a number") from e
-            a.append(cols[5])
-            b.append(cols[6])
-            if max_pairs is not None and len(s) >= max_pairs:
-                break
-    return SentencePairs("stsb", a, b, s, split)
+    standard = ("sts-train.csv", "sts-dev.csv", "sts-test.csv", "train.tsv", "dev.tsv", "test.tsv")
+    files = _table_files(folder, standard)
+    if not files:
+        return None
+    out = SentencePairs("stsb", [], [], [], split)
+    parts_read: set[str] = set()
+    for path in files:
+        part = _part_of(path.stem)
+        if part is not None and part in parts_read:
+            continue
+        if max_pairs is not None and len(out.score) >= max_pairs:
+            break
+        if _read_stsb_file(path, part, split, out, max_pairs, strict=path.name in standard[:3]) and part is not None:
+            parts_read.add(part)
+    return out
+
+
+def _is_sts_row(cols: list[str]) -> bool:
+    if len(cols) < 7:
+        return False
+    try:
+        float(cols[4])
+    except ValueError:
+        return False
+    return True
+
+
+def _read_stsb_file(
+    path: Path, part: str | None, split: str, out: SentencePairs, max_pairs: int | None, strict: bool
+) -> bool:
+    """Add the pairs of ``split`` in one file to ``out``; False where the file is not STS-B data."""
+
+    def add(n: int, score: str, a: str, b: str, row_part: str | None) -> None:
+        try:
+            s = float(score)
+        except ValueError as e:
+            raise DataError(f"{path}:{n}: score {score!r} is not a number") from e
+        if s < 0:  # -1: an unlabelled (test) row of an export
+            return
+        if _keep(stsb_split(row_part, a, b), split):
+            out.score.append(s)
+            out.a.append(a)
+            out.b.append(b)
+
+    def full() -> bool:
+        return max_pairs is not None and len(out.score) >= max_pairs
+
+    with path.open(encoding="utf-8-sig") as f:
+        first = f.readline().rstrip("\r\n").split("\t")
+    if strict or _is_sts_row(first):
+        # the benchmark's own layout: tab-separated, no header, score then the two sentences
+        # in columns 5-7 (a few rows carry extra source columns after them)
+        with path.open(encoding="utf-8-sig") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                cols = line.rstrip("\r\n").split("\t")[:7]
+                if len(cols) < 7:
+                    raise DataError(f"{path}:{n}: expected 7 tab-separated columns, got {len(cols)}")
+                add(n, cols[4], cols[5], cols[6], part)
+                if full():
+                    break
+        return True
+    header, rows = _header_rows(path)
+    i1, i2, isc, isp = _col(header, _S1), _col(header, _S2), _col(header, _STS_SCORE), _col(header, ("split",))
+    if i1 is None or i2 is None or isc is None:
+        return False  # not STS-B data, or unlabelled (GLUE's test.tsv has no score)
+    for n, row in rows:
+        w = len(header)
+        row_part = part if part is not None or isp is None else _part_of(_cell(row, isp, w, path, n))
+        add(n, _cell(row, isc, w, path, n), _cell(row, i1, w, path, n), _cell(row, i2, w, path, n), row_part)
+        if full():
+            break
+    return True
 
 
 def mrpc_pairs(data_dir: Path, split: str = "eval", max_pairs: int | None = None) -> SentencePairs | None:
-    """MRPC train file split by ``split_of`` on the two sentence ids (only that file is here)."""
-    path = data_dir / "mrpc" / "msr_paraphrase_train.txt"
-    if not path.is_file():
+    """MRPC pairs of ``split``: every labelled pair of every file of the folder (the MS train
+    and test files, GLUE's tsv files, a csv/tsv found by its columns), each pair once, sides
+    by ``splits.mrpc_split`` on the two sentence ids (on the two sentences where a file has
+    no ids)."""
+    folder = _folder(data_dir, MRPC_FOLDERS)
+    if folder is None:
         return None
-    a: list[str] = []
-    b: list[str] = []
-    s: list[float] = []
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        for n, row in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
-            if n == 1:
-                continue  # header
-            if len(row) != 5:
-                raise DataError(f"{path}:{n}: expected 5 tab-separated columns, got {len(row)}")
-            if row[0] not in ("0", "1"):
-                raise DataError(f"{path}:{n}: quality {row[0]!r} is not 0 or 1")
-            if not _keep(split_of(f"mrpc:{row[1]}-{row[2]}"), split):
+    standard = ("msr_paraphrase_train.txt", "msr_paraphrase_test.txt", "train.tsv", "dev.tsv")
+    files = _table_files(folder, standard)
+    if not files:
+        return None
+    out = SentencePairs("mrpc", [], [], [], split)
+    seen: set[tuple[str, str]] = set()
+    for path in files:
+        if max_pairs is not None and len(out.score) >= max_pairs:
+            break
+        header, rows = _header_rows(path)
+        iq, i1, i2 = _col(header, _MRPC_LABEL), _col(header, _S1), _col(header, _S2)
+        d1, d2 = _col(header, _ID1), _col(header, _ID2)
+        if iq is None or i1 is None or i2 is None:
+            if path.name in standard[:2]:
+                raise DataError(f"{path}:1: expected the header Quality, #1 ID, #2 ID, #1 String, #2 String")
+            continue  # not MRPC data, or unlabelled (GLUE's test.tsv)
+        w = len(header)
+        for n, row in rows:
+            q, a, b = _cell(row, iq, w, path, n), _cell(row, i1, w, path, n), _cell(row, i2, w, path, n)
+            if q.strip() in ("-1", "-1.0", ""):
+                continue  # an unlabelled (test) row of an export
+            if q.strip() not in ("0", "1"):
+                raise DataError(f"{path}:{n}: quality {q!r} is not 0 or 1")
+            key = (row[d1], row[d2]) if d1 is not None and d2 is not None else (a, b)
+            if key in seen:
                 continue
-            s.append(float(row[0]))
-            a.append(row[3])
-            b.append(row[4])
-            if max_pairs is not None and len(s) >= max_pairs:
+            seen.add(key)
+            if not _keep(mrpc_split(*key), split):
+                continue
+            out.score.append(float(q))
+            out.a.append(a)
+            out.b.append(b)
+            if max_pairs is not None and len(out.score) >= max_pairs:
                 break
-    return SentencePairs("mrpc", a, b, s, split)
+    return out
 
 
 def build_corpora(

@@ -144,8 +144,8 @@ def seeds_agreement(corpus: LabelledCorpus, pred: dict[frozenset, str], families
     def partition(cl) -> set[frozenset]:
         lab = M.labels_of(cl or [], corpus.ids)
         by: dict[int, set[str]] = {}
-        for x, l in lab.items():
-            by.setdefault(l, set()).add(x)
+        for x, label in lab.items():
+            by.setdefault(label, set()).add(x)
         return {frozenset(v) for v in by.values()}
 
     return {
