@@ -7,7 +7,7 @@ already carry the answer for those pairs:
 
 - two members of one story report one event: ``same_story`` (basis ``"story"``);
 - two stories joined by many observed ``related``/``same_story`` pairs form a storyline
-  (DESIGN: "stories linked by related form a storyline"): their other cross pairs are
+  (README: "their two stories are joined by many compared related pairs"): their other cross pairs are
   ``related`` (basis ``"storyline"``).
 
 "Many" has two readings, because candidates are bounded per article. In a small topic
