@@ -7,7 +7,8 @@ in the original text whatever cleaning happened in between.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Literal
 
@@ -161,6 +162,124 @@ class Passage:
         }
 
 
+#: feature keys whose value is a yes/no (written as 1.0 / 0.0 in the output contract)
+_BOOL_FEATURES = frozenset({"same_lang", "encoded", "rescued"})
+
+
+@dataclass
+class Features(Mapping[str, float]):
+    """The evidence of one compared pair: the numbers the decision reads.
+
+    Typed fields, ``None`` where a number was not computed for this pair (that is itself
+    information: ``aligned_words`` exists only for one-line alignments, ``second_contrast``
+    only once the second model was asked). As a read-only mapping it is the ``features``
+    object of the output contract: present fields only, booleans as 1.0 / 0.0, in this field
+    order. ``extra`` keeps keys that a caller or an older version added and this one does
+    not know, so nothing read from an index is lost. docs/DECISIONS.md says what each means.
+    """
+
+    # --- verbatim reuse (compare/verbatim.py) ---
+    verbatim_a: float | None = None  #: share of a's content inside verbatim passages
+    verbatim_b: float | None = None
+    same_lang: bool | None = None  #: one written language (clean/lang.same_language)
+    containment: float | None = None  #: word 5-grams of the smaller side found in the other (counted)
+    jaccard: float | None = None  #: word 5-gram Jaccard (counted where a duplicate is at stake, else MinHash)
+    len_ratio: float | None = None  #: shorter content length / longer
+    # --- sentence alignment (compare/align.py, anchors.py) ---
+    encoded: bool | None = None  #: both texts have sentence vectors (else: aligned by names)
+    anchored_n: float | None = None  #: sentence pairs anchored by shared names (no vectors)
+    words_aligned_a: float | None = None  #: share aligned by shared content words (one language, no vectors)
+    words_aligned_b: float | None = None
+    aligned_a: float | None = None  #: share of a covered by verbatim and aligned sentences
+    aligned_b: float | None = None
+    aligned_n: float | None = None  #: aligned sentence pairs (shared quotations left out)
+    aligned_sim: float | None = None  #: their mean cosine
+    aligned_words: float | None = None  #: word Jaccard of the one aligned line pair (one-line alignments)
+    quote_matches: float | None = None  #: aligned pairs that were shared quotations
+    matched_a: float | None = None  #: share of a's sentences with a close match anywhere in b
+    matched_b: float | None = None
+    order: float | None = None  #: share of the order-free matches the monotone alignment keeps
+    best_mean: float | None = None  #: mean best cosine of each sentence
+    # --- the whole texts ---
+    doc_cos: float | None = None  #: cosine of the article vectors
+    anchor_overlap: float | None = None  #: rare names and numbers (hashes): overlap coefficient
+    anchor_jaccard: float | None = None
+    names_overlap: float | None = None  #: rarity-weighted names: overlap coefficient
+    names_jaccard: float | None = None
+    names_contained: float | None = None  #: names overlap, floored for name-poor texts
+    words_overlap: float | None = None  #: rarity-weighted content words
+    words_jaccard: float | None = None
+    date_gap_days: float | None = None  #: days between the publication dates
+    # --- the second model (compare/verify.py, decide/flow.py) ---
+    rescued: bool | None = None  #: only the second model can place or align this pair
+    second_lead: float | None = None  #: best second-model cosine of the two leads
+    second_aligned_a: float | None = None  #: share the second model aligned itself (rescued pairs)
+    second_aligned_b: float | None = None
+    second_contrast: float | None = None  #: aligned cosine minus the mean of all cross pairs
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, float]) -> Features:
+        """From a ``features`` object (a JSONL pair, an index row, a hand-made dict)."""
+        if isinstance(d, Features):
+            return d
+        known, extra = {}, {}
+        for k, v in d.items():
+            if k in _FEATURE_FIELDS:
+                known[k] = bool(v >= 0.5) if k in _BOOL_FEATURES else float(v)
+            else:
+                extra[str(k)] = float(v)
+        return cls(**known, extra=extra)
+
+    def to_dict(self) -> dict[str, float]:
+        """The ``features`` object of the output contract."""
+        return dict(self.items())
+
+    def _value(self, k: str) -> float | None:
+        v = getattr(self, k)
+        if v is None:
+            return None
+        return (1.0 if v else 0.0) if k in _BOOL_FEATURES else float(v)
+
+    def __getitem__(self, k: str) -> float:
+        if k in _FEATURE_FIELDS:
+            v = self._value(k)
+            if v is None:
+                raise KeyError(k)
+            return v
+        return self.extra[k]
+
+    def __iter__(self) -> Iterator[str]:
+        for k in _FEATURE_ORDER:
+            if getattr(self, k) is not None:
+                yield k
+        yield from self.extra
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, k: object) -> bool:
+        if k in _FEATURE_FIELDS:
+            return getattr(self, k) is not None  # type: ignore[arg-type]
+        return k in self.extra
+
+    __hash__ = None  # type: ignore[assignment]  # mutable evidence
+
+    # the few numbers the rules read in one form
+    @property
+    def aligned_min(self) -> float:
+        return min(self.aligned_a or 0.0, self.aligned_b or 0.0)
+
+    @property
+    def matched_min(self) -> float:
+        return min(self.matched_a or 0.0, self.matched_b or 0.0)
+
+
+_FEATURE_ORDER: tuple[str, ...] = tuple(f.name for f in fields(Features) if f.name != "extra")
+_FEATURE_FIELDS = frozenset(_FEATURE_ORDER)
+
+
+
 @dataclass
 class Pair:
     """A related pair and its evidence. ``direction`` is "a->b" when a is the source."""
@@ -173,13 +292,17 @@ class Pair:
     coverage_b: float
     direction: str | None = None
     passages: list[Passage] = field(default_factory=list)
-    features: dict[str, float] = field(default_factory=dict)
+    features: Features = field(default_factory=Features)
     #: "compared": the two texts were compared; "story" / "storyline": implied by the groups
     #: (``retold.group.implied``), with no passages of their own
     basis: str = "compared"
     #: the relation the pair's own evidence gave, where the stories overrode it
     #: (``retold.group.agree``); None when the pair's relation is its own
     decided: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.features, Features):  # a features object read back (JSONL, index) or written by hand
+            self.features = Features.from_dict(self.features)
 
     def to_dict(self, with_features: bool = True) -> dict:
         d = {

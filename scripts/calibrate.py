@@ -38,6 +38,7 @@ from retold.decide.copy import copy_relation  # noqa: E402
 from retold.decide.flow import compare_candidates  # noqa: E402
 from retold.decide.relation import classify, decide, feature_vector, story_probabilities  # noqa: E402
 from retold.engines import LocalEngine  # noqa: E402
+from retold.model import Features  # noqa: E402
 from retold.pipeline import prepare_docs  # noqa: E402
 from retold.progress import RichProgress  # noqa: E402
 from retold.sign import default_encoder  # noqa: E402
@@ -68,7 +69,7 @@ def collect(data: Path, out: Path | None, corpora: list | None = None) -> list[d
         for p in sorted(pairs, key=lambda q: (q.a, q.b)):
             key = frozenset((p.a, p.b))
             found.add(key)
-            rows.append({"corpus": corpus.name, "a": p.a, "b": p.b, "gold": sorted(corpus.gold_pairs.get(key, {"none"})), "f": p.features})
+            rows.append({"corpus": corpus.name, "a": p.a, "b": p.b, "gold": sorted(corpus.gold_pairs.get(key, {"none"})), "f": p.features.to_dict()})
         missed = [k for k in corpus.gold_pairs if k not in found]
         print(
             f"{corpus.name}: {len(docs)} docs, {len(cand)} candidates, gold pairs {len(corpus.gold_pairs)}, "
@@ -88,12 +89,13 @@ def _predict(r: dict, t: Thresholds) -> str | None:
     (``_copy``, ``_probs``, set by :func:`_precompute`)."""
     if "_copy" not in r:
         return classify(r["f"], t)[0]
-    return decide(r["f"], t, r["_copy"], r["_probs"])[0]
+    return decide(r["_features"], t, r["_copy"], r["_probs"])[0]
 
 
 def _precompute(rows: list[dict], t: Thresholds) -> None:
     for r in rows:
         f = r["f"]
+        r["_features"] = Features.from_dict(f)  # typed once, not once per grid point
         r["_copy"] = copy_relation(f["verbatim_a"], f["verbatim_b"], t, jaccard=f.get("jaccard"), containment=f.get("containment"))
         r["_probs"] = story_probabilities(f, t)
 

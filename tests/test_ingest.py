@@ -139,7 +139,7 @@ def test_csv_rows_with_multiline_fields_report_their_first_line(tmp_path: Path) 
         encoding="utf-8",
     )
     arts, probs = read_articles([path])
-    assert reasons(probs) == [("rows.csv", 4, "empty_text"), ("rows.csv", 5, "broken_csv")]
+    assert reasons(probs) == [("rows.csv", 4, "empty_text"), ("rows.csv", 5, "broken_csv"), ("rows.csv", 6, "bad_published")]
     got = by_id(arts)
     assert got["r1"].text == "Line one of r1.\nLine two of r1." and got["r1"].where == f"{path}:2"
     assert got["r1"].published == datetime(2024, 1, 2)

@@ -88,7 +88,7 @@ def test_retold_compare_aligns_a_name_poor_pair_with_the_second_model():
 
 
 def test_index_keeps_the_second_models_vectors_so_a_later_run_reads_no_text_twice(tmp_path, monkeypatch):
-    from retold.compare import verify
+    from retold.sign import second as verify  # the second model and its vectors
     from retold.index import Index
 
     idx = tmp_path / "x.idx"

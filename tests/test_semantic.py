@@ -435,6 +435,7 @@ def test_the_second_model_reads_whole_texts_only_where_the_leads_match_as_a_tran
     from retold.config import Thresholds
     from retold.compare.verify import MAX_SENTENCES, available, encoded_count
     from retold.config import Settings
+    from retold.model import Features
     from retold.pipeline import prepare_docs
     from retold.sign import default_encoder
 
@@ -444,8 +445,7 @@ def test_the_second_model_reads_whole_texts_only_where_the_leads_match_as_a_tran
         [Article(id="en", text=LIBRARY_EN, lang="en"), Article(id="fi", text=LIBRARY_FI, lang="fi"), Article(id="o", text=hockey, lang="fi")],
         s, default_encoder(s), None, {},
     )
-    f: dict[str, float] = {}
-    assert leads_match(en, fi, f, Thresholds.fitted()) and f["second_lead"] >= 0.85
-    g: dict[str, float] = {}
-    assert not leads_match(en, other, g, Thresholds.fitted()) and g["second_lead"] < 0.85
+    f, g = Features(), Features()
+    assert leads_match(en, fi, f, Thresholds.fitted()) and f.second_lead >= 0.85
+    assert not leads_match(en, other, g, Thresholds.fitted()) and g.second_lead < 0.85
     assert encoded_count(other) == 3 < MAX_SENTENCES, "only the lead was read"

@@ -18,7 +18,7 @@ from retold.compare.anchors import anchor_align, word_alignment
 from retold.compare.verbatim import verbatim_passages
 from retold.compare.verify import e5_alignment, lead_match, translation_contrast
 from retold.config import Settings, Thresholds
-from retold.model import Doc, Passage, content_length
+from retold.model import Doc, Features, Passage, content_length
 from retold.sign.minhash import jaccard_estimate, shingle_overlap
 from retold.sign.names import names_contained, names_overlap, words_overlap
 
@@ -30,7 +30,7 @@ EXACT_JACCARD_COVERAGE = 0.9
 @dataclass
 class Evidence:
     passages: list[Passage]
-    features: dict[str, float] = field(default_factory=dict)
+    features: Features = field(default_factory=Features)
     alignment: Alignment | None = None
 
 
@@ -115,7 +115,7 @@ def _inside(span: tuple[int, int], covered: list[tuple[int, int]], share: float 
     return got >= share * (e - s)
 
 
-def names_cannot_align(f: dict[str, float], t: Thresholds) -> bool:
+def names_cannot_align(f: Features, t: Thresholds) -> bool:
     """A pair in two languages, without sentence vectors, whose shared names align little of
     either side: only the second model can say whether one translates the other.
 
@@ -126,37 +126,37 @@ def names_cannot_align(f: dict[str, float], t: Thresholds) -> bool:
     original, aligned 0.08 by names and 1.0 by the second model.
     """
     return (
-        f.get("encoded", 1.0) < 0.5
-        and f.get("same_lang", 1.0) < 0.5
-        and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) < t.names_min_aligned
+        f.encoded is False
+        and f.same_lang is False
+        and f.aligned_min < t.names_min_aligned
     )
 
 
-def needs_second_opinion(f: dict[str, float], settings: Settings) -> bool:
+def needs_second_opinion(f: Features, settings: Settings) -> bool:
     """A names-path pair in two languages, aligned in order over much of both texts, yet
     sharing few names: the only pairs worth the second model's time (``verify.py``), when
     the settings allow it. Two texts in one language have their shared words to go by.
     A pair that only the second model proposed (``rescued``) always goes back to it."""
-    if not (settings.semantic and settings.second_opinion) or "second_contrast" in f:
+    if not (settings.semantic and settings.second_opinion) or f.second_contrast is not None:
+        return False  # asked already
+    if f.encoded is not False or f.same_lang is not False:
         return False
-    if f.get("encoded", 1.0) >= 0.5 or f["same_lang"] >= 0.5:
-        return False
-    if f.get("rescued", 0.0) >= 0.5:
+    if f.rescued:
         return True
     t = settings.thresholds
     return (
-        f.get("len_ratio", 0.0) >= t.second_min_len_ratio  # a translation between such languages keeps its length
-        and min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)) >= t.second_min_aligned
-        and f.get("order", 0.0) >= t.second_min_order
-        and f.get("names_overlap", 0.0) < t.second_max_names
-        and max(f["verbatim_a"], f["verbatim_b"]) < t.second_max_verbatim
+        (f.len_ratio or 0.0) >= t.second_min_len_ratio  # a translation between such languages keeps its length
+        and f.aligned_min >= t.second_min_aligned
+        and (f.order or 0.0) >= t.second_min_order
+        and (f.names_overlap or 0.0) < t.second_max_names
+        and max(f.verbatim_a or 0.0, f.verbatim_b or 0.0) < t.second_max_verbatim
     )
 
 
-def leads_match(a: Doc, b: Doc, f: dict[str, float], t: Thresholds) -> bool:
+def leads_match(a: Doc, b: Doc, f: Features, t: Thresholds) -> bool:
     """Whether the two texts' leads match as a translation's do (``verify.lead_match`` ≥
     ``t.lead_min_sim``), read before the second model reads two whole texts; the best
-    lead cosine goes to ``f["second_lead"]``. True when the second model is not installed.
+    lead cosine goes to ``f.second_lead``. True when the second model is not installed.
 
     A translation translates its headline and lead. On the tune split every translation that
     the second opinion vouched for (89, in WMT16, WMT22 news and short texts) had leads at 0.877
@@ -166,12 +166,12 @@ def leads_match(a: Doc, b: Doc, f: dict[str, float], t: Thresholds) -> bool:
     best = lead_match(a, b)
     if best is None:
         return True
-    f["second_lead"] = best
+    f.second_lead = best
     return best >= t.lead_min_sim
 
 
 def second_opinion(
-    a: Doc, b: Doc, f: dict[str, float], t: Thresholds, passages: Sequence[Passage] = ()
+    a: Doc, b: Doc, f: Features, t: Thresholds, passages: Sequence[Passage] = ()
 ) -> list[Passage]:
     """Add ``second_contrast`` to a borderline pair's features (see ``verify.py``); return
     the pair's ``passages`` with any the second model aligned, in order.
@@ -185,18 +185,18 @@ def second_opinion(
     calls this in its own process, after the workers, for the few pairs that need it.
     """
     out = list(passages)
-    if f.get("rescued", 0.0) >= 0.5:
+    if f.rescued:
         pairs = e5_alignment(a, b)
         spans = _spans(a, b, pairs)
-        f["second_aligned_a"] = coverage(a, [x for x, _, _ in spans])
-        f["second_aligned_b"] = coverage(b, [y for _, y, _ in spans])
+        f.second_aligned_a = coverage(a, [x for x, _, _ in spans])
+        f.second_aligned_b = coverage(b, [y for _, y, _ in spans])
         out += [Passage(x[0], x[1], y[0], y[1], "translation", s) for x, y, s in spans]
         out.sort(key=lambda p: (p.a_start, p.b_start))
     else:
         pairs = anchor_align(a, b, t.anchor_min_sim)[0].pairs
     contrast = translation_contrast(a, b, pairs)
     if contrast is not None:
-        f["second_contrast"] = contrast
+        f.second_contrast = contrast
     return out
 
 
@@ -206,47 +206,43 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
     verb = verbatim_passages(a, b, settings)
     va = [(p.a_start, p.a_end) for p in verb]
     vb = [(p.b_start, p.b_end) for p in verb]
-    f: dict[str, float] = {
-        "verbatim_a": coverage(a, va),
-        "verbatim_b": coverage(b, vb),
-        "same_lang": float(same_language(a.lang, b.lang)),
-    }
+    f = Features(verbatim_a=coverage(a, va), verbatim_b=coverage(b, vb), same_lang=same_language(a.lang, b.lang))
     # where a copy relation rests on them, the k-gram shares are counted, not estimated:
     # the Jaccard decides duplicate or not, the containment partial or not
     counted = None
-    if max(f["verbatim_a"], f["verbatim_b"]) >= t.partial_min_coverage:
+    if max(f.verbatim_a, f.verbatim_b) >= t.partial_min_coverage:
         counted = shingle_overlap(a.tok_hash, b.tok_hash, settings.shingle_size)
-        f["containment"] = counted.containment
-    if counted is not None and min(f["verbatim_a"], f["verbatim_b"]) >= EXACT_JACCARD_COVERAGE:
-        f["jaccard"] = counted.jaccard
+        f.containment = counted.containment
+    if counted is not None and min(f.verbatim_a, f.verbatim_b) >= EXACT_JACCARD_COVERAGE:
+        f.jaccard = counted.jaccard
     elif a.minhash is not None and b.minhash is not None:
-        f["jaccard"] = jaccard_estimate(a.minhash, b.minhash)
+        f.jaccard = jaccard_estimate(a.minhash, b.minhash)
     len_a, len_b = content_length(a), content_length(b)
-    f["len_ratio"] = min(len_a, len_b) / max(len_a, len_b, 1)
+    f.len_ratio = min(len_a, len_b) / max(len_a, len_b, 1)
 
     passages = list(verb)
     al: Alignment | None = None
     encoded = a.sent_vecs is not None and b.sent_vecs is not None
-    f["encoded"] = float(encoded)
+    f.encoded = encoded
     worded_spans: list[tuple[tuple[int, int], tuple[int, int], float]] = []
     if encoded:
         al = align(a, b, t.align_min_sim)
         threshold = t.align_min_sim
     elif settings.semantic:
         # a language the encoder does not cover: align by shared names and numbers instead
-        al, f["anchored_n"] = anchor_align(a, b, t.anchor_min_sim)
+        al, f.anchored_n = anchor_align(a, b, t.anchor_min_sim)
         threshold = t.anchor_min_sim
-        if f["same_lang"]:  # and within one such language, by shared content words too
+        if f.same_lang:  # and within one such language, by shared content words too
             qa, qb = quote_share(a), quote_share(b)  # a quotation both report is not reuse
             worded = [
                 (i, j, s) for i, j, s in word_alignment(a, b, t.anchor_min_sim) if qa[i] < t.quote_share or qb[j] < t.quote_share
             ]
             worded_spans = _spans(a, b, worded)
-            f["words_aligned_a"] = coverage(a, [x for x, _, _ in worded_spans])
-            f["words_aligned_b"] = coverage(b, [y for _, y, _ in worded_spans])
+            f.words_aligned_a = coverage(a, [x for x, _, _ in worded_spans])
+            f.words_aligned_b = coverage(b, [y for _, y, _ in worded_spans])
     if al is not None:
         qa, qb = quote_share(a), quote_share(b)
-        kind = "paraphrase" if f["same_lang"] else "translation"
+        kind = "paraphrase" if f.same_lang else "translation"
         aligned_a, aligned_b = list(va), list(vb)
         sims: list[float] = []
         kept: list[tuple[int, int]] = []
@@ -263,26 +259,26 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
             if _inside(sa, va) and _inside(sb, vb):
                 continue  # already shown as a verbatim passage
             passages.append(Passage(sa[0], sa[1], sb[0], sb[1], kind, s))
-        f["aligned_a"] = coverage(a, aligned_a)
-        f["aligned_b"] = coverage(b, aligned_b)
-        f["aligned_n"] = float(len(sims))
-        f["aligned_sim"] = float(np.mean(sims)) if sims else 0.0
+        f.aligned_a = coverage(a, aligned_a)
+        f.aligned_b = coverage(b, aligned_b)
+        f.aligned_n = float(len(sims))
+        f.aligned_sim = float(np.mean(sims)) if sims else 0.0
         # one line pair: no order to keep, so its words must show the reuse (decide/relation.py)
-        if len(kept) == 1 and f["same_lang"] and written_language(a.lang) not in NO_WORD_SPACES:
-            f["aligned_words"] = shared_words(a, b, *kept[0])
-        f["quote_matches"] = float(quotes)
+        if len(kept) == 1 and f.same_lang and written_language(a.lang) not in NO_WORD_SPACES:
+            f.aligned_words = shared_words(a, b, *kept[0])
+        f.quote_matches = float(quotes)
         # order-free: how much of each side has a close match anywhere in the other
         ba, bb = al.best_a, al.best_b
         la = (a.sent_spans[al.rows, 1] - a.sent_spans[al.rows, 0]).astype(np.float32)
         lb = (b.sent_spans[al.cols, 1] - b.sent_spans[al.cols, 0]).astype(np.float32)
-        f["matched_a"] = float(la[ba >= threshold].sum() / max(la.sum(), 1))
-        f["matched_b"] = float(lb[bb >= threshold].sum() / max(lb.sum(), 1))
+        f.matched_a = float(la[ba >= threshold].sum() / max(la.sum(), 1))
+        f.matched_b = float(lb[bb >= threshold].sum() / max(lb.sum(), 1))
         n_best = min(int((ba >= threshold).sum()), int((bb >= threshold).sum()))
-        n_kept = f.get("anchored_n", float(len(al.pairs)))
-        f["order"] = min(1.0, n_kept / n_best) if n_best else 0.0
-        f["best_mean"] = float(0.5 * (ba.mean() + bb.mean())) if ba.size and bb.size else 0.0
+        n_kept = f.anchored_n if f.anchored_n is not None else float(len(al.pairs))
+        f.order = min(1.0, n_kept / n_best) if n_best else 0.0
+        f.best_mean = float(0.5 * (ba.mean() + bb.mean())) if ba.size and bb.size else 0.0
     else:
-        f["aligned_a"], f["aligned_b"] = f["verbatim_a"], f["verbatim_b"]
+        f.aligned_a, f.aligned_b = f.verbatim_a, f.verbatim_b
     shown = {(p.a_start, p.b_start) for p in passages}
     passages += [
         Passage(x[0], x[1], y[0], y[1], "paraphrase", sim)
@@ -290,17 +286,17 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         if (x[0], y[0]) not in shown and not (_inside(x, va) and _inside(y, vb))
     ]
     if a.vec is not None and b.vec is not None:
-        f["doc_cos"] = float(np.dot(a.vec, b.vec))
-    f["anchor_overlap"], f["anchor_jaccard"] = _overlap(a.anchors, b.anchors)
-    f["names_overlap"], f["names_jaccard"] = names_overlap(a, b)
-    f["names_contained"] = names_contained(a, b)
-    f["words_overlap"], f["words_jaccard"] = words_overlap(a, b)
+        f.doc_cos = float(np.dot(a.vec, b.vec))
+    f.anchor_overlap, f.anchor_jaccard = _overlap(a.anchors, b.anchors)
+    f.names_overlap, f.names_jaccard = names_overlap(a, b)
+    f.names_contained = names_contained(a, b)
+    f.words_overlap, f.words_jaccard = words_overlap(a, b)
     pa, pb = a.article.published, b.article.published
     if pa is not None and pb is not None:
         try:
-            f["date_gap_days"] = abs((pa - pb).total_seconds()) / 86400.0
+            f.date_gap_days = abs((pa - pb).total_seconds()) / 86400.0
         except TypeError:  # one aware, one naive: compare as naive
-            f["date_gap_days"] = abs((pa.replace(tzinfo=None) - pb.replace(tzinfo=None)).total_seconds()) / 86400.0
+            f.date_gap_days = abs((pa.replace(tzinfo=None) - pb.replace(tzinfo=None)).total_seconds()) / 86400.0
     passages.sort(key=lambda p: (p.a_start, p.b_start))
     return Evidence(passages=passages, features=f, alignment=al)
 

@@ -7,15 +7,16 @@ from retold.config import Settings
 from retold.decide.direction import pair_direction
 from retold.config import Thresholds
 from retold.decide.relation import classify
-from retold.model import Doc, Pair
+from retold.model import Doc, Features, Pair
 
 
-def _coverages(f: dict[str, float]) -> tuple[float, float]:
+def _coverages(f: Features) -> tuple[float, float]:
     """Share of each side covered: verbatim runs, or those plus aligned sentences (by the
     encoder, by names, by shared words within one language, or by the second model where it
     aligned the pair itself)."""
-    keys = ("verbatim", "aligned", "words_aligned", "second_aligned")
-    return max(f.get(f"{k}_a", 0.0) for k in keys), max(f.get(f"{k}_b", 0.0) for k in keys)
+    side_a = (f.verbatim_a, f.aligned_a, f.words_aligned_a, f.second_aligned_a)
+    side_b = (f.verbatim_b, f.aligned_b, f.words_aligned_b, f.second_aligned_b)
+    return max(v or 0.0 for v in side_a), max(v or 0.0 for v in side_b)
 
 
 def redecide(a: Doc, b: Doc, pair: Pair, thresholds: Thresholds) -> Pair | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from retold.model import Doc, REUSE_RELATIONS
+from retold.model import REUSE_RELATIONS, Doc, Features
 
 #: publication times closer than this are not trusted to order two articles
 MIN_GAP_SECONDS = 60.0
@@ -29,7 +29,7 @@ def date_direction(a: Doc, b: Doc) -> str | None:
     return "a->b" if gap < 0 else "b->a"
 
 
-def pair_direction(a: Doc, b: Doc, relation: str, features: dict[str, float]) -> str | None:
+def pair_direction(a: Doc, b: Doc, relation: str, features: Features) -> str | None:
     if relation not in REUSE_RELATIONS:
         return None
     d = date_direction(a, b)
@@ -38,5 +38,5 @@ def pair_direction(a: Doc, b: Doc, relation: str, features: dict[str, float]) ->
     if relation == "partial":
         from retold.decide.copy import copy_direction
 
-        return copy_direction(a, b, features["verbatim_a"], features["verbatim_b"])
+        return copy_direction(a, b, features.verbatim_a or 0.0, features.verbatim_b or 0.0)
     return None

@@ -28,7 +28,7 @@ from retold.sign.second import LEAD_SENTENCES, unread_sentences
 from retold.config import Settings
 from retold.decide import decide_pair, redecide
 from retold.engines import Engine
-from retold.model import REUSE_RELATIONS, Doc, Pair
+from retold.model import REUSE_RELATIONS, Doc, Features, Pair
 from retold.progress import NullProgress, Progress
 
 #: the candidate signal of a pair the user asked about by name (``retold compare``): it
@@ -44,22 +44,22 @@ def evaluate(a: Doc, b: Doc, why: set[str], settings: Settings, keep_unrelated: 
     ev = compare_docs(a, b, settings)
     f = ev.features
     if "rescue" in why:  # only the second model saw these two together: it decides
-        f["rescued"] = 1.0
+        f.rescued = True
     elif ASKED in why and names_cannot_align(f, settings.thresholds):
-        f["rescued"] = 1.0  # asked about this very pair, and names cannot align it: the second model does
+        f.rescued = True  # asked about this very pair, and names cannot align it: the second model does
     # a borderline pair comes back even if unrelated: the second opinion may change that
     keep = keep_unrelated or needs_second_opinion(f, settings) or shape_only(why, f, settings)
     return decide_pair(a, b, ev, settings, keep_unrelated=keep)
 
 
-def shape_only(why: set[str], f: dict[str, float], settings: Settings) -> bool:
+def shape_only(why: set[str], f: Features, settings: Settings) -> bool:
     """Proposed by the sentence rhythm alone ("shape"), in two languages, of like length
     (a translation keeps its length), and the names align little of it."""
     return (
         settings.semantic
         and settings.second_opinion
         and why == {"shape"}
-        and f.get("len_ratio", 0.0) >= settings.thresholds.second_min_len_ratio
+        and (f.len_ratio or 0.0) >= settings.thresholds.second_min_len_ratio
         and names_cannot_align(f, settings.thresholds)
     )
 
@@ -145,7 +145,7 @@ def _rhythm_second_opinion(
     out: list[Pair] = []
     asked: list[Pair] = []
     spent, looked = 0, 0
-    for p in sorted(waiting, key=lambda q: (-q.features.get("len_ratio", 0.0), q.a, q.b)):
+    for p in sorted(waiting, key=lambda q: (-(q.features.len_ratio or 0.0), q.a, q.b)):
         a, b = by_id[p.a], by_id[p.b]
         lonely = [d for d in (a, b) if d.sent_vecs is None and d.id not in placed]
         if lonely and spent + LEAD_SENTENCES * 2 <= settings.rescue_max_sentences:
@@ -156,7 +156,7 @@ def _rhythm_second_opinion(
             cost = unread_sentences(a) + unread_sentences(b)
             if match and spent + cost <= settings.rescue_max_sentences:
                 spent += cost
-                p.features["rescued"] = 1.0
+                p.features.rescued = True
                 asked.append(p)
                 continue
         if keep_unrelated or p.relation != "unrelated":

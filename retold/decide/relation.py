@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import math
 
+from collections.abc import Mapping
+
 from retold.config import EVENT_FEATURES, TOPIC_FEATURES, Thresholds
 from retold.decide.copy import copy_relation
+from retold.model import Features
 
 #: a feature added later, read from the one it refines when a pair stored by an older
 #: version lacks it (an index keeps its pairs' features)
@@ -35,16 +38,27 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
 
 
-def feature_vector(f: dict[str, float], keys: tuple[str, ...]) -> list[float]:
-    g = dict(f)
-    g["matched_min"] = min(f.get("matched_a", 0.0), f.get("matched_b", 0.0))
-    for k, old in _FALLBACK.items():
-        if k not in g and old in g:
-            g[k] = g[old]
-    return [float(g.get(k, 0.0)) for k in keys]
+def as_features(f: Features | Mapping[str, float]) -> Features:
+    """``f`` as typed evidence (a ``features`` object read back or written by hand is converted)."""
+    return f if isinstance(f, Features) else Features.from_dict(f)
 
 
-def story_probabilities(f: dict[str, float], t: Thresholds) -> tuple[float, float]:
+def feature_vector(f: Features | Mapping[str, float], keys: tuple[str, ...]) -> list[float]:
+    """The named features of ``f`` in the order of ``keys`` (0.0 where not computed)."""
+    f = as_features(f)
+    out = []
+    for k in keys:
+        if k == "matched_min":
+            v: float | None = f.matched_min
+        else:
+            v = f[k] if k in f else None
+            if v is None and k in _FALLBACK and _FALLBACK[k] in f:
+                v = f[_FALLBACK[k]]
+        out.append(float(v) if v is not None else 0.0)
+    return out
+
+
+def story_probabilities(f: Features | Mapping[str, float], t: Thresholds) -> tuple[float, float]:
     """(P(related at all), P(same event | related))."""
     x = feature_vector(f, TOPIC_FEATURES)
     p_related = _sigmoid(sum(w * v for w, v in zip(t.related_weights, x)) + t.related_bias)
@@ -53,32 +67,33 @@ def story_probabilities(f: dict[str, float], t: Thresholds) -> tuple[float, floa
     return p_related, p_event
 
 
-def classify(f: dict[str, float], t: Thresholds | None = None) -> tuple[str | None, float]:
+def classify(f: Features | Mapping[str, float], t: Thresholds | None = None) -> tuple[str | None, float]:
     """(relation or None, score in [0, 1]) for one pair's features, under ``t`` (the shipped
     thresholds when None; a scan passes ``Settings.thresholds``)."""
     t = t if t is not None else Thresholds.fitted()
-    copy = copy_relation(f["verbatim_a"], f["verbatim_b"], t, jaccard=f.get("jaccard"), containment=f.get("containment"))
+    f = as_features(f)
+    copy = copy_relation(f.verbatim_a or 0.0, f.verbatim_b or 0.0, t, jaccard=f.jaccard, containment=f.containment)
     return decide(f, t, copy, story_probabilities(f, t))
 
 
 def decide(
-    f: dict[str, float], t: Thresholds, copy: tuple[str, float] | None, probs: tuple[float, float]
+    f: Features | Mapping[str, float], t: Thresholds, copy: tuple[str, float] | None, probs: tuple[float, float]
 ) -> tuple[str | None, float]:
     """The rules, given the pair's copy relation and story probabilities.
 
     Split from :func:`classify` so that a threshold search can compute those two once
     per pair (they do not depend on the rule thresholds) and replay only the rules.
     """
+    f = as_features(f)
     if copy is not None and copy[0] != "partial":
         return copy
-    if f.get("encoded", 1.0) < 0.5:
+    if f.encoded is False:
         return _classify_by_names(f, t, copy)
 
-    al_a, al_b = f.get("aligned_a", 0.0), f.get("aligned_b", 0.0)
-    al_min = min(al_a, al_b)
-    ordered = f.get("order", 0.0) >= t.min_order and f.get("aligned_sim", 0.0) >= t.min_aligned_sim
+    al_min = f.aligned_min
+    ordered = (f.order or 0.0) >= t.min_order and (f.aligned_sim or 0.0) >= t.min_aligned_sim
     if ordered:
-        if f.get("same_lang", 1.0) < 0.5:
+        if f.same_lang is False:
             if al_min >= t.translation_min_aligned:
                 return "translation", min(1.0, 0.5 + 0.5 * al_min)
         elif al_min >= t.rewrite_min_aligned and _enough_rewording(f, t):
@@ -89,13 +104,13 @@ def decide(
     p_related, p_event = probs
     if p_related < t.related_min:
         return None, p_related
-    gap = f.get("date_gap_days")
+    gap = f.date_gap_days
     if p_event >= t.same_story_min and (gap is None or gap <= t.max_story_gap_days):
         return "same_story", p_related * p_event
     return "related", p_related * (1.0 - p_event) if p_event < t.same_story_min else p_related
 
 
-def _enough_rewording(f: dict[str, float], t: Thresholds) -> bool:
+def _enough_rewording(f: Features, t: Thresholds) -> bool:
     """Whether the aligned sentences are evidence enough of one text reworded from another:
     on average they must be paraphrases of each other (cosine ≥ ``paraphrase_min_sim``, the
     MRPC cut), not just sentences about the same facts.
@@ -113,27 +128,27 @@ def _enough_rewording(f: dict[str, float], t: Thresholds) -> bool:
     pairs carry ``aligned_words`` (``compare_docs``); the others (longer alignments,
     unspaced scripts, pairs stored by an older version) are judged on the cosine alone.
     """
-    if f.get("aligned_sim", 0.0) < t.paraphrase_min_sim:
+    if (f.aligned_sim or 0.0) < t.paraphrase_min_sim:
         return False
-    return f.get("aligned_words", 1.0) >= t.one_line_min_words
+    return f.aligned_words is None or f.aligned_words >= t.one_line_min_words
 
 
-def _classify_by_names(f: dict[str, float], t: Thresholds, copy: tuple[str, float] | None) -> tuple[str | None, float]:
+def _classify_by_names(f: Features, t: Thresholds, copy: tuple[str, float] | None) -> tuple[str | None, float]:
     """The same decisions from names and numbers only, for languages the encoder lacks."""
-    names = f.get("names_overlap", 0.0)
-    al_min = min(f.get("aligned_a", 0.0), f.get("aligned_b", 0.0))
+    names = f.names_overlap or 0.0
+    al_min = f.aligned_min
     # few shared names, but the second model finds the aligned sentences say the same
-    vouched = f.get("second_contrast", 0.0) >= t.second_min_contrast
+    vouched = (f.second_contrast or 0.0) >= t.second_min_contrast
     # a pair that only the second model proposed shares too little for names to vouch for it
-    named = names >= t.anchor_min_names and f.get("rescued", 0.0) < 0.5
-    same_lang = f.get("same_lang", 1.0) >= 0.5
+    named = names >= t.anchor_min_names and not f.rescued
+    same_lang = f.same_lang is not False
     # within one language the alignment by names AND content words (compare/anchors.word_alignment)
     # must reach the names path's own bar too: one name repeated in two reviews of one product,
     # with the gaps filled by length, aligned 0.76 of texts whose words align 0.12 (WMT22 short
     # texts tune: 39 false rewrites, none of the 495 true ones in three corpora lost)
-    words_min = min(f.get("words_aligned_a", 0.0), f.get("words_aligned_b", 0.0))
-    words_agree = not same_lang or "words_aligned_a" not in f or words_min >= t.anchor_min_aligned
-    if f.get("order", 0.0) >= t.min_order and al_min >= t.anchor_min_aligned and (named or vouched) and words_agree:
+    words_min = min(f.words_aligned_a or 0.0, f.words_aligned_b or 0.0)
+    words_agree = not same_lang or f.words_aligned_a is None or words_min >= t.anchor_min_aligned
+    if (f.order or 0.0) >= t.min_order and al_min >= t.anchor_min_aligned and (named or vouched) and words_agree:
         rel = "rewrite" if same_lang else "translation"
         return rel, min(1.0, 0.5 + 0.25 * (al_min + names))
     # within one language: most sentences of both sides share their content words, in order,
@@ -142,12 +157,12 @@ def _classify_by_names(f: dict[str, float], t: Thresholds, copy: tuple[str, floa
         return "rewrite", min(1.0, 0.5 + 0.5 * words_min)
     # no names to pin an alignment on: the second model aligned the texts itself; with no
     # other evidence, "most sentences of both sides align" must hold, as for a rewrite
-    second_min = min(f.get("second_aligned_a", 0.0), f.get("second_aligned_b", 0.0))
+    second_min = min(f.second_aligned_a or 0.0, f.second_aligned_b or 0.0)
     if second_min >= t.rewrite_min_aligned and vouched and not same_lang:
         return "translation", min(1.0, 0.5 + 0.5 * second_min)
     if copy is not None:
         return copy
-    gap = f.get("date_gap_days")
+    gap = f.date_gap_days
     if names >= t.anchor_story_names and (gap is None or gap <= t.max_story_gap_days):
         return "same_story", min(1.0, names)
     if names >= t.anchor_related_names:

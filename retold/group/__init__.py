@@ -31,8 +31,8 @@ def edge_strength(p: Pair) -> float:
     Meaning (aligned share x similarity) only breaks ties, e.g. among translations.
     """
     f = p.features
-    verbatim = 0.5 * (f.get("verbatim_a", 0.0) + f.get("verbatim_b", 0.0))
-    meaning = f.get("aligned_sim", 1.0) * 0.5 * (p.coverage_a + p.coverage_b)
+    verbatim = 0.5 * ((f.verbatim_a or 0.0) + (f.verbatim_b or 0.0))
+    meaning = (1.0 if f.aligned_sim is None else f.aligned_sim) * 0.5 * (p.coverage_a + p.coverage_b)
     return verbatim + 0.1 * meaning
 
 
@@ -124,14 +124,14 @@ def same_event_weight(p: Pair, t: Thresholds, dates: dict[str, datetime] | None 
     """
     if p.relation in REUSE_RELATIONS:
         return 1.0
-    gap = p.features.get("date_gap_days")
+    gap = p.features.date_gap_days
     if gap is None and dates is not None:
         gap = _gap_days(p.a, p.b, dates)
     if gap is not None and gap > t.max_story_gap_days:
         return 0.0
-    if p.features.get("encoded", 1.0) < 0.5:  # names-only evidence: trust the decision
+    if p.features.encoded is False:  # names-only evidence: trust the decision
         return float(p.score) if p.relation == "same_story" else 0.0
-    if "doc_cos" not in p.features:
+    if p.features.doc_cos is None:
         return float(p.score) if p.relation == "same_story" else 0.0
     if p.relation != "same_story":
         return 0.0  # decided as another event (or unrelated): no pull towards one story

@@ -35,7 +35,7 @@ def agree_with_stories(pairs: list[Pair], stories: list[Group], max_gap_days: fl
         if sa is None or sb is None:
             continue
         want = "same_story" if sa == sb else "related"
-        gap = p.features.get("date_gap_days")
+        gap = p.features.date_gap_days
         if want == "same_story" and max_gap_days is not None and gap is not None and gap > max_gap_days:
             continue
         if want != p.relation:

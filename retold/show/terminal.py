@@ -29,11 +29,14 @@ def print_summary(result: ScanResult, console: Console | None = None, max_rows: 
         f"{int(st.get('candidates', 0))} candidate pairs compared in {st.get('time_total_s', 0):.1f} s"
     )
     if result.problems:
-        reasons = Counter(p.reason for p in result.problems)
-        console.print(
-            f"[yellow]skipped {len(result.problems)} input(s):[/yellow] "
-            + ", ".join(f"{r} x{n}" for r, n in reasons.most_common())
-        )
+        # a bad optional field (bad_published, bad_title...) costs the field, not the record
+        is_field = [p.reason.startswith("bad_") and p.reason != "bad_id" for p in result.problems]
+        dropped = [p for p, f in zip(result.problems, is_field) if f]
+        skipped = [p for p, f in zip(result.problems, is_field) if not f]
+        for what, probs in ((f"skipped {len(skipped)} input(s)", skipped), (f"left out {len(dropped)} bad field(s)", dropped)):
+            if probs:
+                reasons = Counter(p.reason for p in probs)
+                console.print(f"[yellow]{what}:[/yellow] " + ", ".join(f"{r} x{n}" for r, n in reasons.most_common()))
         for p in result.problems[:max_rows]:
             console.print(f"  [yellow]-[/yellow] {escape(str(p))}")
         if len(result.problems) > max_rows:
