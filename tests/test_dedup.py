@@ -354,3 +354,24 @@ def test_parse_drop() -> None:
         parse_drop("same_story")
     with pytest.raises(DedupError):
         parse_drop("")
+
+
+def test_bench_peer_and_its_report(tmp_path: Path) -> None:
+    pytest.importorskip("datasketch")
+    from retold.bench.dedup import END, START, peer_dedup, removed_by_kind, render_markdown
+    from retold.bench.speed import machine
+
+    text = " ".join(f"word{k}" for k in range(80))
+    lines = [json.dumps({"id": i, "text": t}) + "\n" for i, t in (("b0", text), ("d0-exact", text), ("b1", "other " * 30 + "end"))]
+    (tmp_path / "in.jsonl").write_text("".join(lines))
+    assert peer_dedup(tmp_path / "in.jsonl", tmp_path / "out.jsonl") == {"articles": 3, "kept": 2}
+    assert (tmp_path / "out.jsonl").read_text() == lines[0] + lines[2]  # the first of each cluster, unchanged
+    assert removed_by_kind(["b0", "d0-exact", "b1"], ["b0", "b1"]) == {"exact": 1}
+    res = {
+        "size": 3, "repeat": 1, "times": {"retold": [1.0], "datasketch": [0.8]}, "median": {"retold": 1.0, "datasketch": 0.8},
+        "ratio": 1.25, "removed": {"retold": {"exact": 1}, "datasketch": {}}, "kinds": {"real": 2, "exact": 1},
+        "machine": machine(), "commands": {"retold": "retold dedup ...", "datasketch": "python -m retold.bench.dedup peer ..."},
+    }
+    md = render_markdown(res, "retold bench dedup --size 3")
+    assert md.startswith(START) and md.rstrip().endswith(END)
+    assert "1.25x" in md and "met" in md and "| retold | 1.00 |" in md

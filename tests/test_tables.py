@@ -137,3 +137,21 @@ def test_removed_records_are_json(tmp_path: Path) -> None:
     assert rows == [{"id": "b", "kept": "a", "relation": "duplicate", "coverage": rows[0]["coverage"], "via": "a", "cluster_size": 2}]
     assert [r["id"] for r in d.data] == ["a", "c"]
     assert json.loads((tmp_path / "problems.jsonl").read_text())["reason"] == "empty_text"
+
+
+def test_cli_scan_format_parquet_replaces_an_earlier_jsonl_run(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from retold.cli import app
+
+    out = tmp_path / "out"
+    run = CliRunner().invoke(app, ["scan", "--sample", "--copies-only", "--out", str(out), "--quiet"])
+    assert run.exit_code == 0, run.output
+    assert (out / "pairs.jsonl").exists()
+    run = CliRunner().invoke(app, ["scan", "--sample", "--copies-only", "--out", str(out), "--quiet", "--format", "parquet"])
+    assert run.exit_code == 0, run.output
+    assert sorted(p.name for p in out.iterdir()) == ["articles.parquet", "groups.parquet", "pairs.parquet"]
+    articles, pairs, groups = read_outputs(out)
+    assert len(articles) == 11 and pairs and any(g.kind == "family" for g in groups)
+    run = CliRunner().invoke(app, ["scan", "--sample", "--out", str(out), "--format", "csv"])
+    assert run.exit_code == 2

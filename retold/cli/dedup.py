@@ -69,3 +69,28 @@ def dedup_cmd(
     if not res.stats.get("read"):
         console.print("[red]error:[/red] no readable article in the input")
         raise typer.Exit(1)
+
+
+from retold.cli import bench_app  # noqa: E402
+
+
+@bench_app.command("dedup")
+def bench_dedup_cmd(
+    size: int = typer.Option(10000, "--size", help="Articles in the speed bench's corpus"),
+    repeat: int = typer.Option(3, "--repeat", help="Runs of each tool, in turn; medians are compared"),
+    data: Path = typer.Option(Path("../shared/data"), help="Folder with ecbplus/, wmt16_enfi_docs/, wmt22_general_docs/"),
+    out: Path = typer.Option(Path("docs/benchmarks.md"), help="Markdown file; only the de-duplication section is replaced"),
+) -> None:
+    """Time retold dedup --copies-only against datasketch MinHash LSH + union-find on the same corpus."""
+    import shlex
+    import sys
+
+    from retold.bench.dedup import bench_dedup
+
+    if not data.is_dir():
+        raise typer.BadParameter(f"{data}: no such folder (expected the shared benchmark data)")
+    if size < 10 or repeat < 1:
+        raise typer.BadParameter("--size must be at least 10 and --repeat at least 1")
+    command = "retold bench dedup " + shlex.join(sys.argv[3:]) if len(sys.argv) > 3 else f"retold bench dedup --size {size} --repeat {repeat}"
+    bench_dedup(data, out, size=size, repeat=repeat, command=command.strip(), log=lambda m: typer.echo(m, err=True))
+    typer.echo(f"wrote {out}")

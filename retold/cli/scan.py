@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Optional
@@ -37,6 +36,7 @@ def scan_cmd(
     rescue_max_sentences: int = typer.Option(Settings.rescue_max_sentences, "--rescue-max-sentences", help="Sentences the second model may then read to align the pairs it proposed (about 35/s)"),
     implied: bool = typer.Option(True, "--implied/--no-implied", help="Also write pairs the stories imply but that were never compared (basis 'story'/'storyline')"),
     reproducible: bool = typer.Option(True, "--reproducible/--fast-ann", help="--fast-ann: build the nearest-neighbour graph on all cores (faster on many cores; a few pairs may differ between runs)"),
+    fmt: str = typer.Option("jsonl", "--format", help="Output files as jsonl (default) or parquet: the same fields (docs/ARCHITECTURE.md)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, no summary"),
 ) -> None:
     """Find copies, rewrites, translations and retellings among articles."""
@@ -53,6 +53,9 @@ def scan_cmd(
     if not paths:
         console.print("[red]error:[/red] give files or folders to scan, or --sample")
         raise typer.Exit(2)
+    if fmt not in ("jsonl", "parquet"):
+        console.print(f"[red]error:[/red] --format must be jsonl or parquet, got {fmt!r}")
+        raise typer.Exit(2)
     for p in paths:
         if not p.exists():
             console.print(f"[red]error:[/red] {p}: no such file or folder")
@@ -67,11 +70,7 @@ def scan_cmd(
 
     eng = make_engine(engine, ray_address, settings.threads)
     result = scan(paths, settings=settings, index=index, encoder=enc, engine=eng, progress=NullProgress() if quiet else RichProgress())
-    files = write_outputs(result, out)
-    if result.problems:
-        with open(out / "problems.jsonl", "w", encoding="utf-8") as f:
-            for pr in result.problems:
-                f.write(json.dumps({"path": pr.path, "line": pr.line, "reason": pr.reason, "detail": pr.detail}, ensure_ascii=False) + "\n")
+    files = write_outputs(result, out, format=fmt)  # problems too; an earlier run's files go first
     if report is not None:
         from retold.show.report import write_report
 

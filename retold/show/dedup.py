@@ -62,11 +62,12 @@ MIN_GAP_SECONDS = 60.0
 #: hidden file in the output folder naming the corpus files a run wrote, so the next run
 #: into that folder removes them first (the folder never mixes two runs' corpora)
 MANIFEST = ".retold-dedup.json"
-#: the copies-only path verifies candidate pairs strongest first (by MinHash Jaccard) in blocks,
-#: the first of this many pairs, each next one twice as large up to ``MAX_BLOCK``; before each
-#: block the pairs already inside one cluster are left out
-FIRST_BLOCK = 1024
-MAX_BLOCK = 32768
+#: the copies-only path verifies the candidate pairs of MinHash Jaccard >= 0.5 first, then the
+#: rest, leaving out of the second round the pairs already inside one cluster; more, smaller
+#: rounds verified fewer pairs but took longer (10k speed corpus: 3.7 s for two rounds and
+#: 126k pairs, 4.2 s for blocks doubling from 1k to 32k pairs and 105k pairs, 3.9 s for all
+#: 131k pairs at once): pairs of one stream class are verified once anyway (``copy_relations``)
+ROUNDS: tuple[float, ...] = (0.5, 0.0)
 #: language given to articles without one on the copies-only path: no copy relation reads it
 _UNDETERMINED = "und"
 
@@ -371,8 +372,144 @@ class _UnionFind:
             r = nr
 
 
-#: a block of at least this many pairs is verified on all cores (forked workers)
+#: a block of at least this many pairs is verified on all cores (forked workers), where there
+#: are at least ``PARALLEL_MIN_CORES`` of them: on two busy cores, forking and sending the
+#: results back cost more than the second core gave (10k speed corpus: 7.6 s against 5.0 s)
 PARALLEL_MIN_PAIRS = 8192
+PARALLEL_MIN_CORES = 4
+
+
+def sign_copies(docs: list[Doc], settings: Settings) -> None:
+    """Fill ``exact_hash``, ``minhash`` and ``fingerprints`` as ``retold.sign.sign_lexical`` does,
+    without the anchors (rare names and numbers) that only story candidates read: on the
+    speed bench's 10k corpus they were 40% of its time.
+
+    Parameters
+    ----------
+    docs:
+        Docs from :func:`copy_docs` (or ``prepare``), filled in place.
+    settings:
+        ``shingle_size``, ``num_perm``, ``seed``, ``fingerprint_mod``, ``batch_size``.
+    """
+    from retold.sign.lexical import exact_hash
+    from retold.sign.minhash import oph_batch, shingle_hashes_many
+
+    k = settings.shingle_size
+    mod = np.uint64(max(settings.fingerprint_mod, 1))
+    batch = max(settings.batch_size, 1) * 4
+    for s in range(0, len(docs), batch):
+        part = docs[s : s + batch]
+        x, counts = shingle_hashes_many([d.tok_hash for d in part], k)
+        sigs = oph_batch((x, counts), settings.num_perm, settings.seed)
+        owner = np.repeat(np.arange(len(part), dtype=np.int64), counts)
+        pick = (x % mod) == 0
+        ntok = np.fromiter((d.n_tokens for d in part), dtype=np.int64, count=len(part))
+        if (ntok < k).any():  # below k tokens the "shingles" are single words: no fingerprints
+            pick &= np.repeat(ntok >= k, counts)
+        v, w = x[pick], owner[pick]
+        o = np.lexsort((v, w))
+        v, w = v[o], w[o]
+        new = np.ones(v.shape[0], dtype=bool)
+        new[1:] = (v[1:] != v[:-1]) | (w[1:] != w[:-1])
+        v, w = v[new], w[new]
+        cut = np.searchsorted(w, np.arange(len(part) + 1)).tolist()
+        for n, (d, sig) in enumerate(zip(part, sigs)):
+            d.exact_hash = exact_hash(d.tok_hash)
+            d.minhash = sig
+            d.fingerprints = v[cut[n] : cut[n + 1]]
+
+
+def _can_reach(docs: list[Doc], pairs: np.ndarray, dropped: set[str], settings: Settings) -> np.ndarray:
+    """Per pair: whether its lengths allow a dropped copy relation at all (exactly, not an estimate).
+
+    A duplicate or near duplicate needs both sides covered (``near_duplicate_min_coverage``
+    and more). A verbatim passage is runs of at least ``k`` matching tokens joined across gaps
+    of at most ``_MAX_GAP`` tokens on each side (``compare.verbatim``), so its length on one
+    side is at most ``1 + _MAX_GAP / k`` times its length on the other, and passages do not
+    overlap: the longer text's coverage is at most that factor times the shorter's length over
+    its own. Where that bound is below what the relation needs, verifying cannot find it. With
+    partial dropped every pair may reach it (one side suffices).
+    """
+    from retold.compare.verbatim import _MAX_GAP, _SEED_K  # the passage rules the bound rests on
+
+    if "partial" in dropped or not dropped & {"duplicate", "near_duplicate"}:
+        return np.ones(pairs.shape[0], dtype=bool)
+    t = settings.thresholds
+    need = t.near_duplicate_min_coverage if "near_duplicate" in dropped else min(
+        t.duplicate_min_coverage, t.duplicate_min_coverage_no_jaccard
+    )
+    k = max(1, min(_SEED_K, settings.min_passage_tokens))
+    n = np.fromiter((d.n_tokens for d in docs), dtype=np.float64, count=len(docs))
+    lo = np.minimum(n[pairs[:, 0]], n[pairs[:, 1]])
+    hi = np.maximum(n[pairs[:, 0]], n[pairs[:, 1]])
+    return (1.0 + _MAX_GAP / k) * lo >= need * hi - 1e-9
+
+
+def copy_docs(articles: list[Article], progress: Progress | None = None) -> list[Doc]:
+    """Docs for finding copies: tokens and boilerplate as ``retold.clean.prepare`` has them,
+    without what only the other relations read.
+
+    The same first pass as ``prepare`` (``scan_article``: tokens, line keys, furniture
+    shapes) and the same boilerplate (``learn_boilerplate`` over the corpus, then a line is
+    boilerplate when it has a furniture shape, repeats within its article, or is the corpus's
+    or its site's boilerplate), so the token streams, and with them every copy relation of
+    the copy engine (``copy_relations`` reads tokens, MinHash and fingerprints only), are
+    those of ``prepare``. Left out: sentence splitting (each line stands for its sentences),
+    quotations and language identification, which only rewrites, translations and stories
+    read; on the speed bench's 10k corpus they were about half of ``prepare``'s time.
+
+    Parameters
+    ----------
+    articles:
+        The articles, in order.
+    progress:
+        Progress display.
+
+    Returns
+    -------
+    One Doc per article: ``sent_spans`` are its non-blank lines, ``lang`` the given one or
+    ``"und"``.
+    """
+    from retold.clean import scan_article
+    from retold.clean.boiler import learn_boilerplate
+    from retold.clean.tokens import tokenize_many
+
+    progress = progress or NullProgress()
+    scans = []
+    for k in range(0, len(articles), 256):
+        block = [a.text for a in articles[k : k + 256]]
+        scans += [scan_article(t, tok) for t, tok in zip(block, tokenize_many(block))]
+    model = learn_boilerplate([list(zip(sc.keys, sc.n_words)) for sc in scans], [a.source for a in articles])
+    docs: list[Doc] = []
+    for a, sc in progress.track(list(zip(articles, scans)), total=len(articles), label="clean"):
+        seen: set[int] = set()
+        boiler = np.zeros(len(sc.lines), dtype=bool)
+        for n, (key, n_words, generic) in enumerate(zip(sc.keys, sc.n_words, sc.generic)):
+            boiler[n] = generic or (n_words > 0 and (key in seen or model.is_boiler(key, a.source)))
+            seen.add(key)
+        spans = np.asarray(sc.lines, dtype=np.int32).reshape(-1, 2)
+        hashes, tok_spans = sc.hashes, sc.spans
+        if spans.shape[0] and hashes.size:
+            line = np.searchsorted(spans[:, 0], tok_spans[:, 0], side="right") - 1
+            keep = line >= 0
+            keep[keep] &= tok_spans[keep, 1] <= spans[line[keep], 1]
+            keep[keep] &= ~boiler[line[keep]]
+            hashes, tok_spans, tok_sent = hashes[keep], tok_spans[keep], line[keep].astype(np.int32)
+        else:
+            hashes, tok_spans, tok_sent = hashes[:0], tok_spans[:0], np.zeros(0, dtype=np.int32)
+        docs.append(
+            Doc(
+                article=a,
+                lang=a.lang or _UNDETERMINED,
+                sent_spans=spans,
+                sent_boiler=boiler,
+                tok_hash=np.ascontiguousarray(hashes, dtype=np.uint64),
+                tok_spans=np.ascontiguousarray(tok_spans, dtype=np.int32).reshape(-1, 2),
+                tok_sent=tok_sent,
+                tok_quoted=np.zeros(hashes.shape[0], dtype=bool),
+            )
+        )
+    return docs
 
 
 def _verify(docs: list[Doc], pairs: np.ndarray, settings: Settings, engine) -> tuple[list, np.ndarray]:
@@ -387,7 +524,7 @@ def _verify(docs: list[Doc], pairs: np.ndarray, settings: Settings, engine) -> t
     from retold.engines import LocalEngine
 
     procs = engine.processes if isinstance(engine, LocalEngine) else 1
-    if procs <= 1 or pairs.shape[0] < PARALLEL_MIN_PAIRS:
+    if procs < PARALLEL_MIN_CORES or pairs.shape[0] < PARALLEL_MIN_PAIRS:
         rels, cov, _ = copy_relations(docs, pairs, settings)
         return rels, cov
     parts = np.array_split(pairs, procs)
@@ -415,14 +552,14 @@ def copy_links(
 ) -> tuple[list[Doc], list[Pair], Callable[[list[str]], dict[str, float]]]:
     """The copy links that tie clusters, found with as little verification as the clusters allow.
 
-    Clean and sign the articles, take the lexical candidates, then verify them strongest
-    first (by MinHash Jaccard), in blocks (``FIRST_BLOCK``, doubling up to ``MAX_BLOCK``),
-    in bulk (``retold.decide.copy.copy_relations``), leaving out before each block the pairs
-    whose two articles are in one cluster already. Such a pair cannot change the clusters,
-    so they come out as if every candidate pair had been verified; the strongest pairs,
-    verified first, join most of each family. On the speed bench's 10k corpus 118k of the
-    145k candidate pairs are still verified: most are an excerpt against each copy of its
-    source, which must each be looked at (any one of them could be a near duplicate).
+    Clean (``copy_docs``) and sign the articles, take the lexical candidates, leave out the
+    pairs whose lengths cannot reach a dropped relation (``_can_reach``, exact), then verify
+    in bulk (``retold.decide.copy.copy_relations``) in two rounds (``ROUNDS``): the pairs of
+    MinHash Jaccard >= 0.5, then the others whose two articles are still in two clusters. A
+    pair inside one cluster cannot change the clusters, so they come out as if every
+    candidate pair had been verified. On the speed bench's 10k corpus 126k of the 145k
+    candidate pairs are still verified: most are an excerpt against each copy of its
+    source, each of which could be a near duplicate.
 
     Parameters
     ----------
@@ -447,21 +584,18 @@ def copy_links(
     hub scores of a cluster (sum of MinHash Jaccard over its candidate pairs).
     """
     from retold.candidates.lexical import candidate_pairs
-    from retold.clean import prepare
     from retold.decide.copy import minhash_jaccard_many
     from retold.engines import LocalEngine
-    from retold.sign import sign_lexical
 
     stats = stats if stats is not None else {}
     progress = progress or NullProgress()
     engine = engine if engine is not None else LocalEngine(threads=settings.threads)
     dropped = set(drop)
     t = time.perf_counter()
-    arts = [a if a.lang else replace(a, lang=_UNDETERMINED) for a in articles]
-    docs = prepare(arts, settings, progress=progress, engine=engine)
+    docs = copy_docs(articles, progress)
     stats["time_clean_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    sign_lexical(docs, settings)
+    sign_copies(docs, settings)
     stats["time_sign_s"] = time.perf_counter() - t
     t = time.perf_counter()
     cand, _tags = candidate_pairs(docs, np.ones(len(docs), dtype=bool), settings)
@@ -469,15 +603,15 @@ def copy_links(
     stats["candidates"] = float(cand.shape[0])
     t = time.perf_counter()
     jac = minhash_jaccard_many(docs, cand)
+    possible = np.flatnonzero(_can_reach(docs, cand, dropped, settings))
+    stats["beyond_reach"] = float(cand.shape[0] - possible.shape[0])
     uf = _UnionFind(len(docs))
     links: list[Pair] = []
     verified = 0
-    order = np.argsort(-jac, kind="stable")
-    pos, size = 0, FIRST_BLOCK
-    while pos < order.shape[0]:
-        now = order[pos : pos + size]
-        pos += size
-        size = min(2 * size, MAX_BLOCK)
+    order = possible[np.argsort(-jac[possible], kind="stable")]
+    for k, lo in enumerate(ROUNDS):
+        now = order[jac[order] >= lo] if k + 1 < len(ROUNDS) else order
+        order = order[jac[order] < lo]
         r = uf.roots()
         now = now[r[cand[now, 0]] != r[cand[now, 1]]]
         if now.shape[0] == 0:
