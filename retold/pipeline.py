@@ -8,6 +8,7 @@ index already holds.
 
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import ExitStack
 from collections.abc import Iterable, Sequence
@@ -17,7 +18,7 @@ import numpy as np
 
 from retold.candidates import find_candidates
 from retold.clean import prepare
-from retold.compare.verify import encoded_count
+from retold.sign.second import encoded_count
 from retold.config import Settings
 from retold.decide.flow import compare_candidates, compare_pair
 from retold.engines import Engine, LocalEngine
@@ -29,6 +30,8 @@ from retold.model import Article, Doc, Pair, Problem, ScanResult
 from retold.progress import Progress, NullProgress
 from retold.sign import Encoder, default_encoder, embed_docs, sign_lexical
 from retold.sign.names import sign_names
+
+log = logging.getLogger("retold")
 
 
 def _as_articles(inputs: Iterable[Article] | Sequence[str | Path], problems: list[Problem]) -> list[Article]:
@@ -112,6 +115,17 @@ def dedup(
     )
 
 
+def _not_indexed(articles: list[Article], known: set[str], problems: list[Problem]) -> list[Article]:
+    """The articles whose id the index does not hold; a ``duplicate_id`` problem for each other."""
+    kept = []
+    for a in articles:
+        if a.id in known:
+            problems.append(Problem(a.where or "?", None, "duplicate_id", f"id {a.id!r} is already in the index; skipped"))
+        else:
+            kept.append(a)
+    return kept
+
+
 def prepare_docs(
     articles: list[Article],
     settings: Settings,
@@ -173,19 +187,20 @@ def scan(
                 Index.open(index, settings=settings, encoder_name=enc_name)
             )  # an index we opened, we close; one passed in stays open for its owner
             idx.require_encoder(enc_name)  # an Index passed in open was opened without our encoder's name
-            known = idx.ids()
-            kept = []
-            for a in articles:
-                if a.id in known:
-                    problems.append(
-                        Problem(a.where or "?", None, "duplicate_id", f"id {a.id!r} is already in the index; skipped")
-                    )
-                else:
-                    kept.append(a)
-            articles = kept
+            articles = _not_indexed(articles, idx.ids(), problems)
 
+        # the per-article work (clean, sign, embed) needs nothing of the index: done before its lock
         new_docs = prepare_docs(articles, settings, encoder, progress, stats, engine)
         if idx is not None:
+            # from here to the commit, one writer at a time: a run that waited reads afresh what
+            # the other one added, compares against it and skips the ids it indexed
+            t = time.perf_counter()
+            wait = settings.index_wait_s or None
+            stack.enter_context(idx.writing(timeout=wait, on_wait=lambda: log.warning("%s: waiting for another writer", idx.path.name)))
+            stats["time_index_wait_s"] = time.perf_counter() - t
+            known = idx.ids()
+            kept_ids = {a.id for a in _not_indexed([d.article for d in new_docs], known, problems)}
+            new_docs = [d for d in new_docs if d.id in kept_ids]
             old_docs = idx.load_docs()
             old_pairs = idx.load_pairs()
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -498,6 +500,49 @@ class Index:
                 if mine is not None and mine is not d:  # refreshed on another copy: take its arrays
                     for f in ARRAY_FIELDS:
                         setattr(mine, f, getattr(d, f))
+
+    # --- one writer at a time ------------------------------------------------
+    @contextmanager
+    def writing(self, timeout: float | None = None, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the index's writer lock (an exclusive lock on ``<index>.lock``) for a whole
+        read-compare-add cycle.
+
+        Why: SQLite serialises commits, not runs. Two scans that each read the index, compare
+        their articles against what they read, and then add would never compare their two
+        batches with each other (0 of 382 pairs found between two concurrent scans). Under this
+        lock the second run waits until the first has committed, then reads the index afresh
+        (its ids, docs and pairs), so it compares against the first run's articles and sees
+        their ids as already indexed. The operating system drops the lock when a process dies,
+        so a killed run never leaves it held. ``on_wait`` is called once if the lock is taken;
+        past ``timeout`` seconds (None: wait as long as it takes) ``IndexBusyError``.
+        """
+        lock_path = self._path.with_name(self._path.name + ".lock")
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks here: SQLite's own lock still makes each add atomic
+            yield
+            return
+        with open(lock_path, "a+b") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None:
+                    on_wait()
+                deadline = None if timeout is None else time.monotonic() + timeout
+                while True:
+                    try:
+                        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if deadline is not None and time.monotonic() >= deadline:
+                            raise IndexBusyError(
+                                f"{self._path.name}: another writer has held the index for over {timeout:.0f} s"
+                            ) from None
+                        time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     # --- lifetime --------------------------------------------------------------
     def close(self) -> None:
