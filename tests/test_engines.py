@@ -164,8 +164,10 @@ def test_a_stuck_worker_fails_the_batch_in_time_and_is_killed():
 
     from retold.engines.local import EngineError
 
+    before = {p.pid for p in multiprocessing.active_children()}
     t = time.monotonic()
     with pytest.raises(EngineError, match="no result"):
         list(LocalEngine(processes=2, min_items=10, chunk=4, timeout_s=2).map(_stuck_on_seven, list(range(200))))
-    assert time.monotonic() - t < 30
-    assert not multiprocessing.active_children(), "the stuck worker was left running"
+    assert time.monotonic() - t < 60
+    left = [p for p in multiprocessing.active_children() if p.pid not in before]
+    assert not left, f"the stuck worker was left running: {left}"

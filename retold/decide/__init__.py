@@ -1,62 +1,13 @@
-"""decide: a relation, a score and, where it can be told, a direction for each compared pair."""
+"""decide: a relation, a score and, where it can be told, a direction for each compared pair.
 
-from __future__ import annotations
+``pair.decide_pair`` turns evidence into a Pair by the rules of ``relation.py`` (copies in
+``copy.py``, direction in ``direction.py``); ``flow.py`` is the whole per-pair flow."""
 
-from retold.compare import Evidence
-from retold.config import Settings
-from retold.decide.direction import pair_direction
-from retold.config import Thresholds
-from retold.decide.relation import classify
-from retold.model import Doc, Features, Pair
+from retold.decide.pair import (  # noqa: F401
+    Thresholds,
+    classify,
+    decide_pair,
+    redecide,
+)
 
-
-def _coverages(f: Features) -> tuple[float, float]:
-    """Share of each side covered: verbatim runs, or those plus aligned sentences (by the
-    encoder, by names, by shared words within one language, or by the second model where it
-    aligned the pair itself)."""
-    side_a = (f.verbatim_a, f.aligned_a, f.words_aligned_a, f.second_aligned_a)
-    side_b = (f.verbatim_b, f.aligned_b, f.words_aligned_b, f.second_aligned_b)
-    return max(v or 0.0 for v in side_a), max(v or 0.0 for v in side_b)
-
-
-def redecide(a: Doc, b: Doc, pair: Pair, thresholds: Thresholds) -> Pair | None:
-    """The pair decided again from its (since extended) features; None if now unrelated."""
-    relation, score = classify(pair.features, thresholds)
-    if relation is None:
-        return None
-    pair.relation, pair.score = relation, score
-    pair.coverage_a, pair.coverage_b = _coverages(pair.features)
-    pair.direction = pair_direction(a, b, relation, pair.features)
-    return pair
-
-
-def decide_pair(
-    a: Doc,
-    b: Doc,
-    evidence: Evidence,
-    settings: Settings,
-    keep_unrelated: bool = False,
-) -> Pair | None:
-    """The pair with its relation, or None when unrelated (unless ``keep_unrelated``)."""
-    f = evidence.features
-    relation, score = classify(f, settings.thresholds)
-    if relation is None and not keep_unrelated:
-        return None
-    cov_a, cov_b = _coverages(f)
-    story_level = relation in (None, "same_story", "related")
-    return Pair(
-        a=a.id,
-        b=b.id,
-        relation=relation or "unrelated",
-        score=score,
-        coverage_a=cov_a,
-        coverage_b=cov_b,
-        direction=pair_direction(a, b, relation, f) if relation else None,
-        # passages of an independent report are shared facts or quotes, not reuse: keep them
-        # as evidence all the same, a reader wants to see what the two have in common
-        passages=evidence.passages if not story_level or keep_unrelated else evidence.passages[:50],
-        features=f,
-    )
-
-
-__all__ = ["decide_pair", "redecide", "classify", "Thresholds"]
+__all__ = ["Thresholds", "classify", "decide_pair", "redecide"]

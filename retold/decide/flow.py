@@ -21,9 +21,9 @@ from retold.compare import (
     leads_match,
     names_cannot_align,
     needs_second_opinion,
-    same_language,
     second_opinion,
 )
+from retold.clean.lang import same_language
 from retold.sign.second import LEAD_SENTENCES, unread_sentences
 from retold.config import Settings
 from retold.decide import decide_pair, redecide
