@@ -375,3 +375,45 @@ def test_bench_peer_and_its_report(tmp_path: Path) -> None:
     md = render_markdown(res, "retold bench dedup --size 3")
     assert md.startswith(START) and md.rstrip().endswith(END)
     assert "1.25x" in md and "met" in md and "| retold | 1.00 |" in md
+
+
+def test_dedup_on_ray_passes_the_engine_to_the_scan(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    from retold.engines.ray_engine import RayEngine
+
+    recs, _, _ = corpus()
+    copies = {"copy-exact", "copy-boiler", "copy-edit"}
+    eng = RayEngine(num_cpus=2)
+    try:
+        res = dedup(recs, drop="duplicate,near_duplicate", settings=Settings(semantic=False), engine=eng)
+    finally:
+        eng.shutdown()
+    assert res.scan is not None  # the scan ran, on Ray
+    assert set(res.removed_ids) == copies
+
+
+def test_copy_docs_tokens_equal_prepares() -> None:
+    """The copies-only path's cleaning keeps exactly the tokens prepare keeps (boilerplate set aside)."""
+    import dataclasses
+
+    import numpy as np
+
+    from retold.clean import prepare
+    from retold.cli.scan import sample_dir
+    from retold.ingest import read_articles
+    from retold.show.dedup import copy_docs, sign_copies
+    from retold.sign import sign_lexical
+
+    arts, _ = read_articles([sample_dir()])
+    furniture = "Share this article\nSubscribe to our newsletter for the latest news"
+    arts += [dataclasses.replace(a, id=a.id + "-site", source="site.example", text=a.text + "\n" + furniture) for a in arts[:6]]
+    s = Settings(semantic=False)
+    ours = copy_docs(arts)
+    theirs = prepare([dataclasses.replace(a, lang=a.lang or "und") for a in arts], s)
+    assert any(d.sent_boiler.any() for d in theirs)
+    for a, b in zip(ours, theirs):
+        assert np.array_equal(a.tok_hash, b.tok_hash) and np.array_equal(a.tok_spans, b.tok_spans), a.id
+    sign_copies(ours, s)
+    sign_lexical(theirs, s)
+    for a, b in zip(ours, theirs):
+        assert a.exact_hash == b.exact_hash and np.array_equal(a.minhash, b.minhash) and np.array_equal(a.fingerprints, b.fingerprints)

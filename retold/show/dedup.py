@@ -26,13 +26,17 @@ never written.
 Two ways to the pairs:
 
 - a scan (``retold.scan``), whenever the semantic layer is on or an index is given;
-- with ``Settings(semantic=False)`` and no index, the copy engine directly: clean, sign,
-  lexical candidates, then bulk verification (``retold.decide.copy.copy_relations``, the
-  speed bench's engine) of only the candidate pairs that could still join two clusters,
-  strongest first by MinHash. The clusters are those of verifying every candidate pair: a
-  pair inside one cluster cannot change them. Language identification is skipped there
-  (no copy relation reads the language), and so are the names and words that only the
-  story relations read.
+- with ``Settings(semantic=False)``, no index and this machine's engine, the copy engine
+  directly (another engine, such as Ray, gets the scan it was given for): tokens and
+  boilerplate as ``prepare`` makes them (``copy_docs``), signatures without anchors
+  (``sign_copies``), lexical candidates, then bulk verification
+  (``retold.decide.copy.copy_relations``, the speed bench's copy engine) of the candidate
+  pairs whose lengths can reach a dropped relation and that could still join two clusters.
+  The clusters are those of verifying every candidate pair: a pair inside one cluster
+  cannot change them. Sentences, quotations, the language, names and words are not made:
+  only rewrites, translations and stories read them. Coverages there are shares of tokens
+  (a scan's are of characters); the relations are the copy engine's, which can differ from
+  a scan's within about 0.03 of the duplicate Jaccard threshold.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -126,6 +130,18 @@ class DedupResult:
         from retold.show.tables import REMOVED, table
 
         return table((r.to_dict() for r in self.removed), REMOVED)
+
+
+class Link(NamedTuple):
+    """A verified pair of the copies-only path: what the keep rules and removals read of a Pair
+    (a tuple: a 10k corpus makes some 60,000 of them, and a Pair costs three times more)."""
+
+    a: str
+    b: str
+    relation: str
+    score: float
+    coverage_a: float
+    coverage_b: float
 
 
 @dataclass(frozen=True)
@@ -231,14 +247,14 @@ def survivor(candidates: list[str], members: dict[str, Member], keep: str, hub: 
     return _by_id_tie(i for i in candidates if scores.get(i, 0.0) >= best - 1e-9)
 
 
-def _strength(p: Pair) -> tuple[int, float]:
+def _strength(p: Pair | Link) -> tuple[int, float]:
     """Sort key of a link, strongest first: the stronger relation, then the higher score."""
     return (RELATIONS.index(p.relation) if p.relation in RELATIONS else len(RELATIONS), -float(p.score))
 
 
 def plan_removals(
     members: dict[str, Member],
-    links: Iterable[Pair],
+    links: Iterable[Pair | Link],
     drop: Sequence[str],
     keep: str,
     hub: Callable[[list[str]], dict[str, float]] | None = None,
@@ -266,12 +282,17 @@ def plan_removals(
     from retold.group import components
 
     dropped = set(drop)
-    adj: dict[str, list[Pair]] = defaultdict(list)
+    # per member: (strength key, other end, pair), strongest first
+    adj: dict[str, list[tuple[tuple[int, float], str, Pair | Link]]] = defaultdict(list)
+    edges: list[tuple[str, str]] = []
     for p in links:
         if p.relation in dropped and p.a in members and p.b in members and p.a != p.b:
-            adj[p.a].append(p)
-            adj[p.b].append(p)
-    edges = [(p.a, p.b) for ps in adj.values() for p in ps]
+            k = _strength(p)
+            adj[p.a].append((k, p.b, p))
+            adj[p.b].append((k, p.a, p))
+            edges.append((p.a, p.b))
+    for ps in adj.values():
+        ps.sort(key=lambda x: (x[0], x[1]))
     out: list[Removal] = []
     for comp in components(sorted(adj), edges):
         if len(comp) < 2:
@@ -280,22 +301,21 @@ def plan_removals(
         stay = survivor(indexed or comp, members, keep, hub)
         # breadth first from the survivor: each member's link is one toward it, fewest steps
         # first, the strongest link among those
-        link: dict[str, tuple[Pair, str]] = {}
+        link: dict[str, tuple[Pair | Link, str]] = {}
         seen = {stay}
         level = [stay]
         while level:
-            nxt: dict[str, tuple[Pair, str]] = {}
+            nxt: dict[str, tuple[tuple[int, float], str, Pair | Link]] = {}
             for u in level:
-                for p in adj[u]:
-                    v = p.b if p.a == u else p.a
+                for k, v, p in adj[u]:
                     if v in seen:
                         continue
                     best = nxt.get(v)
-                    if best is None or (_strength(p), u) < (_strength(best[0]), best[1]):
-                        nxt[v] = (p, u)
-            for v, pu in nxt.items():
+                    if best is None or (k, u) < (best[0], best[1]):
+                        nxt[v] = (k, u, p)
+            for v, (_, u, p) in nxt.items():
                 seen.add(v)
-                link[v] = pu
+                link[v] = (p, u)
             level = sorted(nxt)
         for v in comp:
             if v == stay or members[v].indexed:
@@ -481,20 +501,30 @@ def copy_docs(articles: list[Article], progress: Progress | None = None) -> list
         scans += [scan_article(t, tok) for t, tok in zip(block, tokenize_many(block))]
     model = learn_boilerplate([list(zip(sc.keys, sc.n_words)) for sc in scans], [a.source for a in articles])
     docs: list[Doc] = []
+    anywhere = model.anywhere
     for a, sc in progress.track(list(zip(articles, scans)), total=len(articles), label="clean"):
-        seen: set[int] = set()
-        boiler = np.zeros(len(sc.lines), dtype=bool)
-        for n, (key, n_words, generic) in enumerate(zip(sc.keys, sc.n_words, sc.generic)):
-            boiler[n] = generic or (n_words > 0 and (key in seen or model.is_boiler(key, a.source)))
-            seen.add(key)
+        site = model.by_source.get(a.source) if a.source is not None else None
+        keys = sc.keys
+        if any(sc.generic) or len(set(keys)) < len(keys) or not anywhere.isdisjoint(keys) or (site and not site.isdisjoint(keys)):
+            seen: set[int] = set()
+            boiler = np.zeros(len(sc.lines), dtype=bool)
+            for n, (key, n_words, generic) in enumerate(zip(keys, sc.n_words, sc.generic)):
+                boiler[n] = generic or (n_words > 0 and (key in seen or model.is_boiler(key, a.source)))
+                seen.add(key)
+        else:  # the common case: no line of the article is boilerplate
+            boiler = np.zeros(len(sc.lines), dtype=bool)
         spans = np.asarray(sc.lines, dtype=np.int32).reshape(-1, 2)
         hashes, tok_spans = sc.hashes, sc.spans
         if spans.shape[0] and hashes.size:
             line = np.searchsorted(spans[:, 0], tok_spans[:, 0], side="right") - 1
             keep = line >= 0
             keep[keep] &= tok_spans[keep, 1] <= spans[line[keep], 1]
-            keep[keep] &= ~boiler[line[keep]]
-            hashes, tok_spans, tok_sent = hashes[keep], tok_spans[keep], line[keep].astype(np.int32)
+            if boiler.any():
+                keep[keep] &= ~boiler[line[keep]]
+            if keep.all():
+                tok_sent = line.astype(np.int32)
+            else:
+                hashes, tok_spans, tok_sent = hashes[keep], tok_spans[keep], line[keep].astype(np.int32)
         else:
             hashes, tok_spans, tok_sent = hashes[:0], tok_spans[:0], np.zeros(0, dtype=np.int32)
         docs.append(
@@ -549,7 +579,7 @@ def copy_links(
     engine=None,
     progress: Progress | None = None,
     stats: dict[str, float] | None = None,
-) -> tuple[list[Doc], list[Pair], Callable[[list[str]], dict[str, float]]]:
+) -> tuple[list[Doc], list[Link], Callable[[list[str]], dict[str, float]]]:
     """The copy links that tie clusters, found with as little verification as the clusters allow.
 
     Clean (``copy_docs``) and sign the articles, take the lexical candidates, leave out the
@@ -579,7 +609,7 @@ def copy_links(
 
     Returns
     -------
-    ``(docs, links, hub)``: the docs in input order, a Pair for every verified pair of a
+    ``(docs, links, hub)``: the docs in input order, a :class:`Link` for every verified pair of a
     dropped relation (coverages are shares of tokens, scores the copy engine's), and the
     hub scores of a cluster (sum of MinHash Jaccard over its candidate pairs).
     """
@@ -606,7 +636,8 @@ def copy_links(
     possible = np.flatnonzero(_can_reach(docs, cand, dropped, settings))
     stats["beyond_reach"] = float(cand.shape[0] - possible.shape[0])
     uf = _UnionFind(len(docs))
-    links: list[Pair] = []
+    ids = [d.id for d in docs]
+    links: list[Link] = []
     verified = 0
     order = possible[np.argsort(-jac[possible], kind="stable")]
     for k, lo in enumerate(ROUNDS):
@@ -623,7 +654,7 @@ def copy_links(
                 continue
             i, j = int(cand[k, 0]), int(cand[k, 1])
             uf.union(i, j)
-            links.append(Pair(a=docs[i].id, b=docs[j].id, relation=rel[0], score=rel[1], coverage_a=ca, coverage_b=cb))
+            links.append(Link(ids[i], ids[j], rel[0], rel[1], ca, cb))
     stats["time_verify_s"] = time.perf_counter() - t
     stats["verified"] = float(verified)
     roots = uf.roots()
@@ -773,8 +804,10 @@ def run_dedup(
         reserved = [f"{n}.{f}" for n in ("removed", "problems") for f in ("jsonl", "parquet")]
         plan = plan_corpus(given, out_dir, reserved=reserved)
 
+    from retold.engines import LocalEngine
+
     scan_result: ScanResult | None = None
-    if not settings.semantic and index is None:
+    if not settings.semantic and index is None and (engine is None or isinstance(engine, LocalEngine)):
         docs, links, hub = copy_links(articles, settings, drop, engine=engine, progress=progress, stats=stats)
         members = members_of(docs)
         new_ids = [d.id for d in docs]
@@ -848,7 +881,10 @@ __all__ = [
     "DedupResult",
     "Removal",
     "Member",
+    "Link",
     "run_dedup",
+    "copy_docs",
+    "sign_copies",
     "parse_drop",
     "check_keep",
     "plan_removals",
