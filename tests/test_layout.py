@@ -153,3 +153,12 @@ def test_ruff_finds_nothing():
     run = subprocess.run([*cmd, "check", "--output-format", "concise", "retold", "scripts", "tests"], cwd=ROOT,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_decisions_documents_every_feature():
+    """docs/DECISIONS.md's feature table names every field of the typed evidence."""
+    from retold.model import Features
+
+    text = (ROOT / "docs" / "DECISIONS.md").read_text(encoding="utf-8")
+    names = [f for f in Features.__dataclass_fields__ if f != "extra"]
+    assert [n for n in names if f"`{n}`" not in text] == []
