@@ -144,3 +144,29 @@ def unpack_arrays(blob: bytes | bytearray | memoryview, writable: bool = True) -
     if last != n:
         raise ArrayBlobError(f"array blob has {n - last} trailing bytes")
     return out
+
+
+#: bytes of a blob that always hold its whole table (header and a record per field)
+TABLE_BYTES = _HEAD.size + _REC.size * len(ARRAY_FIELDS)
+
+
+def blob_fields(head: bytes | bytearray | memoryview) -> tuple[str, ...]:
+    """The fields a blob holds, read from its table alone (its first ``TABLE_BYTES`` bytes).
+
+    Why: telling which docs carry an optional array (the second model's vectors) then reads
+    a few hundred bytes of each doc, not its whole blob.
+    """
+    if len(head) < _HEAD.size:
+        raise ArrayBlobError("array blob shorter than its header")
+    magic, count, _ = _HEAD.unpack_from(head, 0)
+    if magic != MAGIC:
+        raise ArrayBlobError(f"array blob starts with {bytes(magic)!r}, expected {MAGIC!r}")
+    end = _HEAD.size + _REC.size * count
+    if end > len(head):
+        raise ArrayBlobError("array blob is truncated (its table runs past the end)")
+    names = []
+    for rec in _REC.iter_unpack(memoryview(head)[_HEAD.size : end]):
+        if rec[0] >= len(ARRAY_FIELDS):
+            raise ArrayBlobError(f"array record with field id {rec[0]} (written by a newer retold?)")
+        names.append(ARRAY_FIELDS[rec[0]])
+    return tuple(names)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import fields
+from datetime import datetime, timezone
 
 from retold.config import Settings
 
@@ -61,7 +62,17 @@ CREATE TABLE IF NOT EXISTS runs (
     pairs_added INTEGER NOT NULL,
     version     TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS removals (
+    seq           INTEGER PRIMARY KEY,
+    time          TEXT NOT NULL,
+    docs_removed  INTEGER NOT NULL,
+    pairs_removed INTEGER NOT NULL,
+    version       TEXT NOT NULL
+);
 """
+
+#: Created by ``Index.remove`` in indexes made before it existed (older code ignores the table).
+REMOVALS_DDL = DDL[DDL.index("CREATE TABLE IF NOT EXISTS removals") :].strip().rstrip(";")
 
 
 def signature_record(settings: Settings, encoder_name: str | None) -> dict[str, object]:
@@ -84,7 +95,9 @@ def create_or_read_meta(conn: sqlite3.Connection, record: dict[str, object]) -> 
     """Create the tables and first meta rows if missing, and return the meta rows.
 
     Runs inside the caller's write transaction, so two processes creating the same
-    index at once agree on one record (INSERT OR IGNORE keeps the first).
+    index at once agree on one record (INSERT OR IGNORE keeps the first). ``created`` is
+    when the file became an index, for ``retold index info`` (indexes made before it was
+    recorded lack the row).
     """
     for stmt in DDL.split(";"):
         if stmt.strip():
@@ -95,6 +108,7 @@ def create_or_read_meta(conn: sqlite3.Connection, record: dict[str, object]) -> 
             ("app", APP_ID),
             ("format_version", str(FORMAT_VERSION)),
             ("signature", json.dumps(record, sort_keys=True)),
+            ("created", datetime.now(timezone.utc).isoformat()),
         ],
     )
     return dict(conn.execute("SELECT key, value FROM meta").fetchall())

@@ -3,7 +3,8 @@
 An index is a single SQLite file (WAL mode, so SQLite keeps ``<file>-wal`` and
 ``<file>-shm`` beside it while it is open). Embedded, no server: what a laptop run
 needs, and what SQLite makes crash-safe for free. Each ``add`` is one transaction:
-a process killed at any point leaves the index as it was or with the whole batch.
+a process killed at any point leaves the index as it was or with the whole batch; so is
+each ``remove`` (a takedown), which also overwrites what it deletes.
 Readers never block the writer nor see half a batch; a second writer waits up to
 ``busy_timeout`` seconds, then gets ``IndexBusyError``.
 """
@@ -21,11 +22,13 @@ from pathlib import Path
 from types import TracebackType
 
 from retold.config import Settings
-from retold.index.arrays import ARRAY_FIELDS, ArrayBlobError, pack_arrays, unpack_arrays
+from retold.index.arrays import ARRAY_FIELDS, TABLE_BYTES, ArrayBlobError, blob_fields, pack_arrays, unpack_arrays
 from retold.index.errors import IndexBusyError, IndexFileError, IndexSettingsError
+from retold.index.info import IndexInfo
 from retold.index.schema import (
     APP_ID,
     FORMAT_VERSION,
+    REMOVALS_DDL,
     SIGNATURE_FIELDS,
     create_or_read_meta,
     signature_record,
@@ -51,6 +54,46 @@ class Run:
     docs_added: int
     pairs_added: int
     version: str
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One ``remove`` call (a takedown): when, how much went, by which retold."""
+
+    time: datetime
+    docs_removed: int
+    pairs_removed: int
+    version: str
+
+
+@dataclass(frozen=True)
+class RemovedReport:
+    """What ``Index.remove`` did, so a takedown can be confirmed and its knock-on seen.
+
+    ``removed``: the ids that were indexed and are gone, in the order asked; ``unknown``: ids
+    asked for that the index does not hold (nothing to do, not an error: a takedown list may
+    name articles never indexed or removed before). ``partners``: indexed articles that had a
+    pair with a removed one; their families and stories change. ``scrubbed``: the removed
+    texts are left nowhere in the file or its WAL (deleted content is overwritten and the WAL
+    was checkpointed and emptied); False when a reader kept the WAL from being emptied, which
+    SQLite then does when the last connection closes.
+    """
+
+    removed: list[str]
+    unknown: list[str]
+    pairs_removed: int
+    partners: list[str]
+    scrubbed: bool
+
+    def to_dict(self) -> dict:
+        """JSON-ready, for ``retold index remove --json``."""
+        return {
+            "removed": list(self.removed),
+            "unknown": list(self.unknown),
+            "pairs_removed": self.pairs_removed,
+            "partners": list(self.partners),
+            "scrubbed": self.scrubbed,
+        }
 
 
 def _retold_version() -> str:
@@ -111,6 +154,7 @@ class Index:
         self._pending_encoder = pending_encoder
         self._keep = keep_in_memory
         self._memo: _Memo | None = None
+        self._writing = 0  # depth of writing() blocks this object is in: the lock is held once
 
     # --- opening -----------------------------------------------------------
     @classmethod
@@ -185,6 +229,9 @@ class Index:
             # NORMAL in WAL mode: still atomic and safe when a process dies; a power cut may lose the last commit
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA mmap_size = 2147483648")  # fetch blobs from the page cache without a read() each
+            # deleted and rewritten rows are overwritten with zeros: a removed article's text must
+            # not survive in free pages (a takedown), nor an old copy of a row a refresh rewrote
+            conn.execute("PRAGMA secure_delete = ON")
             if not tables:
                 try:
                     conn.execute("BEGIN IMMEDIATE")
@@ -372,6 +419,88 @@ class Index:
             for t, n, m, v in self._read("SELECT time, docs_added, pairs_added, version FROM runs ORDER BY seq")
         ]
 
+    def _has_table(self, name: str) -> bool:
+        return bool(self._read("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
+    def removals(self) -> list[Removal]:
+        """Every ``remove`` so far, oldest first (an index made before removals existed has none)."""
+        if not self._has_table("removals"):
+            return []
+        return [
+            Removal(datetime.fromisoformat(t), n, m, v)
+            for t, n, m, v in self._read("SELECT time, docs_removed, pairs_removed, version FROM removals ORDER BY seq")
+        ]
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold one read transaction, so that several loads see one state of the index.
+
+        Why: ``load_docs`` and ``load_pairs`` are two reads; a scan committing between them
+        would hand out pairs naming docs that were not loaded. Inside this block both see the
+        index as of its first read (WAL readers never block writers, nor wait for them).
+        Nested blocks, or a block inside a transaction, use the transaction already open.
+        """
+        db = self._db
+        if db.in_transaction:
+            yield
+            return
+        try:
+            db.execute("BEGIN")
+        except sqlite3.DatabaseError as e:
+            raise IndexFileError(f"{self._path}: cannot read the index ({e})") from None
+        try:
+            yield
+        finally:
+            if db.in_transaction:
+                db.execute("COMMIT")
+
+    def info(self, last_runs: int = 5) -> IndexInfo:
+        """Counts, settings, size and history of the index (``retold index info``); ``last_runs``:
+        how many of the latest adds and removals to list. Read in one transaction: one state."""
+        with self.reading():
+            meta = dict(self._read("SELECT key, value FROM meta"))
+            record = json.loads(meta["signature"])
+            by_rel = {r: int(n) for r, n in self._read("SELECT relation, count(*) FROM pairs GROUP BY relation ORDER BY relation")}
+            runs: list[Run | Removal] = [*self.runs(), *self.removals()]
+            n_adds = sum(isinstance(r, Run) for r in runs)
+            second = self._count_with("second_vecs")
+            articles = len(self)
+        runs.sort(key=lambda r: r.time)
+        created = datetime.fromisoformat(meta["created"]) if "created" in meta else None
+        wal = self._path.with_name(self._path.name + "-wal")
+        return IndexInfo(
+            path=self._path,
+            format_version=int(meta["format_version"]),
+            encoder=record.get("encoder"),
+            signature={f: record[f] for f in SIGNATURE_FIELDS if f in record},
+            articles=articles,
+            pairs=sum(by_rel.values()),
+            pairs_by_relation=by_rel,
+            second_vectors=second,
+            file_bytes=self._path.stat().st_size,
+            wal_bytes=wal.stat().st_size if wal.exists() else 0,
+            created=created,
+            last_written=runs[-1].time if runs else None,
+            adds=n_adds,
+            removals=len(runs) - n_adds,
+            last_runs=runs[-last_runs:] if last_runs > 0 else [],
+        )
+
+    def _count_with(self, array_field: str) -> int:
+        """Docs whose blob holds ``array_field``, reading only each blob's table (incremental blob I/O)."""
+        n = 0
+        try:
+            for seq, doc_id in self._db.execute("SELECT seq, id FROM docs").fetchall():
+                with self._db.blobopen("docs", "arrays", seq, readonly=True) as blob:
+                    head = blob.read(TABLE_BYTES)
+                try:
+                    n += array_field in blob_fields(head)
+                except ArrayBlobError as e:
+                    raise IndexFileError(f"{self._path}: doc {doc_id!r}: {e}") from None
+        except sqlite3.DatabaseError as e:
+            raise IndexFileError(f"{self._path}: cannot read the index ({e})") from None
+        return n
+
     # --- writing -------------------------------------------------------------
     @staticmethod
     def _blob(d: Doc) -> bytearray:
@@ -501,6 +630,127 @@ class Index:
                     for f in ARRAY_FIELDS:
                         setattr(mine, f, getattr(d, f))
 
+    # --- removing ------------------------------------------------------------
+    def remove(
+        self,
+        ids: Iterable[str],
+        *,
+        timeout: float | None = None,
+        on_wait: Callable[[], None] | None = None,
+        vacuum: bool = False,
+        _midway: Callable[[], None] | None = None,
+    ) -> RemovedReport:
+        """Take articles out of the index (a takedown): their docs and every pair that names them.
+
+        Why: an article withdrawn by its publisher, or indexed by mistake, must stop showing
+        up in every later scan's pairs and groups. Groups are not stored but rebuilt from the
+        pairs by each scan and export, so with the pairs gone the article leaves its family
+        and story too. All of it is one transaction: a process killed midway leaves the index
+        as it was. It runs under the writer lock (``writing``; ``timeout``/``on_wait`` as
+        there), so it never falls between a scan's read of the index and that scan's add,
+        which would bring a removed id's pairs back. Ids the index does not hold are reported
+        in ``unknown``, not refused. Another process holding the index in memory
+        (``keep_in_memory``) sees the commit (SQLite's data_version) and reads afresh; this
+        object's own memory drops the removed articles at once.
+
+        The deleted rows are overwritten (``secure_delete``) and the WAL is checkpointed and
+        emptied, so the removed texts are not left in the file. ``vacuum``: also rewrite the
+        whole file (slow on a big index), for indexes written before rows were overwritten on
+        delete, whose free pages may still hold old copies. ``_midway`` is a test hook called
+        inside the transaction, half the docs deleted.
+        """
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        with self.writing(timeout=timeout, on_wait=on_wait):
+            removed, pairs_gone, partners = self._delete(wanted, _midway)
+            scrubbed = True
+            if removed:
+                if vacuum:
+                    self._exec_outside("VACUUM", "the articles are removed but the file was not rewritten")
+                scrubbed = self._checkpoint()
+        gone = set(removed)
+        return RemovedReport(
+            removed=removed,
+            unknown=[i for i in wanted if i not in gone],
+            pairs_removed=pairs_gone,
+            partners=sorted(partners - gone),
+            scrubbed=scrubbed,
+        )
+
+    def _delete(self, wanted: list[str], midway: Callable[[], None] | None) -> tuple[list[str], int, set[str]]:
+        """The transaction of ``remove``: (ids removed, pairs removed, partners of removed ids)."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if _is_locked(e):
+                raise IndexBusyError(
+                    f"{self._path}: another process is writing to this index; gave up waiting ({e})"
+                ) from None
+            raise
+        try:
+            memo = self._fresh_memo()  # inside the lock: stale if another process committed meanwhile
+            present = self._existing(wanted)
+            removed = [i for i in wanted if i in present]
+            if not removed:
+                db.execute("ROLLBACK")
+                return [], 0, set()
+            pair_seqs: list[int] = []
+            partners: set[str] = set()
+            for i in range(0, len(removed), _CHUNK):
+                chunk = removed[i : i + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for seq, a, b in db.execute(f"SELECT seq, a, b FROM pairs WHERE a IN ({marks}) OR b IN ({marks})", chunk + chunk):
+                    pair_seqs.append(seq)
+                    partners.update((a, b))
+            pair_seqs = sorted(set(pair_seqs))
+            for i in range(0, len(pair_seqs), _CHUNK):
+                chunk = pair_seqs[i : i + _CHUNK]
+                db.execute(f"DELETE FROM pairs WHERE seq IN ({','.join('?' * len(chunk))})", chunk)
+            half = len(removed) // 2
+            for k, part in enumerate((removed[:half], removed[half:])):
+                if k == 1 and midway is not None:
+                    midway()
+                for i in range(0, len(part), _CHUNK):
+                    chunk = part[i : i + _CHUNK]
+                    db.execute(f"DELETE FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            db.execute(REMOVALS_DDL)  # an index made before removals existed gets the table now
+            db.execute(
+                "INSERT INTO removals (time, docs_removed, pairs_removed, version) VALUES (?, ?, ?, ?)",
+                (datetime.now(timezone.utc).isoformat(), len(removed), len(pair_seqs), _retold_version()),
+            )
+            db.execute("COMMIT")
+        except BaseException as e:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(e, sqlite3.OperationalError) and _is_locked(e):
+                raise IndexBusyError(f"{self._path}: index busy, nothing was removed ({e})") from None
+            if isinstance(e, sqlite3.DatabaseError):
+                raise IndexFileError(f"{self._path}: write failed, nothing was removed ({e})") from None
+            raise
+        if memo is not None:  # our own commit leaves data_version alone: bring the memo to the file
+            gone = set(removed)
+            memo.docs = [d for d in memo.docs if d.id not in gone]
+            if memo.pairs is not None:
+                memo.pairs = [p for p in memo.pairs if p.a not in gone and p.b not in gone]
+        return removed, len(pair_seqs), partners
+
+    def _exec_outside(self, sql: str, done_already: str) -> None:
+        """A statement that cannot run in a transaction, run after a commit; errors say what stands."""
+        try:
+            self._db.execute(sql)
+        except sqlite3.DatabaseError as e:
+            raise IndexFileError(f"{self._path}: {sql} failed ({e}); {done_already}") from None
+
+    def _checkpoint(self) -> bool:
+        """Copy the WAL into the file and empty it; False when a reader kept it from finishing."""
+        try:
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError as e:
+            if _is_locked(e):
+                return False
+            raise IndexFileError(f"{self._path}: checkpoint failed ({e})") from None
+        return busy == 0
+
     # --- one writer at a time ------------------------------------------------
     @contextmanager
     def writing(self, timeout: float | None = None, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
@@ -515,7 +765,16 @@ class Index:
         their ids as already indexed. The operating system drops the lock when a process dies,
         so a killed run never leaves it held. ``on_wait`` is called once if the lock is taken;
         past ``timeout`` seconds (None: wait as long as it takes) ``IndexBusyError``.
+        Within a ``writing`` block of the same Index (a caller that holds the lock and then
+        calls ``remove``) the lock is already held and not taken again.
         """
+        if self._writing:
+            self._writing += 1
+            try:
+                yield
+            finally:
+                self._writing -= 1
+            return
         lock_path = self._path.with_name(self._path.name + ".lock")
         try:
             import fcntl
@@ -539,9 +798,11 @@ class Index:
                                 f"{self._path.name}: another writer has held the index for over {timeout:.0f} s"
                             ) from None
                         time.sleep(0.2)
+            self._writing = 1
             try:
                 yield
             finally:
+                self._writing = 0
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     # --- lifetime --------------------------------------------------------------
