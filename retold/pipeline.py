@@ -22,9 +22,7 @@ from retold.sign.second import encoded_count
 from retold.config import Settings
 from retold.decide.flow import compare_candidates, compare_pair
 from retold.engines import Engine, LocalEngine
-from retold.group import build_groups
-from retold.group.agree import agree_with_stories
-from retold.group.implied import implied_pairs
+from retold.group import build_groups, stories_say
 from retold.ingest import read_articles
 from retold.model import Article, Doc, Pair, Problem, ScanResult
 from retold.progress import Progress, NullProgress
@@ -236,13 +234,10 @@ def scan(
             stats["time_index_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        implied: list[Pair] = []
+        new_ids = {d.id for d in new_docs} if idx is not None else None
+        implied, agreed = stories_say(groups, new_pairs, all_pairs, {d.id: d.n_tokens for d in docs}, settings, new_ids)
         if settings.semantic:
-            stories = [g for g in groups if g.kind == "story"]
-            stats["pairs_agreed"] = float(agree_with_stories(new_pairs, stories, settings.thresholds.max_story_gap_days))
-            if settings.implied_pairs:
-                new_ids = {d.id for d in new_docs} if idx is not None else None
-                implied = implied_pairs(stories, all_pairs, new_ids, n_tokens={d.id: d.n_tokens for d in docs})
+            stats["pairs_agreed"] = float(agreed)
         stats["time_group_s"] += time.perf_counter() - t
         stats["pairs_implied"] = float(len(implied))
 

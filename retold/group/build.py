@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from retold.config import Settings
+from retold.group.agree import agree_with_stories
 from retold.group.families import _gap_days, effective_dates, families
+from retold.group.implied import implied_pairs
 from retold.group.stories import stories
 from retold.model import Doc, Group, Pair
 
@@ -27,4 +31,27 @@ def build_groups(docs: dict[str, Doc], pairs: list[Pair], settings: Settings) ->
     return fams + stories(docs, pairs, t, dates)
 
 
-__all__ = ["build_groups"]
+def stories_say(
+    groups: list[Group],
+    compared: list[Pair],
+    all_pairs: list[Pair],
+    n_tokens: Mapping[str, int],
+    settings: Settings,
+    new_ids: set[str] | None = None,
+) -> tuple[list[Pair], int]:
+    """After the groups: the compared pairs take the relation their stories give (in place,
+    ``agree_with_stories``), and the pairs the stories imply are made (``implied_pairs``:
+    those naming a new article only, when ``new_ids`` is given). Returns (implied, agreed).
+
+    One function for a scan and for an index export, so that an export reports what a scan
+    of the same articles does.
+    """
+    if not settings.semantic:
+        return [], 0
+    story_groups = [g for g in groups if g.kind == "story"]
+    agreed = agree_with_stories(compared, story_groups, settings.thresholds.max_story_gap_days)
+    implied = implied_pairs(story_groups, all_pairs, new_ids, n_tokens=n_tokens) if settings.implied_pairs else []
+    return implied, agreed
+
+
+__all__ = ["build_groups", "stories_say"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from retold.config import Settings
 from retold.index.store import Index
-from retold.model import Pair, ScanResult
+from retold.model import ScanResult
 
 
 def index_result(index: Index, settings: Settings | None = None) -> ScanResult:
@@ -28,9 +28,7 @@ def index_result(index: Index, settings: Settings | None = None) -> ScanResult:
     without by ``--copies-only`` scans (families only, as those scans report). Docs and
     pairs are read in one transaction, so a scan committing meanwhile is wholly in or out.
     """
-    from retold.group import build_groups
-    from retold.group.agree import agree_with_stories
-    from retold.group.implied import implied_pairs
+    from retold.group import build_groups, stories_say
 
     if settings is None:
         settings = replace(index.settings, semantic=index.encoder_name is not None)
@@ -41,13 +39,7 @@ def index_result(index: Index, settings: Settings | None = None) -> ScanResult:
     # build_groups settles directions and story gaps in place, as in a scan (whose pairs the
     # index stores after that step, so here it changes nothing a scan would not)
     groups = build_groups(by_id, pairs, settings)
-    implied: list[Pair] = []
-    agreed = 0
-    if settings.semantic:
-        stories = [g for g in groups if g.kind == "story"]
-        agreed = agree_with_stories(pairs, stories, settings.thresholds.max_story_gap_days)
-        if settings.implied_pairs:
-            implied = implied_pairs(stories, pairs, None, n_tokens={d.id: d.n_tokens for d in docs})
+    implied, agreed = stories_say(groups, pairs, pairs, {d.id: d.n_tokens for d in docs}, settings)
     stats = {
         "articles_new": 0.0,
         "articles_total": float(len(docs)),
