@@ -369,12 +369,12 @@ def test_bench_peer_and_its_report(tmp_path: Path) -> None:
     assert removed_by_kind(["b0", "d0-exact", "b1"], ["b0", "b1"]) == {"exact": 1}
     res = {
         "size": 3, "repeat": 1, "times": {"retold": [1.0], "datasketch": [0.8]}, "median": {"retold": 1.0, "datasketch": 0.8},
-        "ratio": 1.25, "removed": {"retold": {"exact": 1}, "datasketch": {}}, "kinds": {"real": 2, "exact": 1},
+        "ratio": 1.25, "paired": [1.25], "ratio_of_medians": 1.25, "cpu": {"retold": [1.5], "datasketch": [0.8]}, "removed": {"retold": {"exact": 1}, "datasketch": {}}, "kinds": {"real": 2, "exact": 1},
         "machine": machine(), "commands": {"retold": "retold dedup ...", "datasketch": "python -m retold.bench.dedup peer ..."},
     }
     md = render_markdown(res, "retold bench dedup --size 3")
     assert md.startswith(START) and md.rstrip().endswith(END)
-    assert "1.25x" in md and "met" in md and "| retold | 1.00 |" in md
+    assert "1.25x" in md and "met" in md and "| retold | 1.00 | 1.00 | 1.50 |" in md
 
 
 def test_dedup_on_ray_passes_the_engine_to_the_scan(tmp_path: Path) -> None:
@@ -417,3 +417,37 @@ def test_copy_docs_tokens_equal_prepares() -> None:
     sign_lexical(theirs, s)
     for a, b in zip(ours, theirs):
         assert a.exact_hash == b.exact_hash and np.array_equal(a.minhash, b.minhash) and np.array_equal(a.fingerprints, b.fingerprints)
+
+
+def test_length_bound_holds_for_the_copy_engine() -> None:
+    """_can_reach leaves out pairs by a bound on coverage from the passage rules: check it on
+    pairs built to stretch it (many short runs with gaps of two changed words)."""
+    import random
+
+    import numpy as np
+
+    from retold.compare.verbatim import _MAX_GAP, _SEED_K
+    from retold.decide.copy import copy_relations
+    from retold.model import Article
+    from retold.show.dedup import copy_docs, sign_copies
+
+    rng = random.Random(3)
+    vocab = [f"w{k}" for k in range(5000)]
+    base = [rng.choice(vocab) for _ in range(400)]
+    texts = [" ".join(base)]
+    for cut in (0.3, 0.45, 0.6, 0.8):
+        texts.append(" ".join(base[: int(len(base) * cut)]))  # a prefix: coverage of the longer side = its share
+    gappy = []
+    for k in range(0, len(base), _SEED_K + _MAX_GAP):  # runs of k words, then _MAX_GAP changed words
+        gappy += base[k : k + _SEED_K] + [f"x{k}", f"y{k}"][:_MAX_GAP]
+    texts += [" ".join(gappy), " ".join(gappy[: len(gappy) // 2])]
+    docs = copy_docs([Article(id=f"t{k}", text=t) for k, t in enumerate(texts)])
+    s = Settings(semantic=False)
+    sign_copies(docs, s)
+    pairs = np.array([(i, j) for i in range(len(docs)) for j in range(i + 1, len(docs))])
+    _, cov, _ = copy_relations(docs, pairs, s)
+    n = np.array([d.n_tokens for d in docs], dtype=float)
+    factor = 1 + _MAX_GAP / max(1, min(_SEED_K, s.min_passage_tokens))
+    for (i, j), (ca, cb) in zip(pairs.tolist(), cov.tolist()):
+        assert ca <= factor * n[j] / n[i] + 1e-9 and cb <= factor * n[i] / n[j] + 1e-9, (i, j, ca, cb)
+    assert cov.max() > 0.5  # the pairs do share passages
