@@ -94,7 +94,19 @@ def _kind(aid: str) -> str:
 
 
 def removed_by_kind(all_ids: list[str], kept_ids: list[str]) -> dict[str, int]:
-    """How many articles of each kind (exact, boiler, edit, excerpt, real) are not among ``kept_ids``."""
+    """What a tool removed, by the kind of article, read back from the file it wrote.
+
+    Parameters
+    ----------
+    all_ids:
+        The corpus's ids (a derived copy's id ends with its kind).
+    kept_ids:
+        The ids in the tool's output.
+
+    Returns
+    -------
+    ``{kind: removed}`` for exact, boiler, edit, excerpt and real.
+    """
     kept = set(kept_ids)
     return dict(Counter(_kind(i) for i in all_ids if i not in kept))
 
@@ -194,7 +206,19 @@ KINDS = ("exact", "boiler", "edit", "excerpt")
 
 
 def render_markdown(res: dict, command: str) -> str:
-    """The de-duplication section (between its markers) for docs/benchmarks.md."""
+    """The de-duplication section of docs/benchmarks.md.
+
+    Parameters
+    ----------
+    res:
+        :func:`run_dedup_bench`'s result.
+    command:
+        The command that produced it, quoted in the section.
+
+    Returns
+    -------
+    Markdown between ``START`` and ``END``.
+    """
     m = res["machine"]
     med, t = res["median"], res["times"]
     rem, kinds = res["removed"], res["kinds"]
@@ -268,7 +292,25 @@ def render_markdown(res: dict, command: str) -> str:
 
 
 def bench_dedup(data: Path, out: Path, size: int = 10000, repeat: int = 3, command: str = "", log=print) -> str:
-    """Run the bench and write its section into ``out`` (other sections stay); returns the section."""
+    """The whole ``retold bench dedup``: run, then replace only this section of ``out``.
+
+    Parameters
+    ----------
+    data:
+        The shared data folder.
+    out:
+        The markdown file (other sections stay).
+    size, repeat:
+        Corpus size and runs of each tool.
+    command:
+        The command quoted in the section.
+    log:
+        Progress lines.
+
+    Returns
+    -------
+    The section written.
+    """
     from retold.bench.speed import write_section
 
     res = run_dedup_bench(data, size=size, repeat=repeat, log=log)

@@ -34,20 +34,51 @@ BATCH_ROWS = 1024
 
 
 def is_pandas(obj: object) -> bool:
-    """Whether ``obj`` is a pandas DataFrame (told by its type, so pandas need not be installed)."""
+    """Whether ``obj`` is a pandas DataFrame, told by its type so that pandas is never imported.
+
+    Parameters
+    ----------
+    obj:
+        Anything.
+
+    Returns
+    -------
+    True for a DataFrame.
+    """
     t = type(obj)
     return t.__name__ == "DataFrame" and t.__module__.split(".", 1)[0] == "pandas"
 
 
 def is_arrow(obj: object) -> bool:
-    """Whether ``obj`` is a pyarrow Table or RecordBatch."""
+    """Whether ``obj`` is a pyarrow Table or RecordBatch (read column by column, not row by row).
+
+    Parameters
+    ----------
+    obj:
+        Anything.
+
+    Returns
+    -------
+    True for a Table or RecordBatch.
+    """
     t = type(obj)
     return t.__module__.split(".", 1)[0] == "pyarrow" and t.__name__ in ("Table", "RecordBatch")
 
 
 def is_table(obj: object) -> bool:
-    """Whether ``obj`` is a table retold reads as records: pandas, pyarrow, or any object that
-    exports an Arrow stream (``__arrow_c_stream__``: polars, DuckDB results...)."""
+    """Whether ``obj`` is a table to read as records rather than an iterable of paths or dicts
+    (iterating a DataFrame gives its column names).
+
+    Parameters
+    ----------
+    obj:
+        Anything.
+
+    Returns
+    -------
+    True for pandas, pyarrow, or any object that exports an Arrow stream
+    (``__arrow_c_stream__``: polars, DuckDB results...).
+    """
     return is_pandas(obj) or is_arrow(obj) or hasattr(obj, "__arrow_c_stream__")
 
 

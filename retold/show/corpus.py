@@ -274,7 +274,19 @@ def write_parquet(src: Path, dst: Path, kept: set[str]) -> int:
 
 
 def write_file(src: Path, dst: Path, kept: set[str]) -> int:
-    """A one-article file copied unchanged when its article is kept; returns 1 if written."""
+    """A one-article file (``.txt``, ``.html``, ``.json``...) copied unchanged when its article is kept.
+
+    Parameters
+    ----------
+    src, dst:
+        Input and output file.
+    kept:
+        ``where`` of the kept articles (a one-article file's is its path).
+
+    Returns
+    -------
+    1 when written, else 0.
+    """
     if str(src) not in kept:
         return 0
     tmp = _tmp(dst)
@@ -284,7 +296,18 @@ def write_file(src: Path, dst: Path, kept: set[str]) -> int:
 
 
 def writer_for(path: Path):
-    """The writer of a corpus file by its extension (None: not a format retold reads)."""
+    """The writer of a corpus file, chosen by its extension as ingest chooses its reader.
+
+    Parameters
+    ----------
+    path:
+        An input file.
+
+    Returns
+    -------
+    ``write_lines``, ``write_csv``, ``write_parquet`` or ``write_file``; None for a format
+    retold does not read.
+    """
     s = path.suffix.lower()
     if s in LINE_SUFFIXES:
         return write_lines

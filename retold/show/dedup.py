@@ -181,7 +181,17 @@ def parse_drop(drop: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def check_keep(keep: str) -> str:
-    """``keep`` if it is a keep rule (``origin``, ``earliest``, ``longest``, ``first``); DedupError otherwise."""
+    """Check a keep rule before any work is done (a typo should not cost a scan).
+
+    Parameters
+    ----------
+    keep:
+        ``origin``, ``earliest``, ``longest`` or ``first``.
+
+    Returns
+    -------
+    ``keep``; raises DedupError for anything else.
+    """
     if keep not in KEEP_RULES:
         raise DedupError(f"unknown keep rule {keep!r}: use one of {', '.join(KEEP_RULES)}")
     return keep
@@ -193,13 +203,36 @@ def _naive_utc(x: datetime) -> datetime:
 
 
 def content_chars(doc: Doc) -> int:
-    """Characters in a doc's content sentences (boilerplate not counted)."""
+    """Characters of a doc's content, for ``keep="longest"``: a copy under another site's
+    header and footer is not longer than its source for that.
+
+    Parameters
+    ----------
+    doc:
+        A cleaned doc.
+
+    Returns
+    -------
+    The characters of its sentences (or lines) that are not boilerplate.
+    """
     spans = doc.sent_spans[~doc.sent_boiler]
     return int((spans[:, 1] - spans[:, 0]).sum()) if len(spans) else 0
 
 
 def members_of(docs: Sequence[Doc], indexed: set[str] = frozenset()) -> dict[str, Member]:  # type: ignore[assignment]
-    """The keep rules' view of ``docs`` (in input order; ``indexed``: ids already in an index)."""
+    """What the keep rules read about each doc, so that they run on plain data (and tests).
+
+    Parameters
+    ----------
+    docs:
+        Every doc of the run, in input order (an index's first).
+    indexed:
+        Ids already in an index: they stay, and are never written.
+
+    Returns
+    -------
+    ``{id: Member}``.
+    """
     return {
         d.id: Member(order=k, published=d.article.published, length=content_chars(d), indexed=d.id in indexed)
         for k, d in enumerate(docs)
@@ -328,8 +361,21 @@ def plan_removals(
 
 
 def reuse_hub(pairs: Iterable[Pair], docs: dict[str, Doc] | None = None) -> Callable[[list[str]], dict[str, float]]:
-    """Hub scores from decided reuse pairs, as ``retold.group.family_origin`` weighs a family:
-    each pair adds its ``edge_strength`` to both ends, twice to its source where it is directed."""
+    """Hub scores from decided reuse pairs, as ``retold.group.family_origin`` weighs a family,
+    for ``keep="origin"`` on a scan's pairs: the source is the member the others are closest to.
+
+    Parameters
+    ----------
+    pairs:
+        The scan's compared pairs (reuse relations are read, others ignored).
+    docs:
+        Unused; kept for callers that pass the scan's docs.
+
+    Returns
+    -------
+    ``hub(ids) -> {id: score}``: each pair inside ``ids`` adds its ``edge_strength`` to both
+    ends, twice to its source where it is directed.
+    """
     from retold.group import edge_strength
 
     by: dict[str, list[Pair]] = defaultdict(list)
@@ -410,6 +456,10 @@ def sign_copies(docs: list[Doc], settings: Settings) -> None:
         Docs from :func:`copy_docs` (or ``prepare``), filled in place.
     settings:
         ``shingle_size``, ``num_perm``, ``seed``, ``fingerprint_mod``, ``batch_size``.
+
+    Returns
+    -------
+    None; ``anchors`` stay None.
     """
     from retold.sign.lexical import exact_hash
     from retold.sign.minhash import oph_batch, shingle_hashes_many
@@ -863,7 +913,17 @@ def run_dedup(
 
 
 def summary(res: DedupResult) -> str:
-    """One line for people: kept, removed by relation, skipped records."""
+    """The line ``retold dedup`` prints, so a person sees at once what went.
+
+    Parameters
+    ----------
+    res:
+        A dedup's result.
+
+    Returns
+    -------
+    Articles kept of all, removed by relation, and records that could not be read.
+    """
     by = Counter(r.relation for r in res.removed)
     parts = ", ".join(f"{rel} {by[rel]:,}" for rel in RELATIONS if by.get(rel))
     n = len(res.kept) + len(res.removed)

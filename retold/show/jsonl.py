@@ -24,7 +24,17 @@ CONTRACT_NAMES: tuple[str, ...] = ("pairs", "groups", "articles", "problems")
 
 
 def check_format(format: str) -> str:
-    """``format`` if it is one retold writes (``jsonl``, ``parquet``); ValueError otherwise."""
+    """Check an output format before any work is done.
+
+    Parameters
+    ----------
+    format:
+        ``jsonl`` or ``parquet``.
+
+    Returns
+    -------
+    ``format``; raises ValueError for anything else.
+    """
     if format not in FORMATS:
         raise ValueError(f"unknown output format {format!r}: use one of {', '.join(FORMATS)}")
     return format
@@ -100,7 +110,18 @@ def clear_outputs(out_dir: str | Path, names: Iterable[str] = CONTRACT_NAMES) ->
 
 
 def article_records(result: ScanResult) -> list[dict]:
-    """The articles.jsonl records of a scan: metadata, language, the text as ingested, boilerplate spans."""
+    """The ``articles`` records of a scan (JSONL and Parquet alike).
+
+    Parameters
+    ----------
+    result:
+        A scan's result.
+
+    Returns
+    -------
+    One dict per article: metadata, language, the text as ingested (the passages' offsets
+    point into it), boilerplate spans.
+    """
     recs = []
     for d in result.docs.values():
         rec = d.article.to_dict()
@@ -112,7 +133,17 @@ def article_records(result: ScanResult) -> list[dict]:
 
 
 def problem_records(problems: Iterable[Problem]) -> list[dict]:
-    """The problems.jsonl records: one per skipped record, with its file, line and reason."""
+    """The ``problems`` records: one per skipped record, so that a person can find and fix it.
+
+    Parameters
+    ----------
+    problems:
+        The run's problems.
+
+    Returns
+    -------
+    One dict per problem: ``path``, ``line``, ``reason``, ``detail``.
+    """
     return [{"path": p.path, "line": p.line, "reason": p.reason, "detail": p.detail} for p in problems]
 
 
@@ -215,7 +246,17 @@ def _contract_file(out: Path, name: str) -> Path:
 
 
 def read_outputs(out_dir: str | Path) -> tuple[list[dict], list[Pair], list[Group]]:
-    """Read a scan's output folder back (JSONL or Parquet): (article records, pairs, groups)."""
+    """Read a scan's output folder back, for the report and outside checks.
+
+    Parameters
+    ----------
+    out_dir:
+        A folder written by :func:`write_outputs` (JSONL or Parquet).
+
+    Returns
+    -------
+    ``(article records, pairs, groups)``.
+    """
     out = Path(out_dir)
     pairs = []
     for r in read_contract_records(_contract_file(out, "pairs")):

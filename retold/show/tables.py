@@ -124,20 +124,50 @@ def pairs_table(result: ScanResult, with_features: bool = True) -> pa.Table:
 
 
 def groups_table(result: ScanResult) -> pa.Table:
-    """The families and stories of ``result`` (``groups.jsonl``) as a table of schema ``GROUPS``."""
+    """The families and stories of ``result`` (``groups.jsonl``) as a table.
+
+    Parameters
+    ----------
+    result:
+        A scan's result.
+
+    Returns
+    -------
+    A ``pyarrow.Table`` of schema ``GROUPS``.
+    """
     return table((g.to_dict() for g in result.groups), GROUPS)
 
 
 def articles_table(result: ScanResult) -> pa.Table:
-    """The articles of ``result`` (``articles.jsonl``: metadata, language, text as ingested,
-    boilerplate spans) as a table of schema ``ARTICLES``."""
+    """The articles of ``result`` (``articles.jsonl``) as a table.
+
+    Parameters
+    ----------
+    result:
+        A scan's result.
+
+    Returns
+    -------
+    A ``pyarrow.Table`` of schema ``ARTICLES``: metadata, language, the text as ingested
+    (passages' offsets point into it), boilerplate spans.
+    """
     from retold.show.jsonl import article_records  # local: jsonl imports this module
 
     return table(article_records(result), ARTICLES)
 
 
 def problems_table(problems: Iterable[Problem]) -> pa.Table:
-    """Skipped records (``problems.jsonl``) as a table of schema ``PROBLEMS``."""
+    """Skipped records (``problems.jsonl``) as a table.
+
+    Parameters
+    ----------
+    problems:
+        The run's problems.
+
+    Returns
+    -------
+    A ``pyarrow.Table`` of schema ``PROBLEMS``.
+    """
     return table(({"path": p.path, "line": p.line, "reason": p.reason, "detail": p.detail} for p in problems), PROBLEMS)
 
 
@@ -160,7 +190,12 @@ def to_arrow(result: ScanResult, with_features: bool = True) -> Tables:
 
 
 def require_pandas() -> Any:
-    """The pandas module, or an ImportError that says how to get it (pandas is optional)."""
+    """pandas, imported only when asked for: retold does not depend on it.
+
+    Returns
+    -------
+    The pandas module; raises ImportError saying how to install it when it is missing.
+    """
     try:
         import pandas
     except ImportError as e:
