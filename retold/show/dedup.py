@@ -312,7 +312,7 @@ def plan_removals(
     One :class:`Removal` per removed new article, in input order. An indexed article is
     never removed (it is not written anyway); a cluster holding one keeps one of them.
     """
-    from retold.group import components
+    from retold.graphs import components
 
     dropped = set(drop)
     # per member: (strength key, other end, pair), strongest first
