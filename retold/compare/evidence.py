@@ -18,6 +18,7 @@ from retold.compare.anchors import anchor_align, word_alignment
 from retold.compare.verbatim import verbatim_passages
 from retold.compare.verify import e5_alignment, lead_match, translation_contrast
 from retold.config import Settings, Thresholds
+from retold.ingest.dates import comparable
 from retold.model import Doc, Features, Passage, content_length
 from retold.sign.minhash import jaccard_estimate, shingle_overlap
 from retold.sign.names import names_contained, names_overlap, words_overlap
@@ -293,10 +294,8 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
     f.words_overlap, f.words_jaccard = words_overlap(a, b)
     pa, pb = a.article.published, b.article.published
     if pa is not None and pb is not None:
-        try:
-            f.date_gap_days = abs((pa - pb).total_seconds()) / 86400.0
-        except TypeError:  # one aware, one naive: compare as naive
-            f.date_gap_days = abs((pa.replace(tzinfo=None) - pb.replace(tzinfo=None)).total_seconds()) / 86400.0
+        # in UTC: one aware and one naive date compare too (a naive one is taken as UTC)
+        f.date_gap_days = abs((comparable(pa) - comparable(pb)).total_seconds()) / 86400.0
     passages.sort(key=lambda p: (p.a_start, p.b_start))
     return Evidence(passages=passages, features=f, alignment=al)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from retold.ingest.dates import comparable
 from retold.model import REUSE_RELATIONS, Doc, Features
 
 #: publication times closer than this are not trusted to order two articles
@@ -16,7 +17,9 @@ MIN_GAP_SECONDS = 60.0
 
 
 def _naive(x: datetime) -> datetime:
-    return x.replace(tzinfo=None) if x.tzinfo is None else x.astimezone(tz=None).replace(tzinfo=None)
+    """A naive UTC view of ``x``, so that aware and naive dates order together the same way on
+    every machine (a naive date is taken as UTC; ``ingest.dates.comparable``)."""
+    return comparable(x)
 
 
 def date_direction(a: Doc, b: Doc) -> str | None:

@@ -36,7 +36,7 @@ def family_origin(members: list[str], pairs: list[Pair], docs: dict[str, Doc]) -
     """
     dated = [docs[m].article.published for m in members if m in docs]
     if len(dated) == len(members) and all(d is not None for d in dated):
-        order = sorted(members, key=lambda m: (docs[m].article.published.replace(tzinfo=None), m))  # type: ignore[union-attr]
+        order = sorted(members, key=lambda m: (_naive(docs[m].article.published), m))  # type: ignore[union-attr]
         a, b = docs[order[0]], docs[order[1]]
         if date_direction(a, b) is not None:  # a unique earliest article
             return order[0]
