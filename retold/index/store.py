@@ -116,6 +116,10 @@ def _from_i64(v: int) -> int:
     return v + _U64 if v < 0 else v
 
 
+class _Locked(Exception):
+    """Another connection holds the file at this moment: worth trying again."""
+
+
 def _is_locked(e: sqlite3.OperationalError) -> bool:
     msg = str(e).lower()
     return "locked" in msg or "busy" in msg
@@ -197,7 +201,7 @@ class Index:
             p.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(p), timeout=busy_timeout, isolation_level=None, check_same_thread=not keep_in_memory)
         try:
-            meta = cls._prepare(p, conn, settings or Settings(), encoder_name)
+            meta = cls._prepare_waiting(p, conn, settings or Settings(), encoder_name, busy_timeout)
             try:
                 record = json.loads(meta["signature"])
             except json.JSONDecodeError:
@@ -210,6 +214,27 @@ class Index:
         enc = stored_enc if stored_enc is not None else encoder_name
         own = settings if settings is not None else settings_from_record(record)
         return cls(p, conn, own, enc, pending, keep_in_memory)
+
+    @classmethod
+    def _prepare_waiting(
+        cls, p: Path, conn: sqlite3.Connection, settings: Settings, encoder_name: str | None, busy_timeout: float
+    ) -> dict[str, str]:
+        """``_prepare``, tried again while another process holds the file for up to ``busy_timeout`` s.
+
+        Why: while one process creates the file or switches it to WAL, SQLite answers a second
+        one's schema read or ``journal_mode`` pragma with "database is locked" at once, without
+        its busy handler; two runs started together on a new index lost one of them that way.
+        """
+        deadline = time.monotonic() + busy_timeout
+        pause = 0.02
+        while True:
+            try:
+                return cls._prepare(p, conn, settings, encoder_name)
+            except _Locked as e:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(f"{p}: another process held the index for over {busy_timeout:.0f} s ({e})") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
 
     @staticmethod
     def _prepare(p: Path, conn: sqlite3.Connection, settings: Settings, encoder_name: str | None) -> dict[str, str]:
@@ -246,6 +271,8 @@ class Index:
                     conn.execute("ROLLBACK")
                     raise
         except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError) and _is_locked(e):
+                raise _Locked(str(e)) from None
             raise IndexFileError(f"{p}: cannot be read as a retold index ({e})") from None
         try:
             version = int(meta.get("format_version", ""))
