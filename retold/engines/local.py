@@ -41,6 +41,8 @@ _WORK: Callable[[Any], Any] | None = None
 
 #: seconds workers get to exit after the work is done (or abandoned) before they are killed
 STOP_GRACE_S = 10.0
+#: seconds to wait for a killed worker to be gone (on a loaded machine its exit can take a while)
+KILL_WAIT_S = 10.0
 
 
 class EngineError(RuntimeError):
@@ -164,4 +166,5 @@ def _stop(pool: ProcessPoolExecutor, workers: list[multiprocessing.Process]) -> 
     for w in workers:
         if w.is_alive():
             w.kill()
-            w.join(1.0)
+    for w in workers:  # reaped here, so that no killed worker lingers as a zombie of a long-lived service
+        w.join(KILL_WAIT_S)
