@@ -142,7 +142,7 @@ class _Memo:
     """
 
     version: int
-    docs: list[Doc]
+    docs: list[Doc] | None = None  # read by the first full load_docs (load_pairs alone does not need them)
     pairs: list[Pair] | None = None
 
 
@@ -375,7 +375,10 @@ class Index:
         are history, and skipping the copy makes loading about twice as fast.
         """
         if ids is None and not writable and self._keep:
-            return list(self._held().docs)
+            memo = self._held()
+            if memo.docs is None:
+                memo.docs = self._read_docs(None, False)
+            return list(memo.docs)
         return self._read_docs(ids, writable)
 
     def _read_docs(self, ids: Iterable[str] | None, writable: bool) -> list[Doc]:
@@ -454,7 +457,7 @@ class Index:
         memo = self._fresh_memo()
         if memo is None:
             version = self._version()  # before reading: a commit meanwhile makes the memo stale, not wrong
-            memo = self._memo = _Memo(version, self._read_docs(None, False))
+            memo = self._memo = _Memo(version)
         return memo
 
     def runs(self) -> list[Run]:
@@ -670,10 +673,11 @@ class Index:
 
     def _extend_memo(self, memo: _Memo, doc_rows: list[tuple], pair_rows: list[tuple], refreshed: Sequence[Doc]) -> None:
         """Bring the memo to what a fresh read would give: the rows just written, read back."""
-        memo.docs.extend(self._doc_from_row(r, False) for r in doc_rows)
+        if memo.docs is not None:
+            memo.docs.extend(self._doc_from_row(r, False) for r in doc_rows)
         if memo.pairs is not None:
             memo.pairs.extend(self._pair_from_row(r) for r in pair_rows)
-        if refreshed:
+        if refreshed and memo.docs is not None:
             held = {d.id: d for d in memo.docs}
             for d in refreshed:
                 mine = held.get(d.id)
@@ -843,7 +847,8 @@ class Index:
             raise
         if memo is not None:  # our own commit leaves data_version alone: bring the memo to the file
             gone = set(removed)
-            memo.docs = [d for d in memo.docs if d.id not in gone]
+            if memo.docs is not None:
+                memo.docs = [d for d in memo.docs if d.id not in gone]
             if memo.pairs is not None:
                 memo.pairs = [p for p in memo.pairs if p.a not in gone and p.b not in gone]
         return removed, len(pair_seqs), partners
