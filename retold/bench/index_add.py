@@ -49,7 +49,7 @@ res = scan(arts, index=sys.argv[1])
 wall = time.perf_counter() - t
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("RESULT " + json.dumps({"add_s": wall, "peak_rss_mb": rss, "upgrade_s": t_up, "pairs": len(res.pairs),
-      "stats": {k: v for k, v in res.stats.items() if k.startswith("time_")}}))
+      "stats": {k: v for k, v in res.stats.items() if k.startswith("time_") or k in ("candidates", "articles_read")}}))
 """
 
 
@@ -144,12 +144,13 @@ def bench_index(
 
 def render(res: dict, command: str) -> str:
     """The figures as a Markdown table, with the command that made them."""
-    lines = [f"`{command}`", "", "| indexed N | new k | add (s) | peak RSS (MB) | of which: candidates, compare, groups (s) |",
-             "|---:|---:|---:|---:|---|"]
+    lines = [f"`{command}`", "", "| indexed N | new k | add (s) | peak RSS (MB) | candidate pairs | of which: candidates, compare, groups (s) |",
+             "|---:|---:|---:|---:|---:|---|"]
     for r in res["rows"]:
         st = r.get("stats", {})
         parts = ", ".join(f"{st.get(key, 0.0):.1f}" for key in ("time_candidates_s", "time_compare_s", "time_group_s"))
-        lines.append(f"| {r['n']:,} | {r['k']} | {r['add_s']:.1f} | {r['peak_rss_mb']:.0f} | {parts} |")
+        n_cand = f"{st['candidates']:,.0f}" if "candidates" in st else "-"
+        lines.append(f"| {r['n']:,} | {r['k']} | {r['add_s']:.1f} | {r['peak_rss_mb']:.0f} | {n_cand} | {parts} |")
     if "slope_time" in res:
         lines += ["", f"slope of log time vs log N: {res['slope_time']:.2f}; of log peak memory: {res['slope_memory']:.2f}"]
     return "\n".join(lines)
