@@ -108,6 +108,62 @@ def time_add(base: Path, new: Path, code: Path | None = None, timeout: float = 3
         return json.loads(line[len("RESULT ") :])
 
 
+def index_side(base: Path, new: Path) -> dict:
+    """The part of an add that reads the index, both ways, in this process on a copy of ``base``:
+    ``full`` loads every indexed doc and pair and finds the candidates over all of them (how a
+    scan worked before the candidate tables), ``tables`` reads the candidate tables
+    (``retold.index.incremental``); each then builds the groups. Seconds and peak traced memory
+    (``tracemalloc``: Python and numpy allocations) of each; the new docs are prepared first,
+    once, and are not counted."""
+    import tracemalloc
+
+    import numpy as np
+
+    from retold.candidates import find_candidates
+    from retold.config import Settings
+    from retold.group import build_groups
+    from retold.index import Index
+    from retold.index.incremental import dated, indexed_candidates
+    from retold.pipeline import prepare_docs
+    from retold.progress import NullProgress
+    from retold.sign.names import sign_names
+
+    settings = Settings()
+    arts, _ = read_articles([new])
+    out: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="retold-bench-index-") as d:
+        copy = Path(d) / "index.idx"
+        shutil.copyfile(base, copy)
+        with Index.open(copy) as ix:
+            ix.upgrade()
+            new_docs = prepare_docs(arts, settings, None, NullProgress(), {})
+        sign_names(new_docs)
+        for mode in ("full", "tables"):
+            with Index.open(copy) as ix:
+                tracemalloc.start()
+                t = time.perf_counter()
+                if mode == "full":
+                    old = ix.load_docs()
+                    pairs = ix.load_pairs()
+                    docs = old + new_docs
+                    is_new = np.zeros(len(docs), dtype=bool)
+                    is_new[len(old) :] = True
+                    sign_names(docs, words_of=is_new)
+                    cand = find_candidates(docs, is_new, settings, {})
+                    build_groups({x.id: x for x in docs}, pairs, settings)
+                else:
+                    found = indexed_candidates(ix, new_docs, settings, {})
+                    cand = found.cand
+                    group_docs = dated(found.light)
+                    group_docs.update({x.id: x for x in found.docs})
+                    build_groups(group_docs, ix.pair_links(), settings)
+                wall = time.perf_counter() - t
+                peak = tracemalloc.get_traced_memory()[1] / 2**20
+                tracemalloc.stop()
+            out[mode] = {"s": wall, "peak_mb": peak, "candidates": len(cand)}
+    return out
+
+
 def slope(ns: list[int], ys: list[float]) -> float:
     """Least-squares slope of log y against log N: 1 is linear growth, 0 flat."""
     xs = [math.log(x) for x in ns]
@@ -124,6 +180,7 @@ def bench_index(
     cache: Path,
     code: Path | None = None,
     log: Callable[[str], None] = lambda m: None,
+    side: bool = True,
 ) -> dict:
     """Time an add of ``k`` to an index of each size; rows plus the slopes of time and memory."""
     rows = []
@@ -131,6 +188,8 @@ def bench_index(
         base, new = build_base(n, k, data, cache, log)
         log(f"adding {k} to {n} ...")
         r = time_add(base, new, code)
+        if side:
+            r["index_side"] = index_side(base, new)
         r["n"] = n
         r["k"] = len(read_articles([new])[0])
         rows.append(r)
@@ -153,4 +212,13 @@ def render(res: dict, command: str) -> str:
         lines.append(f"| {r['n']:,} | {r['k']} | {r['add_s']:.1f} | {r['peak_rss_mb']:.0f} | {n_cand} | {parts} |")
     if "slope_time" in res:
         lines += ["", f"slope of log time vs log N: {res['slope_time']:.2f}; of log peak memory: {res['slope_memory']:.2f}"]
+    sides = [r for r in res["rows"] if "index_side" in r]
+    if sides:
+        lines += ["", "The part that reads the index (candidates and groups; the new docs prepared beforehand), in one process:", "",
+                  "| indexed N | full load: s | full load: peak MB | candidate tables: s | candidate tables: peak MB | same candidates |",
+                  "|---:|---:|---:|---:|---:|---|"]
+        for r in sides:
+            f, t = r["index_side"]["full"], r["index_side"]["tables"]
+            same = "yes" if f["candidates"] == t["candidates"] else f"{f['candidates']} vs {t['candidates']}"
+            lines.append(f"| {r['n']:,} | {f['s']:.2f} | {f['peak_mb']:.0f} | {t['s']:.2f} | {t['peak_mb']:.0f} | {same} |")
     return "\n".join(lines)
