@@ -138,6 +138,9 @@ def index_side(base: Path, new: Path) -> dict:
             ix.upgrade()
             new_docs = prepare_docs(arts, settings, None, NullProgress(), {})
         sign_names(new_docs)
+        # warm up: imports (scipy, igraph, leidenalg) and what the new docs cache, paid by neither way
+        find_candidates(new_docs, np.ones(len(new_docs), dtype=bool), settings, {})
+        build_groups({x.id: x for x in new_docs}, [], settings)
         for mode in ("full", "tables"):
             with Index.open(copy) as ix:
                 tracemalloc.start()
