@@ -154,11 +154,16 @@ def scan(
     encoder: Encoder | None = None,
     engine: Engine | None = None,
     progress: Progress | None = None,
+    _full_load: bool = False,
 ) -> ScanResult:
     """Find every related pair among ``inputs`` (and against ``index``), and group them.
 
     ``inputs`` are articles or paths (files or folders). With an index, only pairs that
     involve a new article are computed; the returned groups cover everything indexed.
+    The candidates come from the index's candidate tables, and only the indexed docs of
+    candidate pairs are read whole (``retold.index.incremental``); ``result.docs`` reads the
+    others from the index file when asked. ``_full_load`` (tests): load every indexed doc
+    and find the candidates over all of them, the way it was done before those tables.
     """
     from retold.index import Index  # local: the index pulls in sqlite, not needed by compare()
 
@@ -172,6 +177,7 @@ def scan(
     articles = _as_articles(inputs, problems)
     stats["time_ingest_s"] = time.perf_counter() - t0
 
+    incremental = False
     with ExitStack() as stack:
         idx: Index | None = None
         old_docs: list[Doc] = []
@@ -185,7 +191,7 @@ def scan(
                 Index.open(index, settings=settings, encoder_name=enc_name)
             )  # an index we opened, we close; one passed in stays open for its owner
             idx.require_encoder(enc_name)  # an Index passed in open was opened without our encoder's name
-            articles = _not_indexed(articles, idx.ids(), problems)
+            articles = _not_indexed(articles, idx.known(a.id for a in articles), problems)
 
         # the per-article work (clean, sign, embed) needs nothing of the index: done before its lock
         new_docs = prepare_docs(articles, settings, encoder, progress, stats, engine)
@@ -196,9 +202,14 @@ def scan(
             wait = settings.index_wait_s or None
             stack.enter_context(idx.writing(timeout=wait, on_wait=lambda: log.warning("%s: waiting for another writer", idx.path.name)))
             stats["time_index_wait_s"] = time.perf_counter() - t
-            known = idx.ids()
+            known = idx.known(d.id for d in new_docs)
             kept_ids = {a.id for a in _not_indexed([d.article for d in new_docs], known, problems)}
             new_docs = [d for d in new_docs if d.id in kept_ids]
+            idx.upgrade()  # an index of format 1 gets its candidate tables (once, one transaction)
+            incremental = not _full_load and idx.postings_bands() == settings.lsh_bands
+        if incremental:
+            return _scan_incremental(idx, new_docs, settings, engine, progress, stats, problems, t0, stack)
+        if idx is not None:
             old_docs = idx.load_docs()
             old_pairs = idx.load_pairs()
 
@@ -247,6 +258,61 @@ def scan(
         stats["time_total_s"] = time.perf_counter() - t0
         kept = [(docs[i].id, docs[j].id, tuple(sorted(why))) for (i, j), why in cand.items()] if settings.keep_candidates else []
         return ScanResult(docs=by_id, pairs=new_pairs + implied, groups=groups, problems=problems, stats=stats, candidates=kept)
+
+
+def _scan_incremental(
+    idx, new_docs: list[Doc], settings: Settings, engine: Engine, progress: Progress, stats: dict[str, float],
+    problems: list[Problem], t0: float, stack: ExitStack,
+) -> ScanResult:
+    """The rest of ``scan`` against an index with candidate tables: the same stages on the
+    new docs and the indexed docs of their candidate pairs; groups over every indexed id
+    (dates and pairs without passages, read light)."""
+    from retold.index.incremental import IndexedDocs, dated, indexed_candidates
+
+    t = time.perf_counter()
+    sign_names(new_docs, engine, progress)
+    stats["time_names_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    found = indexed_candidates(idx, new_docs, settings, stats, progress)
+    docs, cand, light = found.docs, found.cand, found.light
+    old_read = docs[: len(docs) - len(new_docs)]
+    sign_names(old_read, engine, progress, words_of=[False] * len(old_read))  # compare reads their names
+    stats["time_candidates_s"] = time.perf_counter() - t
+    stats["candidates"] = float(len(cand))
+
+    t = time.perf_counter()
+    new_pairs = compare_candidates(docs, cand, settings, engine, progress, stats)
+    stats["time_compare_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    group_docs = dated(light)
+    group_docs.update({d.id: d for d in docs})
+    all_pairs = idx.pair_links() + new_pairs
+    groups = build_groups(group_docs, all_pairs, settings)
+    stats["time_group_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()  # the index keeps each pair's own decision, before the stories have a say
+    idx.add(new_docs, new_pairs, refreshed=found.lazy.refreshed())
+    stats["time_index_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    n_tokens = dict(zip(light.ids, light.n_tokens.tolist()))
+    n_tokens.update({d.id: d.n_tokens for d in new_docs})
+    new_ids = {d.id for d in new_docs}
+    implied, agreed = stories_say(groups, new_pairs, all_pairs, n_tokens, settings, new_ids)
+    if settings.semantic:
+        stats["pairs_agreed"] = float(agreed)
+    stats["time_group_s"] += time.perf_counter() - t
+    stats["pairs_implied"] = float(len(implied))
+
+    stats["articles_new"] = float(len(new_docs))
+    stats["articles_total"] = float(len(light.ids) + len(new_docs))
+    stats["pairs"] = float(len(new_pairs)) + len(implied)
+    stats["time_total_s"] = time.perf_counter() - t0
+    kept = [(docs[i].id, docs[j].id, tuple(sorted(why))) for (i, j), why in cand.items()] if settings.keep_candidates else []
+    held = {d.id: d for d in docs}
+    result_docs = IndexedDocs(idx.path, light.ids + [d.id for d in new_docs], held)
+    return ScanResult(docs=result_docs, pairs=new_pairs + implied, groups=groups, problems=problems, stats=stats, candidates=kept)
 
 
 def compare(a: Article | str, b: Article | str, *, settings: Settings | None = None, encoder: Encoder | None = None) -> Pair:

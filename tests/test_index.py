@@ -352,6 +352,9 @@ def test_killed_add_leaves_index_as_before_and_next_add_completes(tmp_path: Path
         assert ix.ids() == before
         assert len(ix.load_docs()) == len(before)
         assert len(ix.load_pairs()) == 1 and len(ix.runs()) == n_runs
+        # the candidate tables are in the same transaction: none of the killed batch's rows
+        assert ix._read("SELECT count(*) FROM light")[0][0] == len(before)
+        assert ix._read("SELECT count(DISTINCT seq) FROM postings")[0][0] == len(before)
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
@@ -365,6 +368,7 @@ def test_killed_add_leaves_index_as_before_and_next_add_completes(tmp_path: Path
         loaded = {d.id: d for d in ix.load_docs()}
         assert_same_doc(loaded["new7"], make_doc("new7", 7, n_sent=25, n_tok=300, dim=512))
         assert [r.docs_added for r in ix.runs()][-1] == 60
+        assert ix._read("SELECT count(*) FROM light")[0][0] == len(before) + 60
 
 
 def test_second_writer_waits_then_fails_clearly_and_readers_see_old_state(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def test_info_of_an_empty_index(tmp_path: Path) -> None:
     with Index.open(path) as ix:
         info = ix.info()
     assert (info.articles, info.pairs, info.pairs_by_relation, info.second_vectors) == (0, 0, {}, 0)
-    assert info.encoder is None and info.format_version == 1
+    assert info.encoder is None and info.format_version == 2
     assert info.signature == {f: getattr(Settings(num_perm=64), f) for f in SIGNATURE_FIELDS}
     assert info.created is not None and before - timedelta(seconds=1) <= info.created <= datetime.now(timezone.utc)
     assert info.last_written is None and info.last_runs == [] and (info.adds, info.removals) == (0, 0)

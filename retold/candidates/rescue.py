@@ -21,6 +21,8 @@ stats say so.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,23 +53,49 @@ MAX_TEXTS_PER_ORPHAN = 20
 _COPY_SIGNALS = frozenset({"exact", "lsh", "fingerprint"})
 
 
-def copy_groups(docs: list[Doc], found: dict[tuple[int, int], set[str]]) -> np.ndarray:
+def copy_groups(docs: list[Doc], found: dict[tuple[int, int], set[str]], lang_of: Callable[[int], str] | None = None) -> np.ndarray:
     """Each doc's group representative: the smallest index among the texts that the lexical
     signals tie to it, within one written language."""
-    ties = [(i, j) for (i, j), sig in found.items() if sig & _COPY_SIGNALS and same_language(docs[i].lang, docs[j].lang)]
+    lang_of = lang_of or (lambda i: docs[i].lang)
+    ties = [(i, j) for (i, j), sig in found.items() if sig & _COPY_SIGNALS and same_language(lang_of(i), lang_of(j))]
     rep = np.arange(len(docs), dtype=np.int64)
-    for comp in components(range(len(docs)), ties):
+    for comp in components(sorted({x for e in ties for x in e}), ties):
         rep[comp] = comp[0]
     return rep
 
 
-def orphans(docs: list[Doc], is_new: np.ndarray, found: dict[tuple[int, int], set[str]]) -> list[int]:
+def orphans(
+    docs: list[Doc], is_new: np.ndarray, found: dict[tuple[int, int], set[str]], lang_of: Callable[[int], str] | None = None
+) -> list[int]:
     """New texts without sentence vectors that no candidate links to a text in another language."""
+    lang_of = lang_of or (lambda i: docs[i].lang)
     linked = np.zeros(len(docs), dtype=bool)
     for i, j in found:
-        if not same_language(docs[i].lang, docs[j].lang):
+        if not same_language(lang_of(i), lang_of(j)):
             linked[i] = linked[j] = True
-    return [i for i, d in enumerate(docs) if is_new[i] and d.sent_vecs is None and not linked[i] and len(d.content_sentences())]
+    out = []
+    for i in np.flatnonzero(is_new).tolist():
+        d = docs[i]
+        if d.sent_vecs is None and not linked[i] and len(d.content_sentences()):
+            out.append(i)
+    return out
+
+
+@dataclass
+class TextTable:
+    """What the rescue reads of every text, as arrays: an index gives these without its docs."""
+
+    lang: np.ndarray  # object: each text's language
+    lengths: np.ndarray  # float64: content length
+    readable: np.ndarray  # bool: has content sentences
+
+    @classmethod
+    def of(cls, docs: Sequence[Doc]) -> TextTable:
+        return cls(
+            lang=np.array([d.lang for d in docs], dtype=object),
+            lengths=np.array([content_length(d) for d in docs], dtype=np.float64),
+            readable=np.array([len(d.content_sentences()) > 0 for d in docs], dtype=bool),
+        )
 
 
 def rescue_candidates(
@@ -77,6 +105,8 @@ def rescue_candidates(
     settings: Settings,
     stats: dict[str, float] | None = None,
     progress: Progress | None = None,
+    *,
+    texts: TextTable | None = None,
 ) -> dict[tuple[int, int], set[str]]:
     """Pairs (i < j) of each orphan with its ``PER_ORPHAN`` nearest texts (or groups of copies)
     in other languages.
@@ -90,15 +120,16 @@ def rescue_candidates(
     ``settings.rescue_max_sentences``.
     """
     stats = stats if stats is not None else {}
-    lonely = orphans(docs, is_new, found)
+    lang_of = (lambda i: texts.lang[i]) if texts is not None else None
+    lonely = orphans(docs, is_new, found, lang_of)
     stats["rescue_orphans"] = float(len(lonely))
     if not lonely or not available():
         return {}
-    lengths = np.array([content_length(d) for d in docs], dtype=np.float64)
-    written = np.array([written_language(d.lang) or "" for d in docs], dtype=object)
-    logographic = np.array([d.lang in _LOGOGRAPHIC for d in docs], dtype=bool)
-    readable = np.array([len(d.content_sentences()) > 0 for d in docs], dtype=bool)
-    rep = copy_groups(docs, found)
+    texts = texts if texts is not None else TextTable.of(docs)
+    lengths, readable = texts.lengths, texts.readable
+    written = np.array([written_language(x) or "" for x in texts.lang], dtype=object)
+    logographic = np.array([x in _LOGOGRAPHIC for x in texts.lang], dtype=bool)
+    rep = copy_groups(docs, found, lang_of)
     partners: dict[int, np.ndarray] = {}
     needed: set[int] = set()
     left, refused = 0, 0
@@ -182,4 +213,4 @@ def rescue_candidates(
     return out
 
 
-__all__ = ["rescue_candidates", "orphans"]
+__all__ = ["rescue_candidates", "orphans", "TextTable"]

@@ -8,6 +8,7 @@ them close; a real ANN index (usearch, HNSW) keeps the work per article bounded.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -49,21 +50,69 @@ def ann_candidates(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> d
         return {}
     pos = np.flatnonzero(have)
     vecs = np.stack([docs[i].vec for i in pos]).astype(np.float32)
-    qmask = is_new[pos]
-    if not qmask.any():
+    return neighbour_pairs(pos, vecs, is_new[pos], settings)
+
+
+def neighbour_pairs(
+    pos: np.ndarray, vecs: np.ndarray, qmask: np.ndarray, settings: Settings, exact: bool = False
+) -> dict[tuple[int, int], set[str]]:
+    """``ann_candidates`` over vectors given as arrays: ``vecs[r]`` is the vector of doc
+    ``pos[r]`` (ascending), ``qmask[r]`` says it is new. ``exact``: search every vector (the
+    index's way past ``EXACT_BELOW``: no graph to build, the same answer in any batch order)."""
+    if len(pos) < 2 or not qmask.any():
         return {}
-    keys, cos = _neighbours(vecs, vecs[qmask], settings.ann_neighbours + 1, settings.reproducible)
+    k = settings.ann_neighbours + 1
+    if exact and len(vecs) >= EXACT_BELOW:
+        step = 16384
+        keys, cos = exact_neighbours(((np.arange(lo, min(lo + step, len(vecs))), vecs[lo : lo + step]) for lo in range(0, len(vecs), step)), vecs[qmask], k)
+    else:
+        keys, cos = _neighbours(vecs, vecs[qmask], k, settings.reproducible)
+    return pairs_of_neighbours(pos[qmask], pos, keys, cos, settings)
+
+
+def pairs_of_neighbours(
+    queries: np.ndarray, pos: np.ndarray | None, keys: np.ndarray, cos: np.ndarray, settings: Settings
+) -> dict[tuple[int, int], set[str]]:
+    """The "ann" pairs of neighbour lists: query doc ``queries[q]`` near ``pos[keys[q, n]]``
+    (``pos`` None: the keys are docs), kept at ``settings.ann_min_cosine`` or more."""
     out: dict[tuple[int, int], set[str]] = {}
-    for qi, row_keys, row_cos in zip(pos[qmask], keys, cos):
+    for qi, row_keys, row_cos in zip(queries, keys, cos):
         for k, c in zip(row_keys, row_cos):
             if k < 0 or c < settings.ann_min_cosine:
                 continue
-            j = int(pos[k])
+            j = int(pos[k]) if pos is not None else int(k)
             if j == qi:
                 continue
             a, b = (int(qi), j) if qi < j else (j, int(qi))
             out.setdefault((a, b), set()).add("ann")
     return out
+
+
+def exact_neighbours(
+    chunks: Iterable[tuple[np.ndarray, np.ndarray]], queries: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, cosine) of the ``k`` nearest vectors to each query by exhaustive search over
+    ``(keys, vectors)`` chunks read one at a time (memory stays bounded by a chunk); ties go
+    to the lower key; -1 where fewer than ``k`` vectors exist."""
+    q = np.asarray(queries, dtype=np.float32)
+    q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+    best_c = np.full((len(q), 0), -np.inf, dtype=np.float32)
+    best_k = np.zeros((len(q), 0), dtype=np.int64)
+    for ks, v in chunks:
+        v = np.asarray(v, dtype=np.float32)
+        v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        c = q @ v.T
+        cand_c = np.concatenate([best_c, c], axis=1)
+        cand_k = np.concatenate([best_k, np.broadcast_to(np.asarray(ks, dtype=np.int64), c.shape)], axis=1)
+        # by cosine descending, then key ascending (lexsort sorts by its last key first)
+        o = np.lexsort((cand_k, -cand_c), axis=1)[:, :k]
+        best_c = np.take_along_axis(cand_c, o, axis=1)
+        best_k = np.take_along_axis(cand_k, o, axis=1)
+    if best_k.shape[1] < k:
+        pad = k - best_k.shape[1]
+        best_k = np.concatenate([best_k, np.full((len(q), pad), -1, dtype=np.int64)], axis=1)
+        best_c = np.concatenate([best_c, np.full((len(q), pad), -np.inf, dtype=np.float32)], axis=1)
+    return best_k, best_c
 
 
 def _bucket_cap(n_docs: int, settings: Settings) -> int:
@@ -94,18 +143,62 @@ def anchor_candidates(
     of the smaller one's name weight (and ``min_abs`` at least: one rare name or a number).
     Names held by many articles say nothing and are skipped.
     """
+    post, total = name_postings(docs)
+    return anchor_pairs(
+        post.values(), total, is_new, _bucket_cap(len(docs), settings), docs, lambda i: docs[i].lang,
+        min_score=min_score, min_share=min_share, min_abs=min_abs, per_doc=per_doc,
+    )
+
+
+#: a name weighs this much or more (zipf 4.5 or rarer) to count as an anchor
+MIN_NAME_WEIGHT = 1.5
+
+
+def doc_anchor_names(d: Doc) -> list[tuple[str, float]]:
+    """The doc's anchor names and weights, in the order ``doc_names`` gives them."""
     from retold.sign.names import doc_names
 
+    return [(key, w) for key, w in doc_names(d).items() if w >= MIN_NAME_WEIGHT]
+
+
+def name_total(names: list[tuple[str, float]]) -> float:
+    """The summed weight of a doc's anchor names (summed in their order, as ``anchor_pairs`` reads it)."""
+    t = 0.0
+    for _, w in names:
+        t += w
+    return t
+
+
+def name_postings(docs: list[Doc]) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray]:
+    """Each anchor name's holders ``(doc, weight)`` in doc order, the names in order of first
+    appearance; and each doc's summed anchor weight."""
     post: dict[str, list[tuple[int, float]]] = defaultdict(list)
     total = np.zeros(len(docs), dtype=np.float64)
     for i, d in enumerate(docs):
-        for key, w in doc_names(d).items():
-            if w >= 1.5:  # zipf 4.5 or rarer
-                post[key].append((i, w))
-                total[i] += w
-    cap = _bucket_cap(len(docs), settings)
+        names = doc_anchor_names(d)
+        for key, w in names:
+            post[key].append((i, w))
+        total[i] = name_total(names)
+    return post, total
+
+
+def anchor_pairs(
+    lists: Iterable[list[tuple[int, float]]],
+    total: np.ndarray,
+    is_new: np.ndarray,
+    cap: int,
+    docs: Sequence[Doc],
+    lang_of: Callable[[int], str],
+    min_score: float = 6.0,
+    min_share: float = 0.4,
+    min_abs: float = 2.0,
+    per_doc: int = 20,
+) -> dict[tuple[int, int], set[str]]:
+    """The scoring of ``anchor_candidates`` over given posting lists (in order of first
+    appearance; an index gives those of the names its new docs hold). ``docs[i]`` is read
+    only for a new doc and for a "shape" partner; ``lang_of`` gives any doc's language."""
     scores: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    for lst in post.values():
+    for lst in lists:
         if len(lst) < 2 or len(lst) > cap:
             continue
         for x, wx in lst:
@@ -130,8 +223,9 @@ def anchor_candidates(
         # language of the same shape (sentence lengths in step): perhaps a name-poor translation
         if docs[x].sent_vecs is None:
             taken = {y for _, y in best}
+            lang_x = docs[x].lang
             weak = sorted(
-                ((sc, y) for y, sc in row.items() if sc >= min_abs and y not in taken and docs[y].lang != docs[x].lang),
+                ((sc, y) for y, sc in row.items() if sc >= min_abs and y not in taken and lang_of(y) != lang_x),
                 reverse=True,
             )
             for _, y in weak[:per_doc]:
@@ -176,30 +270,69 @@ def word_candidates(
     language) in every text that has it, so the shared weight of two texts is the dot
     product of their rows of square-rooted weights.
     """
-    from scipy import sparse
-
-    from retold.sign.names import doc_words
-
-    bare = [i for i, d in enumerate(docs) if d.sent_vecs is None and len(d.content_sentences())]
+    bare = [i for i, d in enumerate(docs) if is_bare(d)]
     if len(bare) < 2:
         return {}
+    items = [doc_word_items(docs[i]) for i in bare]
+    total = np.array([word_total(it) for it in items], dtype=np.float64)
+    new_rows = is_new[np.asarray(bare)]
+    return word_pairs(bare, items, total, new_rows, _bucket_cap(len(docs), settings), None, min_overlap, per_doc)
+
+
+def is_bare(d: Doc) -> bool:
+    """A text without sentence vectors that has content: what ``word_candidates`` reads."""
+    return d.sent_vecs is None and bool(len(d.content_sentences()))
+
+
+def doc_word_items(d: Doc) -> list[tuple[tuple[str | None, str], float]]:
+    """The doc's content words keyed by written language, with their weights (``doc_words`` order)."""
+    from retold.sign.names import doc_words
+
+    lang = written_language(d.lang)
+    return [((lang, w), weight) for w, weight in doc_words(d).items()]
+
+
+def word_total(items: list[tuple[tuple[str | None, str], float]]) -> float:
+    """A text's own word weight: the squared norm of its row of square-rooted weights."""
+    if not items:
+        return 0.0
+    v = np.sqrt(np.array([w for _, w in items], dtype=np.float64))
+    return float(np.sum(v * v))
+
+
+def word_pairs(
+    bare: list[int],
+    items: list[list[tuple[tuple[str | None, str], float]]],
+    total: np.ndarray,
+    new_rows: np.ndarray,
+    cap: int,
+    df_of: dict[tuple[str | None, str], int] | None = None,
+    min_overlap: float = 0.3,
+    per_doc: int = 10,
+) -> dict[tuple[int, int], set[str]]:
+    """The counting of ``word_candidates``: ``items[r]`` are the words of doc ``bare[r]``
+    (ascending), ``total[r]`` its own weight, ``new_rows[r]`` whether it is new. ``df_of``:
+    how many texts hold each word, when ``items`` are not all texts (an index gives the
+    texts sharing a word with its new ones); counted from ``items`` when None."""
+    from scipy import sparse
+
     vocab: dict[tuple[str | None, str], int] = {}
     rows, cols, vals = [], [], []
-    for r, i in enumerate(bare):
-        lang = written_language(docs[i].lang)
-        for w, weight in doc_words(docs[i]).items():
+    for r, its in enumerate(items):
+        for key, weight in its:
             rows.append(r)
-            cols.append(vocab.setdefault((lang, w), len(vocab)))
+            cols.append(vocab.setdefault(key, len(vocab)))
             vals.append(weight)
     if not vocab:
         return {}
     x = sparse.csr_matrix((np.sqrt(vals), (rows, cols)), shape=(len(bare), len(vocab)), dtype=np.float64)
-    total = np.asarray(x.multiply(x).sum(axis=1)).ravel()  # each text's own word weight
-    df = np.bincount(x.indices, minlength=len(vocab))
-    cap = _bucket_cap(len(docs), settings)
+    if df_of is None:
+        df = np.bincount(x.indices, minlength=len(vocab))
+    else:
+        df = np.array([df_of.get(key, 0) for key in vocab], dtype=np.int64)
     keep = np.flatnonzero((df >= 2) & (df <= cap))  # a word of one text, or of very many, says nothing
     x = x[:, keep].tocsr()
-    new_rows = np.flatnonzero(is_new[np.asarray(bare)])
+    new_rows = np.flatnonzero(new_rows)
     if not len(new_rows):
         return {}
     shared = (x[new_rows] @ x.T).tocsr()

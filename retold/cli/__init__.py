@@ -23,6 +23,7 @@ from retold.cli import compare as _compare  # noqa: E402,F401
 from retold.cli import report as _report  # noqa: E402,F401
 from retold.cli import bench_speed as _bench_speed  # noqa: E402,F401
 from retold.cli import bench_quality as _bench_quality  # noqa: E402,F401
+from retold.cli import bench_index as _bench_index  # noqa: E402,F401
 from retold.cli import serve as _serve  # noqa: E402,F401
 from retold.cli import dedup as _dedup  # noqa: E402,F401
 from retold.cli import index_cmd as _index_cmd  # noqa: E402,F401

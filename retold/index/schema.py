@@ -17,7 +17,9 @@ from retold.config import Settings
 #: Marks a SQLite file as ours, so another program's database is refused, not altered.
 APP_ID = "retold-index"
 #: Bumped when the tables change in a way older code cannot read.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Format 2 added the candidate tables of ``retold.index.postings``; a format-1 index gets
+#: them on its first write (``Index.upgrade``).
 
 #: Settings fields that change the signatures stored with each doc.
 SIGNATURE_FIELDS: tuple[str, ...] = ("shingle_size", "num_perm", "seed", "fingerprint_mod")

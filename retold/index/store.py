@@ -24,6 +24,7 @@ from types import TracebackType
 from retold.config import Settings
 from retold.index.arrays import ARRAY_FIELDS, TABLE_BYTES, ArrayBlobError, blob_fields, pack_arrays, unpack_arrays
 from retold.index.errors import IndexBusyError, IndexFileError, IndexSettingsError
+from retold.index import postings
 from retold.index.info import IndexInfo
 from retold.index.schema import (
     APP_ID,
@@ -141,7 +142,7 @@ class _Memo:
     """
 
     version: int
-    docs: list[Doc]
+    docs: list[Doc] | None = None  # read by the first full load_docs (load_pairs alone does not need them)
     pairs: list[Pair] | None = None
 
 
@@ -347,6 +348,23 @@ class Index:
     def __len__(self) -> int:
         return int(self._read("SELECT count(*) FROM docs")[0][0])
 
+    def known(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` the index holds (reads those rows only, unlike ``ids()``)."""
+        try:
+            return self._existing(ids)
+        except sqlite3.DatabaseError as e:
+            raise IndexFileError(f"{self._path}: cannot read the index ({e})") from None
+
+    def pair_links(self) -> list[Pair]:
+        """Every stored pair without its passages, in the order added: what grouping reads
+        (relation, score, coverage, direction, features), at a fraction of ``load_pairs``'s cost."""
+        rows = self._read("SELECT a, b, relation, score, coverage_a, coverage_b, direction, features FROM pairs ORDER BY seq")
+        return [
+            Pair(a=a, b=b, relation=rel, score=score, coverage_a=ca, coverage_b=cb, direction=direction,
+                 passages=[], features=json.loads(features))
+            for a, b, rel, score, ca, cb, direction, features in rows
+        ]
+
     def __contains__(self, doc_id: object) -> bool:
         return bool(self._read("SELECT 1 FROM docs WHERE id = ?", (doc_id,)))
 
@@ -357,7 +375,10 @@ class Index:
         are history, and skipping the copy makes loading about twice as fast.
         """
         if ids is None and not writable and self._keep:
-            return list(self._held().docs)
+            memo = self._held()
+            if memo.docs is None:
+                memo.docs = self._read_docs(None, False)
+            return list(memo.docs)
         return self._read_docs(ids, writable)
 
     def _read_docs(self, ids: Iterable[str] | None, writable: bool) -> list[Doc]:
@@ -436,7 +457,7 @@ class Index:
         memo = self._fresh_memo()
         if memo is None:
             version = self._version()  # before reading: a commit meanwhile makes the memo stale, not wrong
-            memo = self._memo = _Memo(version, self._read_docs(None, False))
+            memo = self._memo = _Memo(version)
         return memo
 
     def runs(self) -> list[Run]:
@@ -587,6 +608,10 @@ class Index:
         ``_midway`` is a test hook called inside the transaction, half the docs written.
         """
         doc_rows = [self._doc_row(d) for d in docs]  # serialise before locking: keeps the lock short
+        for d in docs:  # the names and words the candidate tables hold, read before the lock too
+            postings.doc_anchor_names(d)
+            if postings.is_bare(d):
+                postings.doc_word_items(d)
         pair_rows = [self._pair_row(p) for p in pairs]
         refresh_rows = [(self._blob(d), d.article.id) for d in refreshed]
         new_ids = [r[0] for r in doc_rows]
@@ -615,12 +640,14 @@ class Index:
             unknown -= self._existing(unknown)
             if unknown:
                 raise ValueError(f"{self._path}: pair(s) name doc(s) neither indexed nor added: {sorted(unknown)[:5]}")
+            self._upgrade_in_transaction()
             half = len(doc_rows) // 2
             ins = f"INSERT INTO docs ({_DOC_COLS}) VALUES ({','.join('?' * 11)})"
-            db.executemany(ins, doc_rows[:half])
+            seqs = [db.execute(ins, r).lastrowid for r in doc_rows[:half]]
             if _midway is not None:
                 _midway()
-            db.executemany(ins, doc_rows[half:])
+            seqs += [db.execute(ins, r).lastrowid for r in doc_rows[half:]]
+            postings.write_rows(db, zip(seqs, docs), self._postings_settings())
             db.executemany(f"INSERT INTO pairs ({_PAIR_COLS}) VALUES ({','.join('?' * 9)})", pair_rows)
             db.executemany("UPDATE docs SET arrays = ? WHERE id = ?", refresh_rows)
             db.execute(
@@ -646,16 +673,75 @@ class Index:
 
     def _extend_memo(self, memo: _Memo, doc_rows: list[tuple], pair_rows: list[tuple], refreshed: Sequence[Doc]) -> None:
         """Bring the memo to what a fresh read would give: the rows just written, read back."""
-        memo.docs.extend(self._doc_from_row(r, False) for r in doc_rows)
+        if memo.docs is not None:
+            memo.docs.extend(self._doc_from_row(r, False) for r in doc_rows)
         if memo.pairs is not None:
             memo.pairs.extend(self._pair_from_row(r) for r in pair_rows)
-        if refreshed:
+        if refreshed and memo.docs is not None:
             held = {d.id: d for d in memo.docs}
             for d in refreshed:
                 mine = held.get(d.id)
                 if mine is not None and mine is not d:  # refreshed on another copy: take its arrays
                     for f in ARRAY_FIELDS:
                         setattr(mine, f, getattr(d, f))
+
+    # --- the candidate tables (format 2) ---------------------------------------
+    def _format(self) -> int:
+        return int(self._db.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()[0])
+
+    def _postings_settings(self) -> Settings:
+        """Settings the candidate tables were keyed with (their LSH bands), recorded at creation."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'postings'").fetchone()
+        bands = json.loads(row[0])["lsh_bands"] if row is not None else self._settings.lsh_bands
+        return replace(self._settings, lsh_bands=bands)
+
+    def postings_bands(self) -> int | None:
+        """The LSH bands the candidate tables hold (None: an index of format 1, not upgraded yet)."""
+        row = self._read("SELECT value FROM meta WHERE key = 'postings'")
+        return json.loads(row[0][0])["lsh_bands"] if row else None
+
+    def _upgrade_in_transaction(self) -> bool:
+        """Inside a write transaction: give a format-1 index the candidate tables, filled from
+        every doc it holds (read a chunk at a time). True when it did."""
+        db = self._db
+        if self._format() >= 2 and db.execute("SELECT 1 FROM meta WHERE key = 'postings'").fetchone():
+            return False
+        postings.create(db)
+        settings = self._settings
+        seqs = [r[0] for r in db.execute("SELECT seq FROM docs ORDER BY seq")]
+        for chunk in postings.chunks(seqs, 200):
+            docs = self._docs_by_seq(chunk)
+            postings.write_rows(db, zip(chunk, docs), settings)
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('postings', ?)", (json.dumps({"lsh_bands": settings.lsh_bands}),))
+        db.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (str(FORMAT_VERSION),))
+        return True
+
+    def upgrade(self) -> bool:
+        """Bring an index of format 1 to format 2 now (one transaction; else the first write
+        does it). True when the file changed. Older retold cannot read it afterwards."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if _is_locked(e):
+                raise IndexBusyError(f"{self._path}: another process is writing to this index; gave up waiting ({e})") from None
+            raise
+        try:
+            done = self._upgrade_in_transaction()
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return done
+
+    def _docs_by_seq(self, seqs: Sequence[int], writable: bool = False) -> list[Doc]:
+        """The docs of ``seqs``, in that order (each must exist)."""
+        rows: dict[int, tuple] = {}
+        for chunk in postings.chunks(list(seqs)):
+            for r in self._read(f"SELECT seq, {_DOC_COLS} FROM docs WHERE seq IN ({','.join('?' * len(chunk))})", chunk):
+                rows[r[0]] = r[1:]
+        return [self._doc_from_row(rows[s], writable) for s in seqs]
 
     # --- removing ------------------------------------------------------------
     def remove(
@@ -733,6 +819,11 @@ class Index:
             for i in range(0, len(pair_seqs), _CHUNK):
                 chunk = pair_seqs[i : i + _CHUNK]
                 db.execute(f"DELETE FROM pairs WHERE seq IN ({','.join('?' * len(chunk))})", chunk)
+            gone_seqs: list[int] = []
+            for chunk in postings.chunks(removed):
+                gone_seqs += [r[0] for r in db.execute(f"SELECT seq FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+            if self.postings_bands() is not None:
+                postings.delete_rows(db, sorted(gone_seqs))
             half = len(removed) // 2
             for k, part in enumerate((removed[:half], removed[half:])):
                 if k == 1 and midway is not None:
@@ -756,7 +847,8 @@ class Index:
             raise
         if memo is not None:  # our own commit leaves data_version alone: bring the memo to the file
             gone = set(removed)
-            memo.docs = [d for d in memo.docs if d.id not in gone]
+            if memo.docs is not None:
+                memo.docs = [d for d in memo.docs if d.id not in gone]
             if memo.pairs is not None:
                 memo.pairs = [p for p in memo.pairs if p.a not in gone and p.b not in gone]
         return removed, len(pair_seqs), partners

@@ -1,0 +1,406 @@
+"""The candidates of new docs against an index, read from its candidate tables, not its docs.
+
+``find_candidates`` over every indexed doc plus the new ones gives the pairs this module
+gives, with the same positions (indexed docs in the order added, then the new ones): each
+signal is computed from the rows that share a key with a new doc, and every count a rule
+reads (bucket sizes, how many texts hold a name or word) is the count over the whole index.
+Only the docs of candidate pairs are read whole (text, sentences, vectors).
+
+What grows with the index is small and read in one pass: a row of ``light`` per doc (a few
+numbers), and the article vectors for the neighbour search. Below
+``semantic.EXACT_BELOW`` vectors the search is the one of ``ann_candidates`` (exact); past
+it, an exhaustive search over vectors read a chunk at a time (exact too: a scan of the
+whole corpus at once builds an HNSW graph there, whose neighbours may differ a little).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from retold.candidates.find import merge
+from retold.candidates.lexical import pairs_sharing_keys
+from retold.candidates.rescue import TextTable, rescue_candidates
+from retold.candidates.semantic import (
+    EXACT_BELOW,
+    _bucket_cap,
+    anchor_pairs,
+    doc_anchor_names,
+    doc_word_items,
+    exact_neighbours,
+    is_bare,
+    neighbour_pairs,
+    pairs_of_neighbours,
+    word_pairs,
+    word_total,
+    name_total,
+)
+from retold.config import Settings
+from retold.index import postings
+from retold.index.postings import BAND, EXACT, FINGERPRINT, chunks, from_i64, has_vec, lexical_keys, to_i64, word_key
+from retold.model import Article, Doc
+from retold.progress import Progress
+from retold.sign.second import encoded_count
+
+_SEQ_CHUNK = 500
+
+
+@dataclass
+class Light:
+    """The ``light`` table: one entry per indexed doc, in the order added."""
+
+    seq: np.ndarray
+    ids: list[str]
+    published: list[str | None]
+    lang: list[str]
+    n_tokens: np.ndarray
+    exact_hash: np.ndarray  # uint64
+    name_total: np.ndarray
+    words_total: np.ndarray  # nan where the doc is not bare
+    content_len: np.ndarray
+    readable: np.ndarray
+
+    def position(self, seqs: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.seq, seqs)
+
+
+def read_light(ix) -> Light:
+    rows = ix._read(
+        "SELECT seq, id, published, lang, n_tokens, exact_hash, name_total, words_total, content_len, readable "
+        "FROM light ORDER BY seq"
+    )
+    cols = list(zip(*rows)) if rows else [()] * 10
+    return Light(
+        seq=np.array(cols[0], dtype=np.int64),
+        ids=list(cols[1]),
+        published=list(cols[2]),
+        lang=list(cols[3]),
+        n_tokens=np.array(cols[4], dtype=np.int64),
+        exact_hash=from_i64(np.array(cols[5], dtype=np.int64)),
+        name_total=np.array(cols[6], dtype=np.float64),
+        words_total=np.array([np.nan if w is None else w for w in cols[7]], dtype=np.float64),
+        content_len=np.array(cols[8], dtype=np.float64),
+        readable=np.array(cols[9], dtype=bool),
+    )
+
+
+class LazyDocs(Sequence):
+    """Indexed docs then new ones, by position; an indexed doc is read when first asked for."""
+
+    def __init__(self, ix, light: Light, new_docs: list[Doc]) -> None:
+        self._ix, self._light, self._new = ix, light, new_docs
+        self._n = len(light.seq)
+        self.loaded: dict[int, Doc] = {}
+        self.second_before: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return self._n + len(self._new)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        if i >= self._n:
+            return self._new[i - self._n]
+        if i not in self.loaded:
+            self.prefetch([i])
+        return self.loaded[i]
+
+    def prefetch(self, positions: Sequence[int]) -> None:
+        want = sorted({int(p) for p in positions if p < self._n and p not in self.loaded})
+        for part in chunks(want, _SEQ_CHUNK):
+            for p, d in zip(part, self._ix._docs_by_seq([int(self._light.seq[x]) for x in part])):
+                self.loaded[p] = d
+                self.second_before[p] = encoded_count(d)
+
+    def lang(self, i: int) -> str:
+        return self._light.lang[i] if i < self._n else self._new[i - self._n].lang
+
+    def refreshed(self) -> list[Doc]:
+        """Indexed docs read here whose second-model vectors grew meanwhile (to write back)."""
+        return [d for p, d in sorted(self.loaded.items()) if encoded_count(d) > self.second_before[p]]
+
+
+@dataclass
+class Found:
+    """What a scan needs from the index to compare and group its new docs."""
+
+    docs: list[Doc]  # indexed docs of candidate pairs, then the new docs (positions of ``cand``)
+    is_new: np.ndarray
+    cand: dict[tuple[int, int], set[str]]
+    light: Light
+    lazy: LazyDocs
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def _fetch(ix, sql: str, keys: list, extra: Sequence[object] = ()) -> list[tuple]:
+    out: list[tuple] = []
+    for part in chunks(keys):
+        out += ix._read(sql.format(marks=",".join("?" * len(part))), [*extra, *part])
+    return out
+
+
+def _lexical(ix, light: Light, new_docs: list[Doc], settings: Settings, is_new: np.ndarray) -> dict[tuple[int, int], set[str]]:
+    n, d_all = len(light.seq), len(is_new)
+    ex = np.concatenate([light.exact_hash, np.array([d.exact_hash for d in new_docs], dtype=np.uint64)])
+    out: dict[tuple[int, int], set[str]] = {}
+
+    def tag(codes: np.ndarray, name: str) -> None:
+        for c in codes.tolist():
+            out.setdefault((c // d_all, c % d_all), set()).add(name)
+
+    per_kind: dict[int, list[tuple[int, np.ndarray]]] = {EXACT: [], BAND: [], FINGERPRINT: []}
+    for k, d in enumerate(new_docs):
+        for kind, keys in lexical_keys(d, settings):
+            per_kind[kind].append((n + k, keys))
+    for kind, name in ((EXACT, "exact"), (BAND, "lsh"), (FINGERPRINT, "fingerprint")):
+        if not per_kind[kind]:
+            continue
+        nk = np.concatenate([keys for _, keys in per_kind[kind]])
+        no = np.concatenate([np.full(len(keys), p, dtype=np.int64) for p, keys in per_kind[kind]])
+        uniq, new_count = np.unique(nk, return_counts=True)
+        qkeys = to_i64(uniq).tolist()
+        old_count = dict(_fetch(ix, "SELECT key, count(*) FROM postings WHERE kind = ? AND key IN ({marks}) GROUP BY key", qkeys, (kind,)))
+        total = new_count + np.array([old_count.get(k, 0) for k in qkeys], dtype=np.int64)
+        small = total <= settings.max_bucket
+        rows = _fetch(ix, "SELECT key, seq FROM postings WHERE kind = ? AND key IN ({marks})", to_i64(uniq[small]).tolist(), (kind,))
+        ok_new = np.isin(nk, uniq[small])
+        okeys = from_i64(np.array([r[0] for r in rows], dtype=np.int64))
+        oown = light.position(np.array([r[1] for r in rows], dtype=np.int64))
+        keys = np.concatenate([okeys, nk[ok_new]])
+        owners = np.concatenate([oown, no[ok_new]])
+        codes = pairs_sharing_keys(keys, owners, is_new, settings.max_bucket)
+        if kind == EXACT:
+            extra = []
+            for key in uniq[~small].tolist():  # a text copied everywhere: a star around its first holder
+                hub_seq = ix._read("SELECT min(seq) FROM postings WHERE kind = ? AND key = ?", (EXACT, int(to_i64(np.array([key], dtype=np.uint64))[0])))[0][0]
+                members = np.sort(no[nk == np.uint64(key)])
+                if hub_seq is not None:
+                    hub, rest = int(light.position(np.array([hub_seq]))[0]), members
+                else:
+                    hub, rest = int(members[0]), members[1:]
+                extra.append(np.minimum(hub, rest) * d_all + np.maximum(hub, rest))
+            codes = np.unique(np.concatenate([codes, *extra]))
+        else:
+            i, j = codes // d_all, codes % d_all
+            codes = codes[~((ex[i] == ex[j]) & (ex[i] != 0))]  # one exact class: an "exact" pair only
+            if kind == BAND:
+                codes = np.unique(codes)
+            else:
+                uniq_c, counts = np.unique(codes, return_counts=True)
+                codes = uniq_c[counts >= settings.min_shared_fingerprints]
+        tag(codes, name)
+    return out
+
+
+def _vector_chunks(ix, light: Light, step: int = 8192):
+    cur = ix._db.execute("SELECT seq, vec FROM vecs ORDER BY seq")
+    while True:
+        rows = cur.fetchmany(step)
+        if not rows:
+            return
+        seqs = np.array([r[0] for r in rows], dtype=np.int64)
+        vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        yield light.position(seqs), vecs
+
+
+def _ann(ix, light: Light, new_docs: list[Doc], settings: Settings) -> dict[tuple[int, int], set[str]]:
+    n = len(light.seq)
+    new_pos = [n + k for k, d in enumerate(new_docs) if has_vec(d)]
+    if not new_pos:
+        return {}
+    new_vecs = np.stack([new_docs[p - n].vec for p in new_pos]).astype(np.float32)
+    n_old = int(ix._read("SELECT count(*) FROM vecs")[0][0])
+    if n_old + len(new_pos) < 2:
+        return {}
+    if n_old + len(new_pos) < EXACT_BELOW:  # the search a full load makes, on the same vectors
+        parts = list(_vector_chunks(ix, light))
+        pos = np.concatenate([p for p, _ in parts] + [np.array(new_pos, dtype=np.int64)])
+        vecs = np.concatenate([v for _, v in parts] + [new_vecs]) if parts else new_vecs
+        qmask = pos >= n
+        return neighbour_pairs(pos, vecs, qmask, settings)
+    chunked = [*_vector_chunks(ix, light), (np.array(new_pos, dtype=np.int64), new_vecs)]
+    keys, cos = exact_neighbours(iter(chunked), new_vecs, settings.ann_neighbours + 1)
+    return pairs_of_neighbours(np.array(new_pos), None, keys, cos, settings)
+
+
+def _ordered_lists(rows: list[tuple], new_items: list[tuple[int, list[tuple[str, float]]]], allowed: set[str]):
+    """Posting lists ``key -> [(position, weight)]`` by position, the keys in the order a full
+    load meets them first (first holder, then the key's place in that holder)."""
+    lists: dict[str, list[tuple[int, float, int]]] = {}
+    for key, pos, w, o in rows:
+        lists.setdefault(key, []).append((pos, w, o))
+    for pos, items in new_items:
+        for o, (key, w) in enumerate(items):
+            if key in allowed:
+                lists.setdefault(key, []).append((pos, w, o))
+    out = []
+    for key, lst in lists.items():
+        lst.sort()
+        out.append(((lst[0][0], lst[0][2]), key, [(p, w) for p, w, _ in lst]))
+    out.sort(key=lambda x: x[0])
+    return [(key, lst) for _, key, lst in out]
+
+
+def _counts(ix, table: str, keys: list[str]) -> dict[str, int]:
+    return dict(_fetch(ix, f"SELECT key, count(*) FROM {table} WHERE key IN ({{marks}}) GROUP BY key", keys))
+
+
+def _anchors(ix, light: Light, lazy: LazyDocs, new_docs: list[Doc], settings: Settings, is_new: np.ndarray):
+    n = len(light.seq)
+    new_items = [(n + k, doc_anchor_names(d)) for k, d in enumerate(new_docs)]
+    new_count: dict[str, int] = {}
+    for _, items in new_items:
+        for key, _w in items:
+            new_count[key] = new_count.get(key, 0) + 1
+    cap = _bucket_cap(len(is_new), settings)
+    old = _counts(ix, "names", list(new_count))
+    kept = [k for k, c in new_count.items() if 2 <= c + old.get(k, 0) <= cap]
+    rows = _fetch(ix, "SELECT key, seq, w, ord FROM names WHERE key IN ({marks})", kept)
+    pos = light.position(np.array([r[1] for r in rows], dtype=np.int64)).tolist()
+    rows = [(r[0], p, r[2], r[3]) for r, p in zip(rows, pos)]
+    lists = _ordered_lists(rows, new_items, set(kept))
+    total = np.zeros(len(is_new), dtype=np.float64)
+    total[:n] = light.name_total
+    for p, items in new_items:
+        total[p] = name_total(items)
+    return anchor_pairs((lst for _, lst in lists), total, is_new, cap, lazy, lazy.lang)
+
+
+def _words(ix, light: Light, new_docs: list[Doc], settings: Settings, is_new: np.ndarray):
+    n = len(light.seq)
+    new_bare = [(n + k, d) for k, d in enumerate(new_docs) if is_bare(d)]
+    old_bare = int(np.count_nonzero(~np.isnan(light.words_total)))
+    if not new_bare or old_bare + len(new_bare) < 2:
+        return {}
+    new_items = [(p, [(word_key(key), w) for key, w in doc_word_items(d)]) for p, d in new_bare]
+    new_count: dict[str, int] = {}
+    for _, items in new_items:
+        for key, _w in items:
+            new_count[key] = new_count.get(key, 0) + 1
+    cap = _bucket_cap(len(is_new), settings)
+    old = _counts(ix, "words", list(new_count))
+    df = {k: c + old.get(k, 0) for k, c in new_count.items()}
+    kept = [k for k, c in df.items() if 2 <= c <= cap]
+    rows = _fetch(ix, "SELECT key, seq, w, ord FROM words WHERE key IN ({marks})", kept)
+    pos = light.position(np.array([r[1] for r in rows], dtype=np.int64)).tolist()
+    by_doc: dict[int, list[tuple[int, str, float]]] = {}
+    for (key, _s, w, o), p in zip(rows, pos):
+        by_doc.setdefault(p, []).append((o, key, w))
+    totals: dict[int, float] = {p: float(light.words_total[p]) for p in by_doc}
+    keep = set(kept)
+    for p, items in new_items:
+        by_doc[p] = [(o, key, w) for o, (key, w) in enumerate(items) if key in keep]
+        totals[p] = word_total(items)
+    bare = sorted(by_doc)
+    items = [[(key, w) for _, key, w in sorted(by_doc[p])] for p in bare]
+    total = np.array([totals[p] for p in bare], dtype=np.float64)
+    return word_pairs(bare, items, total, is_new[np.array(bare)], cap, df)
+
+
+def _texts(light: Light, new_docs: list[Doc]) -> TextTable:
+    new = TextTable.of(new_docs)
+    return TextTable(
+        lang=np.concatenate([np.array(light.lang, dtype=object), new.lang]),
+        lengths=np.concatenate([light.content_len, new.lengths]),
+        readable=np.concatenate([light.readable, new.readable]),
+    )
+
+
+def indexed_candidates(
+    ix, new_docs: list[Doc], settings: Settings, stats: dict[str, float] | None = None, progress: Progress | None = None
+) -> Found:
+    """The candidates of ``new_docs`` against the index ``ix`` (format 2, keyed with
+    ``settings.lsh_bands``), as ``find_candidates`` finds them over every doc."""
+    stats = stats if stats is not None else {}
+    light = read_light(ix)
+    n = len(light.seq)
+    is_new = np.zeros(n + len(new_docs), dtype=bool)
+    is_new[n:] = True
+    lazy = LazyDocs(ix, light, new_docs)
+    parts = [_lexical(ix, light, new_docs, settings, is_new)]
+    if settings.semantic:
+        parts.append(_ann(ix, light, new_docs, settings))
+        parts.append(_anchors(ix, light, lazy, new_docs, settings, is_new))
+        parts.append(_words(ix, light, new_docs, settings, is_new))
+    found = merge(*parts)
+    if settings.semantic and settings.second_opinion:
+        if any(d.sent_vecs is None for d in new_docs):
+            found = merge(found, rescue_candidates(lazy, is_new, found, settings, stats, progress, texts=_texts(light, new_docs)))
+        else:
+            stats["rescue_orphans"] = 0.0
+    universe = sorted({p for ij in found for p in ij if p < n})
+    lazy.prefetch(universe)
+    where = {p: k for k, p in enumerate(universe)}
+    where.update({n + k: len(universe) + k for k in range(len(new_docs))})
+    docs = [lazy.loaded[p] for p in universe] + list(new_docs)
+    cand = {(where[i], where[j]): why for (i, j), why in found.items()}
+    sub_new = np.zeros(len(docs), dtype=bool)
+    sub_new[len(universe) :] = True
+    stats["articles_read"] = float(len(lazy.loaded))
+    return Found(docs=docs, is_new=sub_new, cand=cand, light=light, lazy=lazy, stats=stats)
+
+
+def dated(light: Light) -> dict[str, Doc]:
+    """Every indexed doc as grouping reads it (its id and date), without its text or arrays."""
+    empty_i = np.zeros(0, dtype=np.int32)
+    spans = np.zeros((0, 2), dtype=np.int32)
+    out: dict[str, Doc] = {}
+    for doc_id, pub, lang in zip(light.ids, light.published, light.lang):
+        art = Article(id=doc_id, text="", published=datetime.fromisoformat(pub) if pub is not None else None)
+        out[doc_id] = Doc(article=art, lang=lang, sent_spans=spans, sent_boiler=np.zeros(0, bool), tok_hash=np.zeros(0, np.uint64),
+                          tok_spans=spans, tok_sent=empty_i, tok_quoted=np.zeros(0, bool))
+    return out
+
+
+class IndexedDocs(Mapping):
+    """Every doc of a scan against an index, by id (indexed ones in the order added, then the
+    new ones), as ``ScanResult.docs``: the docs the scan read are held, any other is read from
+    the index file when asked for (one at a time, not kept), so a scan never holds them all."""
+
+    def __init__(self, path, ids: list[str], held: dict[str, Doc]) -> None:
+        self._path = path
+        self._ids = ids
+        self._set = set(ids)
+        self._held = held
+        self._ix = None
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __iter__(self):
+        return iter(self._ids)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._set
+
+    def __getitem__(self, key: str) -> Doc:
+        d = self._held.get(key)
+        if d is not None:
+            return d
+        if key not in self._set:
+            raise KeyError(key)
+        if self._ix is None:
+            from retold.index.store import Index
+
+            self._ix = Index.open(self._path)
+        return self._ix.load_docs([key])[0]
+
+    def close(self) -> None:
+        if self._ix is not None:
+            self._ix.close()
+            self._ix = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - at interpreter exit the module may be gone
+            pass
+
+
+__all__ = ["IndexedDocs", "indexed_candidates", "Found", "Light", "LazyDocs", "dated", "read_light", "postings"]
