@@ -3,8 +3,10 @@
     python3 scripts/build_static_encoder.py                                # the table, with the shipped projection
     python3 scripts/build_static_encoder.py --fit ../shared/data           # refit the projection first (tune split)
 
-The table goes to ``~/.cache/retold/static-e5-small.npz`` (``--out`` or ``$RETOLD_STATIC_ENCODER``
-for another place): about 63 MB, so it is built where it is used rather than shipped. The slow
+The shipped table is ``retold/data/static-e5-small.npz`` (128-d, 4 bits: 17 MB), rebuilt with
+``--out retold/data/static-e5-small.npz``; without ``--out`` the table goes to
+``~/.cache/retold/static-e5-small.npz`` (or ``$RETOLD_STATIC_ENCODER``), which retold reads only
+where none is shipped or the variable names it. The slow
 step runs every piece of E5's vocabulary through E5 (250,000 short runs, 100 to 150 a second on
 two busy cores: about half an hour); ``--raw-cache FILE`` keeps those vectors (370 MB), so that a
 killed build resumes and other settings rebuild in seconds.
@@ -80,7 +82,7 @@ def main() -> int:
         path = static.write_projection(projection, info)
         print(f"projection fitted on {len(pairs)} pairs in {time.time() - t0:.0f} s: {path}", file=sys.stderr, flush=True)
     # the build reads the projection back from its file (float32), as every later build does
-    static.build(a.out, a.vocab_size, a.dim, a.words, a.lang_dirs, a.power, a.raw_cache, a.threads, prepared=prepared)
+    static.build(a.out, a.vocab_size, a.dim, a.words, a.lang_dirs, a.power, a.raw_cache, a.threads, prepared=prepared, bits=a.bits)
     return 0
 
 
