@@ -18,7 +18,7 @@ import numpy as np
 
 from retold.candidates import find_candidates
 from retold.clean import prepare
-from retold.sign.second import encoded_count
+from retold.sign.second import sign_second
 from retold.config import Settings
 from retold.decide.flow import compare_candidates, compare_pair
 from retold.engines import Engine, LocalEngine
@@ -142,6 +142,8 @@ def prepare_docs(
     if settings.semantic:
         t = time.perf_counter()
         embed_docs(docs, encoder or default_encoder(settings), settings, progress=progress)
+        if settings.second_opinion:  # the static second model's vectors, every article, once
+            sign_second(docs)
         stats["time_embed_s"] = time.perf_counter() - t
     return docs
 
@@ -203,7 +205,9 @@ def scan(
             old_pairs = idx.load_pairs()
 
         docs = old_docs + new_docs
-        second_before = {id(d): encoded_count(d) for d in old_docs}
+        second_before = {id(d): d.second_vecs for d in old_docs}
+        if settings.semantic and settings.second_opinion:
+            sign_second(old_docs)  # docs indexed without the static model's vectors get them
         is_new = np.zeros(len(docs), dtype=bool)
         is_new[len(old_docs) :] = True
 
@@ -229,7 +233,7 @@ def scan(
 
         if idx is not None:  # the index keeps each pair's own decision, before the stories have a say
             t = time.perf_counter()
-            refreshed = [d for d in old_docs if encoded_count(d) > second_before[id(d)]]
+            refreshed = [d for d in old_docs if d.second_vecs is not second_before[id(d)]]
             idx.add(new_docs, new_pairs, refreshed=refreshed)
             stats["time_index_s"] = time.perf_counter() - t
 

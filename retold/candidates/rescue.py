@@ -10,7 +10,8 @@ every one of their 138 English originals was missed.
 For those orphans we ask the second, slower model (multilingual-E5, ``sign/second.py``):
 the mean vector of each text's first sentences, and each orphan's nearest texts in other
 languages. It found all 138 originals among the 3 nearest. Its cost grows with the number
-of texts it must read (about 12 texts/s on 2 cores), so the work is bounded: texts of
+of texts it must read (about 12 texts/s on 2 cores with E5 itself; nothing with the static
+encoder, which read every text in the sign stage, so there only the text budget is lifted), so the work is bounded: texts of
 similar length only (a translation keeps its length between alphabetic scripts), one text
 read for each group of copies (texts the lexical signals already tie together: the machine
 translations of one source, a wire story and its reprints), and at most
@@ -27,7 +28,7 @@ import numpy as np
 from retold.clean.lang import same_language, written_language
 from retold.graphs import components
 from retold.model import content_length
-from retold.sign.second import available, lead_vector, unread_sentences
+from retold.sign.second import available, cheap, lead_vector, unread_sentences
 from retold.config import Settings
 from retold.model import Doc
 from retold.progress import NullProgress, Progress
@@ -99,6 +100,7 @@ def rescue_candidates(
     logographic = np.array([d.lang in _LOGOGRAPHIC for d in docs], dtype=bool)
     readable = np.array([len(d.content_sentences()) > 0 for d in docs], dtype=bool)
     rep = copy_groups(docs, found)
+    free = cheap()  # the static encoder read every text in the sign stage: no budget to keep
     partners: dict[int, np.ndarray] = {}
     needed: set[int] = set()
     left, refused = 0, 0
@@ -118,7 +120,7 @@ def rescue_candidates(
         ok[o] = False
         found_here = np.flatnonzero(ok)
         more = {o, *rep[found_here].tolist()} - needed  # one text read per group of copies
-        if len(needed) + len(more) > settings.rescue_max_texts:
+        if not free and len(needed) + len(more) > settings.rescue_max_texts:
             left += 1
             refused += 1
             continue
