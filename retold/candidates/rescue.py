@@ -101,6 +101,12 @@ def rescue_candidates(
     readable = np.array([len(d.content_sentences()) > 0 for d in docs], dtype=bool)
     rep = copy_groups(docs, found)
     free = cheap()  # the static encoder read every text in the sign stage: no budget to keep
+    if free:
+        out = _nearest_free(docs, lonely, lengths, written, logographic, readable, rep)
+        stats["rescue_texts"] = 0.0
+        stats["rescue_pairs"] = float(len(out))
+        stats["rescue_sentences"] = 0.0
+        return out
     partners: dict[int, np.ndarray] = {}
     needed: set[int] = set()
     left, refused = 0, 0
@@ -181,6 +187,56 @@ def rescue_candidates(
             "second-model rescue: %d of %d orphan texts dropped, their alignment would pass Settings.rescue_max_sentences = %d",
             dropped, len(plans), settings.rescue_max_sentences,
         )
+    return out
+
+
+def _nearest_free(
+    docs: list[Doc],
+    lonely: list[int],
+    lengths: np.ndarray,
+    written: np.ndarray,
+    logographic: np.ndarray,
+    readable: np.ndarray,
+    rep: np.ndarray,
+) -> dict[tuple[int, int], set[str]]:
+    """The rescue where every text's lead vector is at hand (the static second model): the same
+    partners as below (other written language, like length, one choice per group of copies,
+    ``PER_ORPHAN`` groups, ``PER_GROUP`` members each), scored in one product per orphan."""
+    dim = next((v.shape[1] for d in docs if (v := d.second_vecs) is not None and len(v)), 0)
+    lead = np.zeros((len(docs), dim), dtype=np.float32)
+    for i, d in enumerate(docs):
+        v = lead_vector(d) if readable[i] else None
+        if v is not None:
+            lead[i] = v
+    has = np.abs(lead).sum(axis=1) > 0
+    out: dict[tuple[int, int], set[str]] = {}
+    for o in lonely:
+        if not has[o]:
+            continue
+        ratio = np.minimum(lengths, lengths[o]) / np.maximum(np.maximum(lengths, lengths[o]), 1.0)
+        similar = ratio >= MIN_LENGTH_RATIO if not logographic[o] else np.ones(len(docs), dtype=bool)
+        ok = (written != written[o]) & readable & has & (similar | logographic)
+        ok[o] = False
+        cand = np.flatnonzero(ok)
+        if not len(cand):
+            continue
+        score = lead[rep[cand]] @ lead[o]  # a group of copies scores as the text read for it
+        order = np.lexsort((cand, -score))
+        groups: list[int] = []
+        members: dict[int, list[int]] = {}
+        for k in order.tolist():
+            g = int(rep[cand[k]])
+            if g not in members:
+                if len(groups) == PER_ORPHAN:
+                    break  # a group's members share its score, so they come together
+                groups.append(g)
+                members[g] = []
+            if len(members[g]) < PER_GROUP:
+                members[g].append(int(cand[k]))
+        for g in groups:
+            for j in members[g]:
+                a, b = (o, j) if o < j else (j, o)
+                out.setdefault((a, b), set()).add("rescue")
     return out
 
 
