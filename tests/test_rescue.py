@@ -261,3 +261,23 @@ def test_the_static_second_model_reads_every_text_once_so_no_budget_holds_a_resc
     for d in stored.values():
         n = len(d.content_sentences())
         assert d.second_vecs is not None and d.second_vecs.shape == (n, second._backend().dim), d.article.id
+
+
+def test_static_neighbours_pair_only_texts_in_two_languages_one_of_which_the_encoder_lacks():
+    import numpy as np
+
+    from retold.candidates import static_candidates
+    from retold.pipeline import prepare_docs
+    from retold.progress import NullProgress
+
+    copy_hr = Article(id="hr2", text=HR.replace("majku", "mamu"), lang="hr")
+    settings = Settings()
+    docs = prepare_docs(_articles() + [copy_hr], settings, None, NullProgress(), {})
+    found = static_candidates(docs, np.ones(len(docs), dtype=bool), settings)
+    ids = {frozenset((docs[i].id, docs[j].id)) for i, j in found}
+    assert frozenset(("en", "hr")) in ids and frozenset(("en", "hr2")) in ids
+    for i, j in found:
+        assert docs[i].lang != docs[j].lang, "one language has its words and names"
+        assert docs[i].sent_vecs is None or docs[j].sent_vecs is None, "two texts USE reads have its own neighbours"
+    strict = static_candidates(docs, np.ones(len(docs), dtype=bool), Settings(static_min_cosine=0.99))
+    assert not strict
