@@ -112,6 +112,10 @@ class Thresholds:
     second_max_names: float = _share("names overlap below which names cannot vouch, so the second model is asked (prior)")
     second_max_verbatim: float = _share("verbatim share below which a pair is no copy, so worth asking (prior)")
     lead_min_sim: float = _share("second-model cosine the leads of a translation reach, checked before whole texts are read (prior)")
+    # --- the same three cut-offs for the static encoder as the second model (sign/second.py) ----
+    static_min_contrast: float = _share("static-encoder contrast that stands in for shared names (prior, tune split)")
+    static_lead_min_sim: float = _share("static-encoder cosine the leads of a translation reach (prior, tune split)")
+    static_align_margin: float = _share("static-encoder margin of a sentence pair over its row and column to align (prior, tune split)")
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -188,6 +192,11 @@ class Settings:
     min_shared_fingerprints: int = field(default=3, metadata=_s(1, 10**6))
     ann_neighbours: int = field(default=20, metadata=_s(0, 10_000))  # article-vector neighbours per article
     ann_min_cosine: float = field(default=0.35, metadata=_s(-1.0, 1.0))
+    #: the static second model's article-vector neighbours (candidates/semantic.static_candidates),
+    #: for pairs one side of which the encoder lacks: at least this cosine (WMT24 news, tune: the
+    #: translations of a document at 0.53-0.90, 1st to 99th percentile; other documents in other
+    #: languages at 0.10-0.54, 5th to 95th)
+    static_min_cosine: float = field(default=0.5, metadata=_s(-1.0, 1.0))
     #: texts the second model may read to find partners for texts that nothing else placed
     #: (candidates/rescue.py); about 12 texts/s on 2 cores, so 300 is about 25 s. Kept small by
     #: default: in a crawl most such texts have no translation to find

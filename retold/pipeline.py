@@ -18,7 +18,7 @@ import numpy as np
 
 from retold.candidates import find_candidates
 from retold.clean import prepare
-from retold.sign.second import encoded_count
+from retold.sign.second import cheap, sign_second
 from retold.config import Settings
 from retold.decide.flow import compare_candidates, compare_pair
 from retold.engines import Engine, LocalEngine
@@ -142,6 +142,8 @@ def prepare_docs(
     if settings.semantic:
         t = time.perf_counter()
         embed_docs(docs, encoder or default_encoder(settings), settings, progress=progress)
+        if settings.second_opinion:  # the static second model's vectors, every article, once
+            sign_second(docs)
         stats["time_embed_s"] = time.perf_counter() - t
     return docs
 
@@ -206,7 +208,9 @@ def scan(
             kept_ids = {a.id for a in _not_indexed([d.article for d in new_docs], known, problems)}
             new_docs = [d for d in new_docs if d.id in kept_ids]
             idx.upgrade()  # an index of format 1 gets its candidate tables (once, one transaction)
-            incremental = not _full_load and idx.postings_bands() == settings.lsh_bands
+            incremental = (
+                not _full_load and idx.postings_bands() == settings.lsh_bands and not _second_model_reads_all(idx, new_docs, settings)
+            )
         if incremental:
             return _scan_incremental(idx, new_docs, settings, engine, progress, stats, problems, t0, stack)
         if idx is not None:
@@ -214,7 +218,9 @@ def scan(
             old_pairs = idx.load_pairs()
 
         docs = old_docs + new_docs
-        second_before = {id(d): encoded_count(d) for d in old_docs}
+        second_before = {id(d): d.second_vecs for d in old_docs}
+        if settings.semantic and settings.second_opinion:
+            sign_second(old_docs)  # docs indexed without the static model's vectors get them
         is_new = np.zeros(len(docs), dtype=bool)
         is_new[len(old_docs) :] = True
 
@@ -240,7 +246,7 @@ def scan(
 
         if idx is not None:  # the index keeps each pair's own decision, before the stories have a say
             t = time.perf_counter()
-            refreshed = [d for d in old_docs if encoded_count(d) > second_before[id(d)]]
+            refreshed = [d for d in old_docs if d.second_vecs is not second_before[id(d)]]
             idx.add(new_docs, new_pairs, refreshed=refreshed)
             stats["time_index_s"] = time.perf_counter() - t
 
@@ -258,6 +264,17 @@ def scan(
         stats["time_total_s"] = time.perf_counter() - t0
         kept = [(docs[i].id, docs[j].id, tuple(sorted(why))) for (i, j), why in cand.items()] if settings.keep_candidates else []
         return ScanResult(docs=by_id, pairs=new_pairs + implied, groups=groups, problems=problems, stats=stats, candidates=kept)
+
+
+def _second_model_reads_all(idx, new_docs: list[Doc], settings: Settings) -> bool:  # noqa: ANN001 - retold.index.Index
+    """True when the static second model's signals (``static_candidates``, the rescue) may pair
+    a new doc with an indexed one: one side lacks the encoder's vectors. Their article and lead
+    vectors are not in the candidate tables yet, so such a scan loads every indexed doc, as
+    before the tables; a scan where every text has the encoder's vectors (the 16 languages of
+    USE) reads only its candidates, with the same pairs."""
+    if not (settings.semantic and settings.second_opinion and cheap()):
+        return False
+    return any(d.sent_vecs is None for d in new_docs) or idx.count_without_vectors() > 0
 
 
 def _scan_incremental(

@@ -245,7 +245,9 @@ def test_scan_asks_the_second_model_about_a_borderline_pair_after_the_workers():
     assert [(p.a, p.b, p.relation) for p in asked] == [("en", "fi", "translation")]
     f = asked[0].features
     assert f["names_overlap"] < 0.5, "few shared names: a borderline pair"
-    assert f["second_contrast"] >= t.second_min_contrast
+    from retold.sign.second import cuts
+
+    assert f["second_contrast"] >= cuts(t).min_contrast
     not_asked = retold.scan(arts(), settings=Settings(second_opinion=False)).pairs
     assert all("second_contrast" not in p.features for p in not_asked)
     if f["names_overlap"] < t.anchor_min_names:
@@ -428,7 +430,10 @@ def test_anonymisation_placeholders_are_not_names_that_two_chats_share():
     assert names_overlap(c, d)[0] > 0.5, "Hermes is a name both texts share"
 
 
-def test_the_second_model_reads_whole_texts_only_where_the_leads_match_as_a_translations_do():
+def test_the_second_model_reads_whole_texts_only_where_the_leads_match_as_a_translations_do(monkeypatch):
+    """E5 itself (the slow second model, ``RETOLD_SECOND_MODEL=e5``) reads only the leads of a
+    pair before it reads whole texts; the static one's cut tells the same pairs apart."""
+    monkeypatch.setenv("RETOLD_SECOND_MODEL", "e5")
     from library_texts import HOCKEY_FI as hockey, LIBRARY_EN, LIBRARY_FI
 
     from retold.compare import leads_match
@@ -449,3 +454,14 @@ def test_the_second_model_reads_whole_texts_only_where_the_leads_match_as_a_tran
     assert leads_match(en, fi, f, Thresholds.fitted()) and f.second_lead >= 0.85
     assert not leads_match(en, other, g, Thresholds.fitted()) and g.second_lead < 0.85
     assert encoded_count(other) == 3 < MAX_SENTENCES, "only the lead was read"
+    # the static second model read every text in the sign stage: it aligns whole texts, and its
+    # alignment, not the leads, tells the translation from the other Finnish report
+    monkeypatch.delenv("RETOLD_SECOND_MODEL")
+    from retold.sign.second import kind
+
+    assert kind() == "static"
+    texts = {"en": LIBRARY_EN, "fi": LIBRARY_FI, "o": hockey}
+    arts = {k: Article(id=k, text=v, lang="fi" if k != "en" else "en") for k, v in texts.items()}
+    found = retold.compare(arts["en"], arts["fi"])
+    assert found.relation == "translation" and min(found.coverage_a, found.coverage_b) >= 0.9
+    assert retold.compare(arts["en"], arts["o"]).relation not in ("translation", "rewrite")

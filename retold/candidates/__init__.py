@@ -7,7 +7,8 @@ from retold.candidates.find import (  # noqa: F401
     lexical_candidates,
     merge,
     rescue_candidates,
+    static_candidates,
     word_candidates,
 )
 
-__all__ = ["anchor_candidates", "ann_candidates", "find_candidates", "lexical_candidates", "merge", "rescue_candidates", "word_candidates"]
+__all__ = ["anchor_candidates", "ann_candidates", "find_candidates", "lexical_candidates", "merge", "rescue_candidates", "static_candidates", "word_candidates"]

@@ -11,7 +11,7 @@ import numpy as np
 
 from retold.candidates.lexical import lexical_candidates
 from retold.candidates.rescue import rescue_candidates
-from retold.candidates.semantic import anchor_candidates, ann_candidates, word_candidates
+from retold.candidates.semantic import anchor_candidates, ann_candidates, static_candidates, word_candidates
 from retold.config import Settings
 from retold.model import Doc
 from retold.progress import Progress
@@ -42,10 +42,12 @@ def find_candidates(
         parts.append(ann_candidates(docs, is_new, settings))
         parts.append(anchor_candidates(docs, is_new, settings))
         parts.append(word_candidates(docs, is_new, settings))
+        if settings.second_opinion:
+            parts.append(static_candidates(docs, is_new, settings))
     found = merge(*parts)
     if settings.semantic and settings.second_opinion:
         found = merge(found, rescue_candidates(docs, is_new, found, settings, stats, progress))
     return found
 
 
-__all__ = ["find_candidates", "lexical_candidates", "ann_candidates", "anchor_candidates", "word_candidates", "rescue_candidates", "merge"]
+__all__ = ["find_candidates", "lexical_candidates", "ann_candidates", "static_candidates", "anchor_candidates", "word_candidates", "rescue_candidates", "merge"]

@@ -10,7 +10,8 @@ every one of their 138 English originals was missed.
 For those orphans we ask the second, slower model (multilingual-E5, ``sign/second.py``):
 the mean vector of each text's first sentences, and each orphan's nearest texts in other
 languages. It found all 138 originals among the 3 nearest. Its cost grows with the number
-of texts it must read (about 12 texts/s on 2 cores), so the work is bounded: texts of
+of texts it must read (about 12 texts/s on 2 cores with E5 itself; nothing with the static
+encoder, which read every text in the sign stage, so there only the text budget is lifted), so the work is bounded: texts of
 similar length only (a translation keeps its length between alphabetic scripts), one text
 read for each group of copies (texts the lexical signals already tie together: the machine
 translations of one source, a wire story and its reprints), and at most
@@ -29,7 +30,7 @@ import numpy as np
 from retold.clean.lang import same_language, written_language
 from retold.graphs import components
 from retold.model import content_length
-from retold.sign.second import available, lead_vector, unread_sentences
+from retold.sign.second import available, cheap, lead_vector, unread_sentences
 from retold.config import Settings
 from retold.model import Doc
 from retold.progress import NullProgress, Progress
@@ -130,6 +131,13 @@ def rescue_candidates(
     written = np.array([written_language(x) or "" for x in texts.lang], dtype=object)
     logographic = np.array([x in _LOGOGRAPHIC for x in texts.lang], dtype=bool)
     rep = copy_groups(docs, found, lang_of)
+    free = cheap()  # the static encoder read every text in the sign stage: no budget to keep
+    if free:
+        out = _nearest_free(docs, lonely, lengths, written, logographic, readable, rep)
+        stats["rescue_texts"] = 0.0
+        stats["rescue_pairs"] = float(len(out))
+        stats["rescue_sentences"] = 0.0
+        return out
     partners: dict[int, np.ndarray] = {}
     needed: set[int] = set()
     left, refused = 0, 0
@@ -149,7 +157,7 @@ def rescue_candidates(
         ok[o] = False
         found_here = np.flatnonzero(ok)
         more = {o, *rep[found_here].tolist()} - needed  # one text read per group of copies
-        if len(needed) + len(more) > settings.rescue_max_texts:
+        if not free and len(needed) + len(more) > settings.rescue_max_texts:
             left += 1
             refused += 1
             continue
@@ -210,6 +218,56 @@ def rescue_candidates(
             "second-model rescue: %d of %d orphan texts dropped, their alignment would pass Settings.rescue_max_sentences = %d",
             dropped, len(plans), settings.rescue_max_sentences,
         )
+    return out
+
+
+def _nearest_free(
+    docs: list[Doc],
+    lonely: list[int],
+    lengths: np.ndarray,
+    written: np.ndarray,
+    logographic: np.ndarray,
+    readable: np.ndarray,
+    rep: np.ndarray,
+) -> dict[tuple[int, int], set[str]]:
+    """The rescue where every text's lead vector is at hand (the static second model): the same
+    partners as below (other written language, like length, one choice per group of copies,
+    ``PER_ORPHAN`` groups, ``PER_GROUP`` members each), scored in one product per orphan."""
+    dim = next((v.shape[1] for d in docs if (v := d.second_vecs) is not None and len(v)), 0)
+    lead = np.zeros((len(docs), dim), dtype=np.float32)
+    for i, d in enumerate(docs):
+        v = lead_vector(d) if readable[i] else None
+        if v is not None:
+            lead[i] = v
+    has = np.abs(lead).sum(axis=1) > 0
+    out: dict[tuple[int, int], set[str]] = {}
+    for o in lonely:
+        if not has[o]:
+            continue
+        ratio = np.minimum(lengths, lengths[o]) / np.maximum(np.maximum(lengths, lengths[o]), 1.0)
+        similar = ratio >= MIN_LENGTH_RATIO if not logographic[o] else np.ones(len(docs), dtype=bool)
+        ok = (written != written[o]) & readable & has & (similar | logographic)
+        ok[o] = False
+        cand = np.flatnonzero(ok)
+        if not len(cand):
+            continue
+        score = lead[rep[cand]] @ lead[o]  # a group of copies scores as the text read for it
+        order = np.lexsort((cand, -score))
+        groups: list[int] = []
+        members: dict[int, list[int]] = {}
+        for k in order.tolist():
+            g = int(rep[cand[k]])
+            if g not in members:
+                if len(groups) == PER_ORPHAN:
+                    break  # a group's members share its score, so they come together
+                groups.append(g)
+                members[g] = []
+            if len(members[g]) < PER_GROUP:
+                members[g].append(int(cand[k]))
+        for g in groups:
+            for j in members[g]:
+                a, b = (o, j) if o < j else (j, o)
+                out.setdefault((a, b), set()).add("rescue")
     return out
 
 

@@ -115,6 +115,59 @@ def exact_neighbours(
     return best_k, best_c
 
 
+def static_candidates(docs: list[Doc], is_new: np.ndarray, settings: Settings) -> dict[tuple[int, int], set[str]]:
+    """Pairs (i < j, at least one new) of nearest article vectors of the static second model
+    (``sign/second.py``: every article has them), one side of which the encoder lacks: the
+    texts that the encoder's own neighbours cannot place (``ann_candidates``), in another written
+    language (one language has its words). Tagged "static"; ``settings.ann_neighbours`` per
+    article, from ``settings.static_min_cosine``. Empty where the
+    second model is the slow one (it reads only the texts that need it)."""
+    from retold.sign.second import article_vector, cheap
+
+    if not cheap():
+        return {}
+    vecs_of = [article_vector(d) for d in docs]
+    pos = np.array([i for i, v in enumerate(vecs_of) if v is not None], dtype=np.int64)
+    if len(pos) < 2:
+        return {}
+    lacks = np.array([docs[i].sent_vecs is None for i in pos], dtype=bool)
+    written = [written_language(docs[i].lang) or "" for i in pos]
+    vecs = np.stack([vecs_of[i] for i in pos]).astype(np.float32)
+    return static_pairs(pos, vecs, lacks, written, is_new[pos], settings)
+
+
+def static_pairs(
+    pos: np.ndarray, vecs: np.ndarray, lacks: np.ndarray, written: Sequence[str], qmask: np.ndarray,
+    settings: Settings, exact: bool = False,
+) -> dict[tuple[int, int], set[str]]:
+    """``static_candidates`` over arrays: ``vecs[r]`` is the static article vector of doc
+    ``pos[r]`` (ascending), ``lacks[r]`` says it has no encoder vectors, ``written[r]`` is its
+    written language, ``qmask[r]`` says it is new. ``exact``: an exhaustive search (an index
+    reads its vectors that way), else ``_neighbours``."""
+    if len(pos) < 2 or not lacks.any() or not qmask.any():
+        return {}
+    # twice the neighbours looked at, the first ann_neighbours in another language kept: a text's
+    # own language's copies and machine translations crowd its nearest
+    k = min(2 * settings.ann_neighbours + 1, len(vecs))
+    if exact:
+        keys, cos = exact_neighbours([(np.arange(len(vecs)), vecs)], vecs[qmask], k)
+    else:
+        keys, cos = _neighbours(vecs, vecs[qmask], k, settings.reproducible)
+    out: dict[tuple[int, int], set[str]] = {}
+    for q, row_keys, row_cos in zip(np.flatnonzero(qmask), keys, cos):
+        qi, kept = int(pos[q]), 0
+        for k_, c in zip(row_keys.tolist(), row_cos.tolist()):
+            if kept >= settings.ann_neighbours or c < settings.static_min_cosine:
+                break
+            if k_ < 0 or k_ == q or not (lacks[q] or lacks[k_]) or written[k_] == written[q]:
+                continue
+            kept += 1
+            j = int(pos[k_])
+            a, b = (qi, j) if qi < j else (j, qi)
+            out.setdefault((a, b), set()).add("static")
+    return out
+
+
 def _bucket_cap(n_docs: int, settings: Settings) -> int:
     """Most texts a name or word may be held by and still pair them: one that 5% of the
     texts share (or more than ``settings.max_bucket``) belongs to everybody and says nothing."""

@@ -16,7 +16,7 @@ from retold.clean.lang import NO_WORD_SPACES, same_language, written_language
 from retold.compare.align import Alignment, align
 from retold.compare.anchors import anchor_align, word_alignment
 from retold.compare.verbatim import verbatim_passages
-from retold.compare.verify import e5_alignment, lead_match, translation_contrast
+from retold.compare.verify import cuts, e5_alignment, lead_match, translation_contrast
 from retold.config import Settings, Thresholds
 from retold.ingest.dates import comparable
 from retold.model import Doc, Features, Passage, content_length
@@ -156,7 +156,7 @@ def needs_second_opinion(f: Features, settings: Settings) -> bool:
 
 def leads_match(a: Doc, b: Doc, f: Features, t: Thresholds) -> bool:
     """Whether the two texts' leads match as a translation's do (``verify.lead_match`` ≥
-    ``t.lead_min_sim``), read before the second model reads two whole texts; the best
+    ``cuts(t).lead_min_sim``, the second model's own cut), read before the second model reads two whole texts; the best
     lead cosine goes to ``f.second_lead``. True when the second model is not installed.
 
     A translation translates its headline and lead. On the tune split every translation that
@@ -168,7 +168,7 @@ def leads_match(a: Doc, b: Doc, f: Features, t: Thresholds) -> bool:
     if best is None:
         return True
     f.second_lead = best
-    return best >= t.lead_min_sim
+    return best >= cuts(t).lead_min_sim
 
 
 def second_opinion(
@@ -187,7 +187,7 @@ def second_opinion(
     """
     out = list(passages)
     if f.rescued:
-        pairs = e5_alignment(a, b)
+        pairs = e5_alignment(a, b, cuts(t).align_margin)
         spans = _spans(a, b, pairs)
         f.second_aligned_a = coverage(a, [x for x, _, _ in spans])
         f.second_aligned_b = coverage(b, [y for _, y, _ in spans])

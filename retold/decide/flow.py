@@ -45,11 +45,20 @@ def evaluate(a: Doc, b: Doc, why: set[str], settings: Settings, keep_unrelated: 
     f = ev.features
     if "rescue" in why:  # only the second model saw these two together: it decides
         f.rescued = True
-    elif ASKED in why and names_cannot_align(f, settings.thresholds):
-        f.rescued = True  # asked about this very pair, and names cannot align it: the second model does
+    elif (ASKED in why or "static" in why) and names_cannot_align(f, settings.thresholds):
+        # asked about this very pair, or proposed by the static second model's neighbours, and
+        # names cannot align it: the second model does
+        f.rescued = True
     # a borderline pair comes back even if unrelated: the second opinion may change that
     keep = keep_unrelated or needs_second_opinion(f, settings) or shape_only(why, f, settings)
-    return decide_pair(a, b, ev, settings, keep_unrelated=keep)
+    p = decide_pair(a, b, ev, settings, keep_unrelated=keep)
+    if "static" in why and not f.rescued and f.encoded is False and f.same_lang is False and settings.second_opinion:
+        if p is None or p.relation not in REUSE_RELATIONS:
+            # the static second model placed these two together and the names found no reuse
+            # (a pair of scripts whose lengths differ, or whose names align only in part): it aligns them
+            f.rescued = True
+            p = decide_pair(a, b, ev, settings, keep_unrelated=True)
+    return p
 
 
 def shape_only(why: set[str], f: Features, settings: Settings) -> bool:

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from retold.config import EVENT_FEATURES, TOPIC_FEATURES, Thresholds
 from retold.decide.copy import copy_relation
 from retold.model import Features
+from retold.sign.second import cuts
 
 #: a feature added later, read from the one it refines when a pair stored by an older
 #: version lacks it (an index keeps its pairs' features)
@@ -138,7 +139,7 @@ def _classify_by_names(f: Features, t: Thresholds, copy: tuple[str, float] | Non
     names = f.names_overlap or 0.0
     al_min = f.aligned_min
     # few shared names, but the second model finds the aligned sentences say the same
-    vouched = (f.second_contrast or 0.0) >= t.second_min_contrast
+    vouched = (f.second_contrast or 0.0) >= cuts(t).min_contrast
     # a pair that only the second model proposed shares too little for names to vouch for it
     named = names >= t.anchor_min_names and not f.rescued
     same_lang = f.same_lang is not False

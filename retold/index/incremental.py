@@ -43,7 +43,6 @@ from retold.index import postings
 from retold.index.postings import BAND, EXACT, FINGERPRINT, chunks, from_i64, has_vec, lexical_keys, to_i64, word_key
 from retold.model import Article, Doc
 from retold.progress import Progress
-from retold.sign.second import encoded_count
 
 _SEQ_CHUNK = 500
 
@@ -94,7 +93,7 @@ class LazyDocs(Sequence):
         self._ix, self._light, self._new = ix, light, new_docs
         self._n = len(light.seq)
         self.loaded: dict[int, Doc] = {}
-        self.second_before: dict[int, int] = {}
+        self.second_before: dict[int, object] = {}
 
     def __len__(self) -> int:
         return self._n + len(self._new)
@@ -116,14 +115,15 @@ class LazyDocs(Sequence):
         for part in chunks(want, _SEQ_CHUNK):
             for p, d in zip(part, self._ix._docs_by_seq([int(self._light.seq[x]) for x in part])):
                 self.loaded[p] = d
-                self.second_before[p] = encoded_count(d)
+                self.second_before[p] = d.second_vecs
 
     def lang(self, i: int) -> str:
         return self._light.lang[i] if i < self._n else self._new[i - self._n].lang
 
     def refreshed(self) -> list[Doc]:
-        """Indexed docs read here whose second-model vectors grew meanwhile (to write back)."""
-        return [d for p, d in sorted(self.loaded.items()) if encoded_count(d) > self.second_before[p]]
+        """Indexed docs read here whose second-model vectors changed meanwhile (to write back):
+        grown, or signed afresh by another backend."""
+        return [d for p, d in sorted(self.loaded.items()) if d.second_vecs is not self.second_before[p]]
 
 
 @dataclass

@@ -700,6 +700,12 @@ class Index:
         row = self._read("SELECT value FROM meta WHERE key = 'postings'")
         return json.loads(row[0][0])["lsh_bands"] if row else None
 
+    def count_without_vectors(self) -> int:
+        """How many indexed docs have no article vector of the encoder (texts in a language it
+        lacks, or too short): the docs the second model's signals may pair with a new one."""
+        row = self._read("SELECT (SELECT COUNT(*) FROM light) - (SELECT COUNT(*) FROM vecs)")
+        return int(row[0][0]) if row else 0
+
     def _upgrade_in_transaction(self) -> bool:
         """Inside a write transaction: give a format-1 index the candidate tables, filled from
         every doc it holds (read a chunk at a time). True when it did."""
