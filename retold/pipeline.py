@@ -18,7 +18,7 @@ import numpy as np
 
 from retold.candidates import find_candidates
 from retold.clean import prepare
-from retold.sign.second import cheap, sign_second
+from retold.sign.second import sign_second
 from retold.config import Settings
 from retold.decide.flow import compare_candidates, compare_pair
 from retold.engines import Engine, LocalEngine
@@ -208,9 +208,7 @@ def scan(
             kept_ids = {a.id for a in _not_indexed([d.article for d in new_docs], known, problems)}
             new_docs = [d for d in new_docs if d.id in kept_ids]
             idx.upgrade()  # an index of format 1 gets its candidate tables (once, one transaction)
-            incremental = (
-                not _full_load and idx.postings_bands() == settings.lsh_bands and not _second_model_reads_all(idx, new_docs, settings)
-            )
+            incremental = not _full_load and idx.postings_bands() == settings.lsh_bands
         if incremental:
             return _scan_incremental(idx, new_docs, settings, engine, progress, stats, problems, t0, stack)
         if idx is not None:
@@ -264,17 +262,6 @@ def scan(
         stats["time_total_s"] = time.perf_counter() - t0
         kept = [(docs[i].id, docs[j].id, tuple(sorted(why))) for (i, j), why in cand.items()] if settings.keep_candidates else []
         return ScanResult(docs=by_id, pairs=new_pairs + implied, groups=groups, problems=problems, stats=stats, candidates=kept)
-
-
-def _second_model_reads_all(idx, new_docs: list[Doc], settings: Settings) -> bool:  # noqa: ANN001 - retold.index.Index
-    """True when the static second model's signals (``static_candidates``, the rescue) may pair
-    a new doc with an indexed one: one side lacks the encoder's vectors. Their article and lead
-    vectors are not in the candidate tables yet, so such a scan loads every indexed doc, as
-    before the tables; a scan where every text has the encoder's vectors (the 16 languages of
-    USE) reads only its candidates, with the same pairs."""
-    if not (settings.semantic and settings.second_opinion and cheap()):
-        return False
-    return any(d.sent_vecs is None for d in new_docs) or idx.count_without_vectors() > 0
 
 
 def _scan_incremental(

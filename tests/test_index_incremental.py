@@ -12,6 +12,7 @@ import pytest
 from retold import scan
 from retold.config import Settings
 from retold.index import Index
+from retold.index.postings import TABLES
 from retold.ingest import read_articles
 from retold.model import Article
 
@@ -143,7 +144,7 @@ def _downgrade(path: Path) -> None:
     """Make the file what format 1 wrote: the same docs and pairs, no candidate tables."""
     con = sqlite3.connect(path)
     with con:
-        for t in ("postings", "names", "words", "vecs", "light"):
+        for t in TABLES:
             con.execute(f"DROP TABLE {t}")
         con.execute("DELETE FROM meta WHERE key = 'postings'")
         con.execute("UPDATE meta SET value = '1' WHERE key = 'format_version'")
@@ -193,3 +194,26 @@ def test_export_after_incremental_scans_matches_a_full_load(tmp_path: Path) -> N
         outs.append(sorted(json.loads(x)["a"] + json.loads(x)["b"] + json.loads(x)["relation"]
                            for x in (tmp_path / f"out-{name}" / "pairs.jsonl").read_text().splitlines()))
     assert outs[0] == outs[1] and outs[0]
+
+
+def test_a_text_the_encoder_lacks_meets_the_index_through_the_static_model_rows(tmp_path: Path) -> None:
+    """The sample's Croatian translation (a language USE lacks) added to an index of the rest:
+    the static model's neighbours come from the index's ``svecs`` rows, not from loading every
+    doc, and the translations found are those of a full load."""
+    from retold.sign.second import cheap
+
+    if not cheap():
+        pytest.skip("the static second model's table is not installed")
+    arts, _ = read_articles([SAMPLE])
+    hr = [a for a in arts if a.id.endswith("_hr")]
+    rest = [a for a in arts if not a.id.endswith("_hr")]
+    s = Settings(keep_candidates=True)
+    got = {}
+    for name, full in (("inc", False), ("full", True)):
+        scan(rest, index=tmp_path / f"{name}.idx", settings=s)
+        got[name] = scan(hr, index=tmp_path / f"{name}.idx", settings=s, _full_load=full)
+    inc = got["inc"]
+    assert "articles_read" in inc.stats and inc.stats["articles_read"] < len(rest)
+    assert any("static" in why for _, _, why in inc.candidates)
+    assert _keys(inc) == _keys(got["full"])
+    assert sum(p.relation == "translation" for p in inc.pairs) >= 3

@@ -89,6 +89,7 @@ class TextTable:
     lang: np.ndarray  # object: each text's language
     lengths: np.ndarray  # float64: content length
     readable: np.ndarray  # bool: has content sentences
+    lead: np.ndarray | None = None  # float32 (n, dim): the static model's lead vectors (zeros: none); None: read from the docs
 
     @classmethod
     def of(cls, docs: Sequence[Doc]) -> TextTable:
@@ -133,7 +134,7 @@ def rescue_candidates(
     rep = copy_groups(docs, found, lang_of)
     free = cheap()  # the static encoder read every text in the sign stage: no budget to keep
     if free:
-        out = _nearest_free(docs, lonely, lengths, written, logographic, readable, rep)
+        out = _nearest_free(docs, lonely, lengths, written, logographic, readable, rep, texts.lead)
         stats["rescue_texts"] = 0.0
         stats["rescue_pairs"] = float(len(out))
         stats["rescue_sentences"] = 0.0
@@ -229,16 +230,19 @@ def _nearest_free(
     logographic: np.ndarray,
     readable: np.ndarray,
     rep: np.ndarray,
+    lead: np.ndarray | None = None,
 ) -> dict[tuple[int, int], set[str]]:
     """The rescue where every text's lead vector is at hand (the static second model): the same
     partners as below (other written language, like length, one choice per group of copies,
-    ``PER_ORPHAN`` groups, ``PER_GROUP`` members each), scored in one product per orphan."""
-    dim = next((v.shape[1] for d in docs if (v := d.second_vecs) is not None and len(v)), 0)
-    lead = np.zeros((len(docs), dim), dtype=np.float32)
-    for i, d in enumerate(docs):
-        v = lead_vector(d) if readable[i] else None
-        if v is not None:
-            lead[i] = v
+    ``PER_ORPHAN`` groups, ``PER_GROUP`` members each), scored in one product per orphan.
+    ``lead``: the lead vectors as rows (an index keeps them), else read from the docs."""
+    if lead is None:
+        dim = next((v.shape[1] for d in docs if (v := d.second_vecs) is not None and len(v)), 0)
+        lead = np.zeros((len(docs), dim), dtype=np.float32)
+        for i, d in enumerate(docs):
+            v = lead_vector(d) if readable[i] else None
+            if v is not None:
+                lead[i] = v
     has = np.abs(lead).sum(axis=1) > 0
     out: dict[tuple[int, int], set[str]] = {}
     for o in lonely:

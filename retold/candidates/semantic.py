@@ -130,39 +130,39 @@ def static_candidates(docs: list[Doc], is_new: np.ndarray, settings: Settings) -
     pos = np.array([i for i, v in enumerate(vecs_of) if v is not None], dtype=np.int64)
     if len(pos) < 2:
         return {}
-    lacks = np.array([docs[i].sent_vecs is None for i in pos], dtype=bool)
-    written = [written_language(docs[i].lang) or "" for i in pos]
+    lacks = np.array([d.sent_vecs is None for d in docs], dtype=bool)
+    qmask = is_new[pos]
+    if not lacks[pos].any() or not qmask.any():
+        return {}
+    written = [written_language(d.lang) or "" for d in docs]
     vecs = np.stack([vecs_of[i] for i in pos]).astype(np.float32)
-    return static_pairs(pos, vecs, lacks, written, is_new[pos], settings)
+    keys, cos = _neighbours(vecs, vecs[qmask], static_k(settings, len(vecs)), settings.reproducible)
+    keys = np.where(keys >= 0, pos[np.maximum(keys, 0)], -1)
+    return static_pairs(pos[qmask], keys, cos, lacks, written, settings)
+
+
+def static_k(settings: Settings, n: int) -> int:
+    """Neighbours looked at per article: twice ``ann_neighbours`` (and itself), the first
+    ``ann_neighbours`` in another language kept; a text's own language's copies and machine
+    translations crowd its nearest."""
+    return min(2 * settings.ann_neighbours + 1, n)
 
 
 def static_pairs(
-    pos: np.ndarray, vecs: np.ndarray, lacks: np.ndarray, written: Sequence[str], qmask: np.ndarray,
-    settings: Settings, exact: bool = False,
+    queries: np.ndarray, keys: np.ndarray, cos: np.ndarray, lacks: np.ndarray, written: Sequence[str], settings: Settings
 ) -> dict[tuple[int, int], set[str]]:
-    """``static_candidates`` over arrays: ``vecs[r]`` is the static article vector of doc
-    ``pos[r]`` (ascending), ``lacks[r]`` says it has no encoder vectors, ``written[r]`` is its
-    written language, ``qmask[r]`` says it is new. ``exact``: an exhaustive search (an index
-    reads its vectors that way), else ``_neighbours``."""
-    if len(pos) < 2 or not lacks.any() or not qmask.any():
-        return {}
-    # twice the neighbours looked at, the first ann_neighbours in another language kept: a text's
-    # own language's copies and machine translations crowd its nearest
-    k = min(2 * settings.ann_neighbours + 1, len(vecs))
-    if exact:
-        keys, cos = exact_neighbours([(np.arange(len(vecs)), vecs)], vecs[qmask], k)
-    else:
-        keys, cos = _neighbours(vecs, vecs[qmask], k, settings.reproducible)
+    """The "static" pairs of each query doc (positions ``queries``) from its nearest docs
+    (``keys``: positions, -1 for none; ``cos`` descending); ``lacks[p]``: doc ``p`` has no
+    encoder vectors, ``written[p]``: its written language."""
     out: dict[tuple[int, int], set[str]] = {}
-    for q, row_keys, row_cos in zip(np.flatnonzero(qmask), keys, cos):
-        qi, kept = int(pos[q]), 0
-        for k_, c in zip(row_keys.tolist(), row_cos.tolist()):
+    for qi, row_keys, row_cos in zip(queries.tolist(), keys, cos):
+        kept = 0
+        for j, c in zip(row_keys.tolist(), row_cos.tolist()):
             if kept >= settings.ann_neighbours or c < settings.static_min_cosine:
                 break
-            if k_ < 0 or k_ == q or not (lacks[q] or lacks[k_]) or written[k_] == written[q]:
+            if j < 0 or j == qi or not (lacks[qi] or lacks[j]) or written[j] == written[qi]:
                 continue
             kept += 1
-            j = int(pos[k_])
             a, b = (qi, j) if qi < j else (j, qi)
             out.setdefault((a, b), set()).add("static")
     return out

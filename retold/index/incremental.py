@@ -26,6 +26,9 @@ from retold.candidates.lexical import pairs_sharing_keys
 from retold.candidates.rescue import TextTable, rescue_candidates
 from retold.candidates.semantic import (
     EXACT_BELOW,
+    _neighbours,
+    static_k,
+    static_pairs,
     _bucket_cap,
     anchor_pairs,
     doc_anchor_names,
@@ -43,6 +46,8 @@ from retold.index import postings
 from retold.index.postings import BAND, EXACT, FINGERPRINT, chunks, from_i64, has_vec, lexical_keys, to_i64, word_key
 from retold.model import Article, Doc
 from retold.progress import Progress
+from retold.clean.lang import written_language
+from retold.sign.second import article_vector, cheap, lead_vector
 
 _SEQ_CHUNK = 500
 
@@ -209,6 +214,59 @@ def _vector_chunks(ix, light: Light, step: int = 8192):
         yield light.position(seqs), vecs
 
 
+def _static_rows(ix, light: Light, step: int = 8192):
+    """(positions, lacks, article vectors, lead vectors or None) of the ``svecs`` rows, a chunk at a time."""
+    cur = ix._db.execute("SELECT seq, lacks, art, lead FROM svecs ORDER BY seq")
+    while True:
+        rows = cur.fetchmany(step)
+        if not rows:
+            return
+        pos = light.position(np.array([r[0] for r in rows], dtype=np.int64))
+        lacks = np.array([bool(r[1]) for r in rows], dtype=bool)
+        art = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        yield pos, lacks, art, [r[3] for r in rows]
+
+
+def _static(ix, light: Light, new_docs: list[Doc], settings: Settings) -> dict[tuple[int, int], set[str]]:
+    """``static_candidates`` over the index's ``svecs`` rows and the new docs: the same search
+    as a full load below ``EXACT_BELOW`` vectors, an exhaustive one a chunk at a time past it."""
+    if not cheap():
+        return {}
+    n = len(light.seq)
+    new_pos = [n + k for k, d in enumerate(new_docs) if article_vector(d) is not None]
+    if not new_pos:
+        return {}
+    new_vecs = np.stack([article_vector(new_docs[p - n]) for p in new_pos]).astype(np.float32)
+    lacks = np.zeros(n + len(new_docs), dtype=bool)
+    lacks[n:] = [d.sent_vecs is None for d in new_docs]
+    n_old = int(ix._read("SELECT count(*) FROM svecs")[0][0])
+    if n_old + len(new_pos) < 2:
+        return {}
+    if not lacks[n:].any() and not int(ix._read("SELECT count(*) FROM svecs WHERE lacks = 1")[0][0]):
+        return {}
+    written = [written_language(x) or "" for x in light.lang] + [written_language(d.lang) or "" for d in new_docs]
+    k = static_k(settings, n_old + len(new_pos))
+    if n_old + len(new_pos) < EXACT_BELOW:  # the search a full load makes, on the same vectors
+        parts = list(_static_rows(ix, light))
+        for p, lk, _, _ in parts:
+            lacks[p] = lk
+        pos = np.concatenate([p for p, _, _, _ in parts] + [np.array(new_pos, dtype=np.int64)])
+        vecs = np.concatenate([v for _, _, v, _ in parts] + [new_vecs]) if parts else new_vecs
+        qmask = pos >= n
+        keys, cos = _neighbours(vecs, vecs[qmask], k, settings.reproducible)
+        keys = np.where(keys >= 0, pos[np.maximum(keys, 0)], -1)
+        return static_pairs(pos[qmask], keys, cos, lacks, written, settings)
+
+    def chunked():
+        for p, lk, v, _ in _static_rows(ix, light):
+            lacks[p] = lk
+            yield p, v
+        yield np.array(new_pos, dtype=np.int64), new_vecs
+
+    keys, cos = exact_neighbours(chunked(), new_vecs, k)
+    return static_pairs(np.array(new_pos, dtype=np.int64), keys, cos, lacks, written, settings)
+
+
 def _ann(ix, light: Light, new_docs: list[Doc], settings: Settings) -> dict[tuple[int, int], set[str]]:
     n = len(light.seq)
     new_pos = [n + k for k, d in enumerate(new_docs) if has_vec(d)]
@@ -303,12 +361,29 @@ def _words(ix, light: Light, new_docs: list[Doc], settings: Settings, is_new: np
     return word_pairs(bare, items, total, is_new[np.array(bare)], cap, df)
 
 
-def _texts(light: Light, new_docs: list[Doc]) -> TextTable:
+def _texts(ix, light: Light, new_docs: list[Doc]) -> TextTable:
     new = TextTable.of(new_docs)
+    lead = None
+    if cheap():  # the static model's lead vectors of every text, from the svecs rows
+        n = len(light.seq)
+        new_lead = [lead_vector(d) if r else None for d, r in zip(new_docs, new.readable)]
+        dim = next((len(v) for v in new_lead if v is not None), 0)
+        rows = list(_static_rows(ix, light))
+        for _, _, art, _ in rows[:1]:
+            dim = dim or art.shape[1]
+        lead = np.zeros((n + len(new_docs), dim), dtype=np.float32)
+        for pos, _, _, leads in rows:
+            for p, b in zip(pos.tolist(), leads):
+                if b is not None and light.readable[p]:
+                    lead[p] = np.frombuffer(b, dtype=np.float32)
+        for k, v in enumerate(new_lead):
+            if v is not None:
+                lead[n + k] = v
     return TextTable(
         lang=np.concatenate([np.array(light.lang, dtype=object), new.lang]),
         lengths=np.concatenate([light.content_len, new.lengths]),
         readable=np.concatenate([light.readable, new.readable]),
+        lead=lead,
     )
 
 
@@ -328,10 +403,12 @@ def indexed_candidates(
         parts.append(_ann(ix, light, new_docs, settings))
         parts.append(_anchors(ix, light, lazy, new_docs, settings, is_new))
         parts.append(_words(ix, light, new_docs, settings, is_new))
+        if settings.second_opinion:
+            parts.append(_static(ix, light, new_docs, settings))
     found = merge(*parts)
     if settings.semantic and settings.second_opinion:
         if any(d.sent_vecs is None for d in new_docs):
-            found = merge(found, rescue_candidates(lazy, is_new, found, settings, stats, progress, texts=_texts(light, new_docs)))
+            found = merge(found, rescue_candidates(lazy, is_new, found, settings, stats, progress, texts=_texts(ix, light, new_docs)))
         else:
             stats["rescue_orphans"] = 0.0
     universe = sorted({p for ij in found for p in ij if p < n})

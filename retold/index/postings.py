@@ -10,6 +10,8 @@ candidate signals key on, so a scan reads only the rows that share a key with a 
   name's place in its doc, so that posting lists are read in the order a full load makes);
 - ``words (key, seq, w, ord)``: content words of texts without sentence vectors;
 - ``vecs (seq, vec)``: article vectors (float32), read in chunks by the neighbour search;
+- ``svecs (seq, lacks, art, lead)``: the static second model's article and lead vectors
+  (float32; ``lacks``: the doc has no encoder vectors), for its neighbours and the rescue;
 - ``light (seq, ...)``: a few numbers per doc (language, date, token count, name and word
   totals, content length) for candidate rules and groups, without the text.
 
@@ -29,6 +31,7 @@ from retold.candidates.lexical import band_keys
 from retold.candidates.semantic import doc_anchor_names, doc_word_items, is_bare, name_total, word_total
 from retold.config import Settings
 from retold.model import Doc, content_length
+from retold.sign.second import article_vector, cheap, lead_vector, signed
 
 #: kinds of ``postings`` rows
 EXACT, BAND, FINGERPRINT = 1, 2, 3
@@ -44,6 +47,7 @@ CREATE TABLE IF NOT EXISTS words (key TEXT NOT NULL, seq INTEGER NOT NULL, w REA
 CREATE INDEX IF NOT EXISTS words_key ON words (key, seq);
 CREATE INDEX IF NOT EXISTS words_seq ON words (seq);
 CREATE TABLE IF NOT EXISTS vecs (seq INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS svecs (seq INTEGER PRIMARY KEY, lacks INTEGER NOT NULL, art BLOB NOT NULL, lead BLOB);
 CREATE TABLE IF NOT EXISTS light (
     seq         INTEGER PRIMARY KEY,
     id          TEXT NOT NULL,
@@ -58,7 +62,7 @@ CREATE TABLE IF NOT EXISTS light (
 );
 """
 
-TABLES = ("postings", "names", "words", "vecs", "light")
+TABLES = ("postings", "names", "words", "vecs", "svecs", "light")
 
 _U64 = 1 << 64
 _I64 = 1 << 63
@@ -102,6 +106,8 @@ def write_rows(db: sqlite3.Connection, docs: Iterable[tuple[int, Doc]], settings
     words: list[tuple[str, int, float, int]] = []
     vecs: list[tuple[int, bytes]] = []
     light: list[tuple] = []
+    docs = list(docs)
+    svecs = static_rows(docs)
     for seq, d in docs:
         for kind, keys in lexical_keys(d, settings):
             post.extend((kind, int(k), seq) for k in to_i64(keys).tolist())
@@ -124,7 +130,32 @@ def write_rows(db: sqlite3.Connection, docs: Iterable[tuple[int, Doc]], settings
     db.executemany("INSERT INTO names (key, seq, w, ord) VALUES (?, ?, ?, ?)", names)
     db.executemany("INSERT INTO words (key, seq, w, ord) VALUES (?, ?, ?, ?)", words)
     db.executemany("INSERT INTO vecs (seq, vec) VALUES (?, ?)", vecs)
+    db.executemany("INSERT INTO svecs (seq, lacks, art, lead) VALUES (?, ?, ?, ?)", svecs)
     db.executemany(f"INSERT INTO light VALUES ({','.join('?' * 10)})", light)
+
+
+def static_rows(docs: list[tuple[int, Doc]]) -> list[tuple[int, int, bytes, bytes | None]]:
+    """``svecs`` rows of ``(seq, doc)``: where the second model is the static one, each signed
+    doc's article vector and lead vector. None where the second model is E5 itself: its vectors
+    cover a text's first sentences only, and its signals read the docs they need."""
+    if not cheap():
+        return []
+    out = []
+    for seq, d in docs:
+        art = article_vector(d) if signed(d) else None
+        if art is None:
+            continue
+        lead = lead_vector(d) if len(d.content_sentences()) else None
+        out.append((
+            seq, int(d.sent_vecs is None), np.asarray(art, dtype=np.float32).tobytes(),
+            None if lead is None else np.asarray(lead, dtype=np.float32).tobytes(),
+        ))
+    return out
+
+
+def refresh_static(db: sqlite3.Connection, docs: list[tuple[int, Doc]]) -> None:
+    """Rewrite the ``svecs`` rows of indexed docs whose second-model vectors a run changed."""
+    db.executemany("INSERT OR REPLACE INTO svecs (seq, lacks, art, lead) VALUES (?, ?, ?, ?)", static_rows(docs))
 
 
 def create(db: sqlite3.Connection) -> None:

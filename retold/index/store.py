@@ -36,6 +36,7 @@ from retold.index.schema import (
     settings_from_record,
 )
 from retold.model import Article, Doc, Pair, Passage
+from retold.sign.second import sign_second
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _U64 = 1 << 64
@@ -115,6 +116,13 @@ def _to_i64(h: int, doc_id: str) -> int:
 
 def _from_i64(v: int) -> int:
     return v + _U64 if v < 0 else v
+
+
+def _fetch_seqs(db: sqlite3.Connection, ids: list[str]) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    for part in postings.chunks(ids, 500):
+        out += db.execute(f"SELECT id, seq FROM docs WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+    return out
 
 
 class _Locked(Exception):
@@ -641,6 +649,7 @@ class Index:
             if unknown:
                 raise ValueError(f"{self._path}: pair(s) name doc(s) neither indexed nor added: {sorted(unknown)[:5]}")
             self._upgrade_in_transaction()
+            postings.create(db)  # tables added since the index's format was set (IF NOT EXISTS: a no-op)
             half = len(doc_rows) // 2
             ins = f"INSERT INTO docs ({_DOC_COLS}) VALUES ({','.join('?' * 11)})"
             seqs = [db.execute(ins, r).lastrowid for r in doc_rows[:half]]
@@ -650,6 +659,9 @@ class Index:
             postings.write_rows(db, zip(seqs, docs), self._postings_settings())
             db.executemany(f"INSERT INTO pairs ({_PAIR_COLS}) VALUES ({','.join('?' * 9)})", pair_rows)
             db.executemany("UPDATE docs SET arrays = ? WHERE id = ?", refresh_rows)
+            if refreshed:
+                seq_of = dict(_fetch_seqs(db, [d.article.id for d in refreshed]))
+                postings.refresh_static(db, [(seq_of[d.article.id], d) for d in refreshed if d.article.id in seq_of])
             db.execute(
                 "INSERT INTO runs (time, docs_added, pairs_added, version) VALUES (?, ?, ?, ?)",
                 (datetime.now(timezone.utc).isoformat(), len(doc_rows), len(pair_rows), _retold_version()),
@@ -700,12 +712,6 @@ class Index:
         row = self._read("SELECT value FROM meta WHERE key = 'postings'")
         return json.loads(row[0][0])["lsh_bands"] if row else None
 
-    def count_without_vectors(self) -> int:
-        """How many indexed docs have no article vector of the encoder (texts in a language it
-        lacks, or too short): the docs the second model's signals may pair with a new one."""
-        row = self._read("SELECT (SELECT COUNT(*) FROM light) - (SELECT COUNT(*) FROM vecs)")
-        return int(row[0][0]) if row else 0
-
     def _upgrade_in_transaction(self) -> bool:
         """Inside a write transaction: give a format-1 index the candidate tables, filled from
         every doc it holds (read a chunk at a time). True when it did."""
@@ -717,6 +723,7 @@ class Index:
         seqs = [r[0] for r in db.execute("SELECT seq FROM docs ORDER BY seq")]
         for chunk in postings.chunks(seqs, 200):
             docs = self._docs_by_seq(chunk)
+            sign_second(docs)  # docs indexed before the static second model: their svecs rows (cheap)
             postings.write_rows(db, zip(chunk, docs), settings)
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('postings', ?)", (json.dumps({"lsh_bands": settings.lsh_bands}),))
         db.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (str(FORMAT_VERSION),))

@@ -147,6 +147,13 @@ def _fresh(doc: Doc, b: Backend) -> bool:
     return v is not None and (len(v) == 0 or v.shape[1] == b.dim)
 
 
+def signed(doc: Doc) -> bool:
+    """Whether the doc holds the static backend's vectors of every content sentence (what
+    ``sign_second`` gives): then its article and lead vectors are those of a full read."""
+    b = _backend()
+    return b is not None and b.kind == "static" and _fresh(doc, b) and encoded_count(doc) >= _limit(doc)
+
+
 def encoded_count(doc: Doc) -> int:
     """Content sentences of ``doc`` the second model has encoded so far (from its start)."""
     return 0 if doc.second_vecs is None else len(doc.second_vecs)
