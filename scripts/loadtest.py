@@ -241,6 +241,24 @@ def batch_scan(index: Path, articles: list[dict], rescue: int | None = None) -> 
     return time.monotonic() - t, _stages(res.stats)
 
 
+def process_cpu_s(pid: int) -> float | None:
+    """CPU seconds a process and its reaped children have used (Linux /proc), or None elsewhere.
+
+    Why: on a shared machine the wall-clock rate moves with everyone else's load; the CPU
+    seconds per article of the service and of a batch scan compare their work itself."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+
+
+def _rusage_s() -> float:
+    import resource
+
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def _stages(stats: dict[str, float]) -> dict[str, float]:
     return {k[5:-2]: round(float(v), 1) for k, v in stats.items() if k.startswith("time_") and k != "time_total_s"}
 
@@ -293,11 +311,15 @@ def run(args: argparse.Namespace) -> dict:
         for t in readers:
             t.start()
         t0 = time.monotonic()
+        cpu0 = process_cpu_s(proc.pid)
         for t in writers:
             t.start()
         for t in writers:
             t.join(max(0.0, deadline - time.monotonic()) + args.request_timeout)
         write_s = time.monotonic() - t0
+        cpu1 = process_cpu_s(proc.pid)
+        if cpu0 is not None and cpu1 is not None:
+            result["service_cpu_s"] = round(cpu1 - cpu0, 1)
         stop.set()
         for t in readers:
             t.join(35)
@@ -374,12 +396,17 @@ def run(args: argparse.Namespace) -> dict:
     checks[f"read p95 under {args.read_p95:g} s"] = p95 is None or p95 <= args.read_p95
     if args.compare_batch and copy is not None:
         arts = [a for r in reqs for a in r.articles]
+        ru0 = _rusage_s()
         secs, stages = batch_scan(copy, arts, args.rescue)
+        result["batch_scan_cpu_s"] = round(_rusage_s() - ru0, 1)
         result["batch_scan_s"] = round(secs, 1)
         result["batch_scan_stage_seconds"] = stages
         result["batch_articles_per_s"] = round(len(arts) / secs, 2)
         share = (result["write_articles_per_s"] or 0) / result["batch_articles_per_s"]
         result["write_share_of_batch"] = round(share, 2)
+        if result.get("service_cpu_s") and result.get("batch_scan_cpu_s"):
+            # CPU seconds per article, batch scan over service: the share of the rate an idle machine would give
+            result["cpu_share_of_batch"] = round(result["batch_scan_cpu_s"] / result["service_cpu_s"], 2)
         checks[f"write rate at least {args.min_share:g} of a batch scan"] = share >= args.min_share
     result["machine"]["load_average_end"] = [round(x, 1) for x in os.getloadavg()]
     result["checks"] = checks
