@@ -134,6 +134,8 @@ def test_reads_answer_from_the_snapshot_while_a_batch_scans(tmp_path):
 def test_a_retried_request_answers_with_the_stored_pairs(tmp_path):
     service = open_service(tmp_path)
     try:
+        assert service.warm_up() > 0  # the bundled sample scanned in memory: nothing of it in the index
+        assert service.index.ids() == set() and service.index.runs() == [] and service.health()["articles"] == 0
         first = service.add([Article(id="p", text=TEXTS[1]), Article(id="q", text=TEXTS[1])], [])
         again = service.add([Article(id="p", text=TEXTS[1], where="request:1"), Article(id="q", text=TEXTS[1], where="request:2")], [])
     finally:

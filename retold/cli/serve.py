@@ -86,6 +86,7 @@ def serve_cmd(
     except (IndexFileError, OSError, ValueError) as e:
         console.print(f"[red]error:[/red] {e}", highlight=False)
         raise typer.Exit(2) from None
+    service.warm_up()  # before the port opens: the first request does not pay for lazy loads
     who = "token required for every route but /health" if config.token else "no token (loopback only)"
     source = "" if not config.token else (" from --token-file" if token_file is not None else f" from ${TOKEN_ENV}")
     console.print(f"retold: serving {index} ({service.articles:,} articles) on http://{host}:{port}; {who}{source}", highlight=False)
