@@ -668,6 +668,11 @@ class IndexService:
                 err = ServiceError(503, f"the scan ran past batch_timeout_s ({self.config.batch_timeout_s:g} s) and was "
                                    f"stopped at '{e.stage}'; nothing of this request was added", failed="timeout",
                                    retry=True, stage=e.stage)
+        elif isinstance(e, EngineError) and self._stopped_meanwhile():
+            # a SIGTERM sent to the process group (kill -TERM -PGID, systemd's default) also ends the
+            # workers: their death is the shutdown, not an engine failure
+            err = ServiceError(503, f"the service is shutting down: the scan was stopped at '{watch.stage}' before its "
+                               "commit; nothing of this request was added", failed="shutdown", retry=True, stage=watch.stage)
         elif isinstance(e, EngineError):
             err = ServiceError(503, f"the scan failed at '{watch.stage}': {scrub(str(e), *paths)}; nothing of this request "
                                "was added", failed="engine", retry=True, stage=watch.stage)
@@ -692,6 +697,13 @@ class IndexService:
                                "this request was added", failed="scan", stage=watch.stage)
         for w in batch:
             self._fail(w, err)
+
+    def _stopped_meanwhile(self, wait_s: float = 1.0) -> bool:
+        """Whether the service is shutting down, waiting up to ``wait_s`` for it: workers die of a
+        group's SIGTERM at once, while the main thread's handler that begins the shutdown may run
+        a moment after the writer has seen them die."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._stopping, wait_s)
 
     def _fail(self, w: _Work, err: ServiceError) -> None:
         if w.job is not None:
