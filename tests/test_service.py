@@ -197,8 +197,13 @@ def test_a_batch_big_enough_for_the_workers_and_a_restart_on_a_large_index_answe
         _wait_up(port, proc)
         t = time.time()
         r = httpx.post(f"http://127.0.0.1:{port}/articles", json=_small_articles(2100, "s"), timeout=300)
-        assert r.status_code == 200, r.text
-        assert r.json()["added"] == 2100
+        assert r.status_code == 202, r.text  # over --job-over (500): a job, followed to its end
+        job = r.json()
+        while job.get("state") not in ("done", "failed") and time.time() - t < 300:
+            time.sleep(1.0)
+            job = httpx.get(f"http://127.0.0.1:{port}/jobs/{r.json()['job']}", timeout=30).json()
+        assert job["state"] == "done", job
+        assert job["result"]["added"] == 2100
         print(f"2,100 articles in one request: {time.time() - t:.1f} s")
         r = httpx.post(f"http://127.0.0.1:{port}/articles", json=_small_articles(5, "t"), timeout=120)
         assert r.status_code == 200 and r.json()["articles_total"] == 2105
@@ -217,3 +222,81 @@ def test_a_batch_big_enough_for_the_workers_and_a_restart_on_a_large_index_answe
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_a_kill_during_a_coalesced_batch_leaves_the_index_as_before_it(tmp_path):
+    """kill -9 while a batch of four coalesced requests scans: the index holds exactly what it
+    held before that batch (none of its four requests), reads whole, and a new service takes
+    the same requests."""
+    import threading
+
+    import httpx
+
+    from test_service_load import _loadtest
+
+    texts = _loadtest().synthetic_texts(460, seed=5)
+    idx = tmp_path / "svc.idx"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _serve(idx, port)
+    coalesced = [[{"id": f"r{k}a{i}", "text": texts[60 + 100 * k + i]} for i in range(100)] for k in range(4)]
+    try:
+        _wait_up(port, proc)
+        r = httpx.post(f"{url}/articles", json=[{"id": "base", "text": texts[0]}], timeout=120)
+        assert r.status_code == 200
+        first = [{"id": f"f{i}", "text": texts[1 + i]} for i in range(59)]
+        threading.Thread(target=lambda: _swallow_post(url, first), daemon=True).start()
+        running = None
+        t = time.monotonic()
+        while time.monotonic() - t < 120:  # the first request scans: the next four wait together
+            running = httpx.get(f"{url}/stats", timeout=10).json()["running"]
+            if running:
+                break
+            time.sleep(0.05)
+        assert running and running["requests"] == 1, running
+        for body in coalesced:
+            threading.Thread(target=lambda b=body: _swallow_post(url, b), daemon=True).start()
+        t = time.monotonic()
+        while time.monotonic() - t < 180:
+            stats = httpx.get(f"{url}/stats", timeout=10).json()
+            running = stats["running"]
+            if running and running["requests"] == 4:
+                break
+            time.sleep(0.05)
+        assert running and running["requests"] == 4 and running["articles"] == 400, stats
+        before = stats["articles"]  # the first request is committed (its answer is cut), the four are scanning
+        time.sleep(1.0)
+        running = httpx.get(f"{url}/stats", timeout=10).json()["running"]
+        assert running and running["requests"] == 4, "the coalesced batch ended before the kill"
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    with Index.open(idx) as index:
+        ids = index.ids()
+        assert len(ids) == before == 60, (len(ids), before)
+        assert ids == {"base"} | {f"f{i}" for i in range(59)}  # none of the four requests, nothing half
+        assert len(index.load_docs()) == 60 and all({p.a, p.b} <= ids for p in index.load_pairs())
+        assert index.runs()[-1].docs_added == 59
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _serve(idx, port)
+    try:
+        _wait_up(port, proc)
+        r = httpx.post(f"{url}/articles", json=coalesced[0], timeout=300)
+        assert r.status_code == 200 and r.json()["added"] == 100 and r.json()["articles_total"] == 160
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def _swallow_post(url: str, body: list[dict]) -> None:
+    import httpx
+
+    try:
+        httpx.post(f"{url}/articles", json=body, timeout=300)
+    except httpx.HTTPError:  # the server was killed under it: expected
+        pass
