@@ -46,9 +46,10 @@ with Index.open(sys.argv[1]) as ix:
     t_up = time.perf_counter() - t
 t = time.perf_counter()
 res = scan(arts, index=sys.argv[1])
+import retold
 wall = time.perf_counter() - t
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print("RESULT " + json.dumps({"add_s": wall, "peak_rss_mb": rss, "upgrade_s": t_up, "pairs": len(res.pairs),
+print("RESULT " + json.dumps({"add_s": wall, "peak_rss_mb": rss, "upgrade_s": t_up, "pairs": len(res.pairs), "code": retold.__file__,
       "stats": {k: v for k, v in res.stats.items() if k.startswith("time_") or k in ("candidates", "articles_read")}}))
 """
 
@@ -100,7 +101,8 @@ def time_add(base: Path, new: Path, code: Path | None = None, timeout: float = 3
         root = str(code) if code is not None else str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         proc = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(copy), str(new)], env=env, capture_output=True, text=True, timeout=timeout
+            [sys.executable, "-c", _CHILD, str(copy), str(new)], env=env, capture_output=True, text=True, timeout=timeout,
+            cwd=d,  # not the caller's folder: ``python -c`` puts it first on sys.path, before PYTHONPATH
         )
         if proc.returncode != 0:
             raise RuntimeError(f"the add failed ({proc.returncode}): {proc.stderr[-2000:]}")
