@@ -52,10 +52,18 @@ def evaluate(a: Doc, b: Doc, why: set[str], settings: Settings, keep_unrelated: 
     # a borderline pair comes back even if unrelated: the second opinion may change that
     keep = keep_unrelated or needs_second_opinion(f, settings) or shape_only(why, f, settings)
     p = decide_pair(a, b, ev, settings, keep_unrelated=keep)
-    if "static" in why and not f.rescued and f.encoded is False and f.same_lang is False and settings.second_opinion:
+    if (
+        "static" in why
+        and not f.rescued
+        and f.encoded is False
+        and f.same_lang is False
+        and settings.second_opinion
+        and (f.len_ratio or 0.0) < settings.thresholds.second_min_len_ratio
+    ):
         if p is None or p.relation not in REUSE_RELATIONS:
-            # the static second model placed these two together and the names found no reuse
-            # (a pair of scripts whose lengths differ, or whose names align only in part): it aligns them
+            # the static second model placed these two together and the names found no reuse in
+            # texts whose lengths differ too much for the second opinion's gate (a script that
+            # writes a sentence in fewer characters, as Chinese or Japanese): it aligns them
             f.rescued = True
             p = decide_pair(a, b, ev, settings, keep_unrelated=True)
     return p
