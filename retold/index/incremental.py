@@ -203,28 +203,30 @@ def _lexical(ix, light: Light, new_docs: list[Doc], settings: Settings, is_new: 
     return out
 
 
-def _vector_chunks(ix, light: Light, step: int = 8192):
-    cur = ix._db.execute("SELECT seq, vec FROM vecs ORDER BY seq")
+def _row_chunks(ix, light: Light, sql: str, step: int = 8192):
+    """(positions, rows) of a ``SELECT seq, ... ORDER BY seq``, a chunk at a time."""
+    cur = ix._db.execute(sql)
     while True:
         rows = cur.fetchmany(step)
         if not rows:
             return
-        seqs = np.array([r[0] for r in rows], dtype=np.int64)
-        vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-        yield light.position(seqs), vecs
+        yield light.position(np.array([r[0] for r in rows], dtype=np.int64)), rows
 
 
-def _static_rows(ix, light: Light, step: int = 8192):
-    """(positions, lacks, article vectors, lead vectors or None) of the ``svecs`` rows, a chunk at a time."""
-    cur = ix._db.execute("SELECT seq, lacks, art, lead FROM svecs ORDER BY seq")
-    while True:
-        rows = cur.fetchmany(step)
-        if not rows:
-            return
-        pos = light.position(np.array([r[0] for r in rows], dtype=np.int64))
-        lacks = np.array([bool(r[1]) for r in rows], dtype=bool)
-        art = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-        yield pos, lacks, art, [r[3] for r in rows]
+def _floats(blobs: list[bytes]) -> np.ndarray:
+    """Float32 blobs of one width as the rows of a matrix."""
+    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+
+
+def _vector_chunks(ix, light: Light):
+    for pos, rows in _row_chunks(ix, light, "SELECT seq, vec FROM vecs ORDER BY seq"):
+        yield pos, _floats([r[1] for r in rows])
+
+
+def _static_rows(ix, light: Light):
+    """(positions, lacks, article vectors) of the ``svecs`` rows, a chunk at a time."""
+    for pos, rows in _row_chunks(ix, light, "SELECT seq, lacks, art FROM svecs ORDER BY seq"):
+        yield pos, np.array([bool(r[1]) for r in rows], dtype=bool), _floats([r[2] for r in rows])
 
 
 def _static(ix, light: Light, new_docs: list[Doc], settings: Settings) -> dict[tuple[int, int], set[str]]:
@@ -239,26 +241,24 @@ def _static(ix, light: Light, new_docs: list[Doc], settings: Settings) -> dict[t
     new_vecs = np.stack([article_vector(new_docs[p - n]) for p in new_pos]).astype(np.float32)
     lacks = np.zeros(n + len(new_docs), dtype=bool)
     lacks[n:] = [d.sent_vecs is None for d in new_docs]
-    n_old = int(ix._read("SELECT count(*) FROM svecs")[0][0])
-    if n_old + len(new_pos) < 2:
-        return {}
-    if not lacks[n:].any() and not int(ix._read("SELECT count(*) FROM svecs WHERE lacks = 1")[0][0]):
+    n_old, old_lacking = ix._read("SELECT count(*), coalesce(sum(lacks), 0) FROM svecs")[0]
+    if n_old + len(new_pos) < 2 or not (lacks[n:].any() or old_lacking):
         return {}
     written = [written_language(x) or "" for x in light.lang] + [written_language(d.lang) or "" for d in new_docs]
     k = static_k(settings, n_old + len(new_pos))
     if n_old + len(new_pos) < EXACT_BELOW:  # the search a full load makes, on the same vectors
         parts = list(_static_rows(ix, light))
-        for p, lk, _, _ in parts:
+        for p, lk, _ in parts:
             lacks[p] = lk
-        pos = np.concatenate([p for p, _, _, _ in parts] + [np.array(new_pos, dtype=np.int64)])
-        vecs = np.concatenate([v for _, _, v, _ in parts] + [new_vecs]) if parts else new_vecs
+        pos = np.concatenate([p for p, _, _ in parts] + [np.array(new_pos, dtype=np.int64)])
+        vecs = np.concatenate([v for _, _, v in parts] + [new_vecs]) if parts else new_vecs
         qmask = pos >= n
         keys, cos = _neighbours(vecs, vecs[qmask], k, settings.reproducible)
         keys = np.where(keys >= 0, pos[np.maximum(keys, 0)], -1)
         return static_pairs(pos[qmask], keys, cos, lacks, written, settings)
 
     def chunked():
-        for p, lk, v, _ in _static_rows(ix, light):
+        for p, lk, v in _static_rows(ix, light):
             lacks[p] = lk
             yield p, v
         yield np.array(new_pos, dtype=np.int64), new_vecs
@@ -367,15 +367,11 @@ def _texts(ix, light: Light, new_docs: list[Doc]) -> TextTable:
     if cheap():  # the static model's lead vectors of every text, from the svecs rows
         n = len(light.seq)
         new_lead = [lead_vector(d) if r else None for d, r in zip(new_docs, new.readable)]
-        dim = next((len(v) for v in new_lead if v is not None), 0)
-        rows = list(_static_rows(ix, light))
-        for _, _, art, _ in rows[:1]:
-            dim = dim or art.shape[1]
+        parts = list(_row_chunks(ix, light, "SELECT seq, lead FROM svecs WHERE lead IS NOT NULL ORDER BY seq"))
+        dim = next((len(v) for v in new_lead if v is not None), 0) or next((len(r[0][1]) // 4 for _, r in parts), 0)
         lead = np.zeros((n + len(new_docs), dim), dtype=np.float32)
-        for pos, _, _, leads in rows:
-            for p, b in zip(pos.tolist(), leads):
-                if b is not None and light.readable[p]:
-                    lead[p] = np.frombuffer(b, dtype=np.float32)
+        for pos, rows in parts:  # a lead is stored only for a readable text
+            lead[pos] = _floats([r[1] for r in rows])
         for k, v in enumerate(new_lead):
             if v is not None:
                 lead[n + k] = v

@@ -125,6 +125,17 @@ def _fetch_seqs(db: sqlite3.Connection, ids: list[str]) -> list[tuple[str, int]]
     return out
 
 
+def _begin_write(conn: sqlite3.Connection, busy: str) -> None:
+    """Take SQLite's write lock (``BEGIN IMMEDIATE``, waiting up to the busy timeout); a lock
+    still held by another process then is ``IndexBusyError`` with ``busy`` and SQLite's words."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as e:
+        if _is_locked(e):
+            raise IndexBusyError(f"{busy} ({e})") from None
+        raise
+
+
 class _Locked(Exception):
     """Another connection holds the file at this moment: worth trying again."""
 
@@ -267,12 +278,7 @@ class Index:
             # not survive in free pages (a takedown), nor an old copy of a row a refresh rewrote
             conn.execute("PRAGMA secure_delete = ON")
             if not tables:
-                try:
-                    conn.execute("BEGIN IMMEDIATE")
-                except sqlite3.OperationalError as e:
-                    if _is_locked(e):
-                        raise IndexBusyError(f"{p}: another process holds the index's write lock ({e})") from None
-                    raise
+                _begin_write(conn, f"{p}: another process holds the index's write lock")
                 try:
                     meta = create_or_read_meta(conn, signature_record(settings, encoder_name))
                     conn.execute("COMMIT")
@@ -628,14 +634,7 @@ class Index:
             dups = sorted({i for i in new_ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
             raise ValueError(f"{self._path}: doc id(s) given twice in one add: {dups[:5]}")
         db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            if _is_locked(e):
-                raise IndexBusyError(
-                    f"{self._path}: another process is writing to this index; gave up waiting ({e})"
-                ) from None
-            raise
+        _begin_write(db, f"{self._path}: another process is writing to this index; gave up waiting")
         try:
             # read inside the write lock: a commit by another process since our last read
             # means the memo misses rows, so it is dropped rather than extended
@@ -733,12 +732,7 @@ class Index:
         """Bring an index of format 1 to format 2 now (one transaction; else the first write
         does it). True when the file changed. Older retold cannot read it afterwards."""
         db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            if _is_locked(e):
-                raise IndexBusyError(f"{self._path}: another process is writing to this index; gave up waiting ({e})") from None
-            raise
+        _begin_write(db, f"{self._path}: another process is writing to this index; gave up waiting")
         try:
             done = self._upgrade_in_transaction()
             db.execute("COMMIT")
@@ -805,14 +799,7 @@ class Index:
     def _delete(self, wanted: list[str], midway: Callable[[], None] | None) -> tuple[list[str], int, set[str]]:
         """The transaction of ``remove``: (ids removed, pairs removed, partners of removed ids)."""
         db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            if _is_locked(e):
-                raise IndexBusyError(
-                    f"{self._path}: another process is writing to this index; gave up waiting ({e})"
-                ) from None
-            raise
+        _begin_write(db, f"{self._path}: another process is writing to this index; gave up waiting")
         try:
             memo = self._fresh_memo()  # inside the lock: stale if another process committed meanwhile
             present = self._existing(wanted)

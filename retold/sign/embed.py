@@ -188,6 +188,25 @@ def covers(encoder: Encoder, lang: str | None) -> bool:
     return langs is None or not lang or lang in ("und", "unknown") or lang in langs
 
 
+
+def unique_texts(per_doc: list[list[str]]) -> tuple[list[str], list[np.ndarray]]:
+    """Each distinct text once, and for each doc the index of each of its texts among them:
+    copies and wire stories repeat sentences, and an encoder need read each only once."""
+    slot_of: dict[int, int] = {}
+    texts: list[str] = []
+    slots_of_docs: list[np.ndarray] = []
+    for ts in per_doc:
+        slots = np.empty(len(ts), dtype=np.int64)
+        for k, t in enumerate(ts):
+            h = xxhash.xxh3_64_intdigest(t.encode("utf-8"))
+            u = slot_of.get(h)
+            if u is None:
+                u = slot_of[h] = len(texts)
+                texts.append(t)
+            slots[k] = u
+        slots_of_docs.append(slots)
+    return texts, slots_of_docs
+
 def embed_docs(
     docs: list[Doc],
     encoder: Encoder,
@@ -204,21 +223,9 @@ def embed_docs(
     todo = [d for d in docs if d.sent_vecs is None and covers(encoder, d.lang)]
     if not todo:
         return
-    key_of: dict[int, int] = {}
-    texts: list[str] = []
-    plan: list[tuple[Doc, np.ndarray, np.ndarray]] = []  # doc, sentence idx, unique-text idx
-    for d in todo:
-        idx = d.content_sentences()
-        slots = np.empty(len(idx), dtype=np.int64)
-        for k, s in enumerate(idx):
-            text = d.sentence(int(s)).strip()
-            h = xxhash.xxh3_64_intdigest(text.encode("utf-8"))
-            u = key_of.get(h)
-            if u is None:
-                u = key_of[h] = len(texts)
-                texts.append(text)
-            slots[k] = u
-        plan.append((d, idx, slots))
+    idxs = [d.content_sentences() for d in todo]
+    texts, all_slots = unique_texts([[d.sentence(int(s)).strip() for s in idx] for d, idx in zip(todo, idxs)])
+    plan = list(zip(todo, idxs, all_slots))  # doc, sentence idx, unique-text idx
 
     dim = encoder.dim
     uniq = np.zeros((len(texts), dim), dtype=np.float32)

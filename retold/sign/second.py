@@ -24,10 +24,10 @@ import os
 from typing import NamedTuple
 
 import numpy as np
-import xxhash
 
 from retold.engines.local import available_cores
 from retold.model import Doc
+from retold.sign.embed import unique_texts
 
 log = logging.getLogger(__name__)
 
@@ -179,23 +179,10 @@ def sign_second(docs: list[Doc]) -> list[Doc]:
     b = _backend()
     if b is None or b.kind != "static":
         return []
-    todo = [d for d in docs if not (_fresh(d, b) and encoded_count(d) >= _limit(d))]
+    todo = [d for d in docs if not signed(d)]
     if not todo:
         return []
-    slot_of: dict[int, int] = {}
-    texts: list[str] = []
-    plan: list[np.ndarray] = []
-    for d in todo:
-        ts = _texts(d, d.content_sentences())
-        slots = np.empty(len(ts), dtype=np.int64)
-        for k, s in enumerate(ts):
-            h = xxhash.xxh3_64_intdigest(s.encode("utf-8"))
-            u = slot_of.get(h)
-            if u is None:
-                u = slot_of[h] = len(texts)
-                texts.append(s)
-            slots[k] = u
-        plan.append(slots)
+    texts, plan = unique_texts([_texts(d, d.content_sentences()) for d in todo])
     uniq = np.asarray(b.encode(texts), dtype=np.float32).reshape(len(texts), b.dim) if texts else np.zeros((0, b.dim), np.float32)
     for d, slots in zip(todo, plan):
         d.second_vecs = uniq[slots]
