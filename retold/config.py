@@ -89,6 +89,10 @@ class Thresholds:
     min_aligned_sim: float = _share("mean cosine of the aligned sentences for reuse (fitted)")
     paraphrase_min_sim: float = _share("mean cosine of a rewrite's aligned sentences: the MRPC cut (fitted)")
     one_line_min_words: float = _share("word Jaccard of a one-line rewrite's line pair (fitted)")
+    reworded_min_sim: float = _share("cosine at which a sentence pair means the same, for paraphrased partial reuse (prior, tune split)")
+    reworded_min_words: float = _share("content-word overlap a reworded sentence pair keeps (prior, tune split)")
+    reworded_min_coverage: float = _share("share of one side in verbatim or reworded sentences for paraphrased partial reuse (prior, tune split)")
+    reworded_min_pairs: float = _ranged(1.0, 1000.0, "reworded sentence pairs a paraphrased partial needs (prior, tune split)")
     # --- stories (decide/relation.py, group/) ------------------------------------------
     related_weights: tuple[float, ...] = _ranged(-_BIG, _BIG, "topic model weights over TOPIC_FEATURES (fitted)")
     related_bias: float = _ranged(-_BIG, _BIG, "topic model bias (fitted)")

@@ -200,6 +200,10 @@ class Features(Mapping[str, float]):
     matched_b: float | None = None
     order: float | None = None  #: share of the order-free matches the monotone alignment keeps
     best_mean: float | None = None  #: mean best cosine of each sentence
+    # --- paraphrased partial reuse (compare/reworded.py; one language) ---
+    reworded_a: float | None = None  #: share of a in verbatim passages or sentences reworded from b
+    reworded_b: float | None = None
+    reworded_n: float | None = None  #: reworded sentence pairs
     # --- the whole texts ---
     doc_cos: float | None = None  #: cosine of the article vectors
     anchor_overlap: float | None = None  #: rare names and numbers (hashes): overlap coefficient

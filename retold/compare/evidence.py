@@ -15,6 +15,7 @@ import numpy as np
 from retold.clean.lang import NO_WORD_SPACES, same_language, written_language
 from retold.compare.align import Alignment, align
 from retold.compare.anchors import anchor_align, word_alignment
+from retold.compare.reworded import meaning_matrix, reworded_pairs
 from retold.compare.verbatim import verbatim_passages
 from retold.compare.verify import cuts, e5_alignment, lead_match, translation_contrast
 from retold.config import Settings, Thresholds
@@ -280,12 +281,23 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
         f.best_mean = float(0.5 * (ba.mean() + bb.mean())) if ba.size and bb.size else 0.0
     else:
         f.aligned_a, f.aligned_b = f.verbatim_a, f.verbatim_b
+    reworded_spans: list[tuple[tuple[int, int], tuple[int, int], float]] = []
+    if f.same_lang and settings.semantic:
+        # sentences of one side reworded from the other: the evidence of paraphrased partial reuse
+        meaning = meaning_matrix(a, b, al if encoded else None)
+        if meaning is not None:
+            rew = reworded_pairs(
+                a, b, meaning, t.reworded_min_sim, t.reworded_min_words, (quote_share(a), quote_share(b)), t.quote_share
+            )
+            reworded_spans = _spans(a, b, rew)
+            f.reworded_n = float(len(rew))
+            f.reworded_a = coverage(a, va + [x for x, _, _ in reworded_spans])
+            f.reworded_b = coverage(b, vb + [y for _, y, _ in reworded_spans])
     shown = {(p.a_start, p.b_start) for p in passages}
-    passages += [
-        Passage(x[0], x[1], y[0], y[1], "paraphrase", sim)
-        for x, y, sim in worded_spans
-        if (x[0], y[0]) not in shown and not (_inside(x, va) and _inside(y, vb))
-    ]
+    for x, y, sim in worded_spans + reworded_spans:
+        if (x[0], y[0]) not in shown and not (_inside(x, va) and _inside(y, vb)):
+            shown.add((x[0], y[0]))
+            passages.append(Passage(x[0], x[1], y[0], y[1], "paraphrase", sim))
     if a.vec is not None and b.vec is not None:
         f.doc_cos = float(np.dot(a.vec, b.vec))
     f.anchor_overlap, f.anchor_jaccard = _overlap(a.anchors, b.anchors)

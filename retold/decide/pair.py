@@ -14,8 +14,8 @@ def _coverages(f: Features) -> tuple[float, float]:
     """Share of each side covered: verbatim runs, or those plus aligned sentences (by the
     encoder, by names, by shared words within one language, or by the second model where it
     aligned the pair itself)."""
-    side_a = (f.verbatim_a, f.aligned_a, f.words_aligned_a, f.second_aligned_a)
-    side_b = (f.verbatim_b, f.aligned_b, f.words_aligned_b, f.second_aligned_b)
+    side_a = (f.verbatim_a, f.aligned_a, f.words_aligned_a, f.second_aligned_a, f.reworded_a)
+    side_b = (f.verbatim_b, f.aligned_b, f.words_aligned_b, f.second_aligned_b, f.reworded_b)
     return max(v or 0.0 for v in side_a), max(v or 0.0 for v in side_b)
 
 

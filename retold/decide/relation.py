@@ -5,6 +5,8 @@ can check in the evidence (see docs/DECISIONS.md):
 
 - copies (duplicate / near_duplicate / partial): verbatim coverage each way (decide/copy.py);
 - rewrite: most content of BOTH sides aligns sentence by sentence, in order, little verbatim;
+- partial, paraphrased: enough sentences of ONE side reworded from the other (same meaning
+  and many of the same content words), in order (compare/reworded.py);
 - translation: the same, across languages;
 - same_story vs related vs nothing, in two steps, each a small logistic model fitted on
   the tune split: a *topic* model (article cosine, shared rare names, sentences with a
@@ -101,6 +103,9 @@ def decide(
             return "rewrite", min(1.0, 0.5 + 0.5 * al_min)
     if copy is not None:  # verbatim reuse of a part, not the whole reworded
         return copy
+    reworded = _reworded_partial(f, t)
+    if reworded is not None:
+        return reworded
 
     p_related, p_event = probs
     if p_related < t.related_min:
@@ -134,6 +139,24 @@ def _enough_rewording(f: Features, t: Thresholds) -> bool:
     return f.aligned_words is None or f.aligned_words >= t.one_line_min_words
 
 
+def _reworded_partial(f: Features, t: Thresholds) -> tuple[str, float] | None:
+    """``partial`` for paraphrased partial reuse (compare/reworded.py): within one language,
+    enough sentences of one side reworded from the other, in order, to cover
+    ``reworded_min_coverage`` of it with its verbatim passages. One side suffices, as for a
+    verbatim partial: a newspaper story that rewrites three paragraphs of a wire story and adds
+    its own, or a roundup that paraphrases one paragraph of a report.
+
+    Independent reports of one event are kept out by what a reworded sentence must keep: its
+    meaning (a cosine well above the rewrite's MRPC cut) *and* its content words.
+    """
+    if f.same_lang is False or f.reworded_n is None or f.reworded_n < t.reworded_min_pairs:
+        return None
+    hi = max(f.reworded_a or 0.0, f.reworded_b or 0.0)
+    if hi < t.reworded_min_coverage:
+        return None
+    return "partial", min(1.0, hi)
+
+
 def _classify_by_names(f: Features, t: Thresholds, copy: tuple[str, float] | None) -> tuple[str | None, float]:
     """The same decisions from names and numbers only, for languages the encoder lacks."""
     names = f.names_overlap or 0.0
@@ -163,6 +186,9 @@ def _classify_by_names(f: Features, t: Thresholds, copy: tuple[str, float] | Non
         return "translation", min(1.0, 0.5 + 0.5 * second_min)
     if copy is not None:
         return copy
+    reworded = _reworded_partial(f, t)
+    if reworded is not None:
+        return reworded
     gap = f.date_gap_days
     if names >= t.anchor_story_names and (gap is None or gap <= t.max_story_gap_days):
         return "same_story", min(1.0, names)
