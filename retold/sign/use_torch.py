@@ -44,6 +44,7 @@ class TorchUSEEncoder:
             raise ImportError("TorchUSEEncoder needs PyTorch (`pip install torch`); the default encoder does not") from e
         self._torch = torch
         self.device = torch.device(device)
+        self.spec = f"use@{device}"  # how an engine's workers build it again (sign/embed.worker_encoder)
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError(
                 f"PyTorch {torch.__version__} sees no CUDA device (a CPU build, or no GPU here); "
