@@ -13,6 +13,7 @@ import time
 from contextlib import ExitStack
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from retold.model import Article, Doc, Pair, Problem, ScanResult
 from retold.progress import Progress, NullProgress
 from retold.sign import Encoder, default_encoder, embed_docs, sign_lexical
 from retold.sign.names import sign_names
+
+if TYPE_CHECKING:
+    from retold.index import WriteHooks
 
 log = logging.getLogger("retold")
 
@@ -156,6 +160,7 @@ def scan(
     encoder: Encoder | None = None,
     engine: Engine | None = None,
     progress: Progress | None = None,
+    hooks: WriteHooks | None = None,
     _full_load: bool = False,
 ) -> ScanResult:
     """Find every related pair among ``inputs`` (and against ``index``), and group them.
@@ -164,10 +169,14 @@ def scan(
     involve a new article are computed; the returned groups cover everything indexed.
     The candidates come from the index's candidate tables, and only the indexed docs of
     candidate pairs are read whole (``retold.index.incremental``); ``result.docs`` reads the
-    others from the index file when asked. ``_full_load`` (tests): load every indexed doc
+    others from the index file when asked. ``hooks`` (``retold.index.WriteHooks``) hear of the
+    index write: the wait for another writer's lock, the commit and what it stored.
+    ``_full_load`` (tests): load every indexed doc
     and find the candidates over all of them, the way it was done before those tables.
     """
-    from retold.index import Index  # local: the index pulls in sqlite, not needed by compare()
+    from retold.index import Index, WriteHooks  # local: the index pulls in sqlite, not needed by compare()
+
+    hooks = hooks or WriteHooks()
 
     settings = settings or Settings()
     progress = progress or NullProgress()
@@ -202,7 +211,9 @@ def scan(
             # the other one added, compares against it and skips the ids it indexed
             t = time.perf_counter()
             wait = settings.index_wait_s or None
-            stack.enter_context(idx.writing(timeout=wait, on_wait=lambda: log.warning("%s: waiting for another writer", idx.path.name)))
+            stack.enter_context(idx.writing(
+                timeout=wait, on_wait=lambda: log.warning("%s: waiting for another writer", idx.path.name), hooks=hooks,
+            ))
             stats["time_index_wait_s"] = time.perf_counter() - t
             known = idx.known(d.id for d in new_docs)
             kept_ids = {a.id for a in _not_indexed([d.article for d in new_docs], known, problems)}
@@ -210,7 +221,7 @@ def scan(
             idx.upgrade()  # an index of format 1 gets its candidate tables (once, one transaction)
             incremental = not _full_load and idx.postings_bands() == settings.lsh_bands
         if incremental:
-            return _scan_incremental(idx, new_docs, settings, engine, progress, stats, problems, t0, stack)
+            return _scan_incremental(idx, new_docs, settings, engine, progress, stats, problems, t0, hooks)
         if idx is not None:
             old_docs = idx.load_docs()
             old_pairs = idx.load_pairs()
@@ -245,7 +256,7 @@ def scan(
         if idx is not None:  # the index keeps each pair's own decision, before the stories have a say
             t = time.perf_counter()
             refreshed = [d for d in old_docs if d.second_vecs is not second_before[id(d)]]
-            idx.add(new_docs, new_pairs, refreshed=refreshed)
+            idx.add(new_docs, new_pairs, refreshed=refreshed, hooks=hooks)
             stats["time_index_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -266,7 +277,7 @@ def scan(
 
 def _scan_incremental(
     idx, new_docs: list[Doc], settings: Settings, engine: Engine, progress: Progress, stats: dict[str, float],
-    problems: list[Problem], t0: float, stack: ExitStack,
+    problems: list[Problem], t0: float, hooks: WriteHooks,
 ) -> ScanResult:
     """The rest of ``scan`` against an index with candidate tables: the same stages on the
     new docs and the indexed docs of their candidate pairs; groups over every indexed id
@@ -296,7 +307,7 @@ def _scan_incremental(
     stats["time_group_s"] = time.perf_counter() - t
 
     t = time.perf_counter()  # the index keeps each pair's own decision, before the stories have a say
-    idx.add(new_docs, new_pairs, refreshed=found.lazy.refreshed())
+    idx.add(new_docs, new_pairs, refreshed=found.lazy.refreshed(), hooks=hooks)
     stats["time_index_s"] = time.perf_counter() - t
 
     t = time.perf_counter()

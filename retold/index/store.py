@@ -25,6 +25,7 @@ from retold.config import Settings
 from retold.index.arrays import ARRAY_FIELDS, TABLE_BYTES, ArrayBlobError, blob_fields, pack_arrays, unpack_arrays
 from retold.index.errors import IndexBusyError, IndexFileError, IndexSettingsError
 from retold.index import postings
+from retold.index.hooks import NO_HOOKS, WriteHooks
 from retold.index.info import IndexInfo
 from retold.index.schema import (
     APP_ID,
@@ -610,6 +611,7 @@ class Index:
         pairs: list[Pair],
         *,
         refreshed: Sequence[Doc] = (),
+        hooks: WriteHooks = NO_HOOKS,
         _midway: Callable[[], None] | None = None,
     ) -> None:
         """Add new docs and the pairs found for them, all or nothing, and log the run.
@@ -617,10 +619,13 @@ class Index:
         ``refreshed``: docs already indexed whose arrays this run extended (the second
         model's sentence vectors, computed on demand), rewritten in the same transaction
         so that no later run encodes them again.
+        ``hooks``: ``before_commit`` before anything is written, ``committed`` after the commit
+        (not after a refusal or a rollback).
         Refuses (``ValueError``, index unchanged) a doc id already indexed or given
         twice, and a pair naming a doc that is neither indexed nor in ``docs``.
         ``_midway`` is a test hook called inside the transaction, half the docs written.
         """
+        hooks.before_commit()
         doc_rows = [self._doc_row(d) for d in docs]  # serialise before locking: keeps the lock short
         for d in docs:  # the names and words the candidate tables hold, read before the lock too
             postings.doc_anchor_names(d)
@@ -681,6 +686,7 @@ class Index:
         self._pending_encoder = None
         if memo is not None:
             self._extend_memo(memo, doc_rows, pair_rows, refreshed)
+        hooks.committed(docs, pairs)
 
     def _extend_memo(self, memo: _Memo, doc_rows: list[tuple], pair_rows: list[tuple], refreshed: Sequence[Doc]) -> None:
         """Bring the memo to what a fresh read would give: the rows just written, read back."""
@@ -872,7 +878,9 @@ class Index:
 
     # --- one writer at a time ------------------------------------------------
     @contextmanager
-    def writing(self, timeout: float | None = None, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    def writing(
+        self, timeout: float | None = None, on_wait: Callable[[], None] | None = None, *, hooks: WriteHooks = NO_HOOKS,
+    ) -> Iterator[None]:
         """Hold the index's writer lock (an exclusive lock on ``<index>.lock``) for a whole
         read-compare-add cycle.
 
@@ -883,7 +891,9 @@ class Index:
         (its ids, docs and pairs), so it compares against the first run's articles and sees
         their ids as already indexed. The operating system drops the lock when a process dies,
         so a killed run never leaves it held. ``on_wait`` is called once if the lock is taken;
-        past ``timeout`` seconds (None: wait as long as it takes) ``IndexBusyError``.
+        past ``timeout`` seconds (None: wait as long as it takes) ``IndexBusyError``. While it
+        waits, ``hooks.waiting`` is called at each try (five a second): what it raises ends the
+        wait (a service shutting down), the lock not taken.
         Within a ``writing`` block of the same Index (a caller that holds the lock and then
         calls ``remove``) the lock is already held and not taken again.
         """
@@ -908,6 +918,7 @@ class Index:
                     on_wait()
                 deadline = None if timeout is None else time.monotonic() + timeout
                 while True:
+                    hooks.waiting()
                     try:
                         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                         break
