@@ -282,6 +282,7 @@ def _scan_incremental(
     """The rest of ``scan`` against an index with candidate tables: the same stages on the
     new docs and the indexed docs of their candidate pairs; groups over every indexed id
     (dates and pairs without passages, read light)."""
+    from retold.group.held import HeldGroups
     from retold.index.incremental import IndexedDocs, dated, indexed_candidates
 
     t = time.perf_counter()
@@ -301,20 +302,30 @@ def _scan_incremental(
 
     t = time.perf_counter()
     group_docs = dated(light)
+    held = idx.held_groups() if idx.keeps_memory else None
+    if held is None and idx.keeps_memory:  # the first scan of a long-lived index groups everything once
+        held = HeldGroups.build(group_docs, idx.pair_links(), settings)
     group_docs.update({d.id: d for d in docs})
-    all_pairs = idx.pair_links() + new_pairs
-    groups = build_groups(group_docs, all_pairs, settings)
+    if held is not None:  # only the components the new articles and pairs touch are grouped again
+        plan = held.regroup(group_docs, [d.id for d in new_docs], new_pairs, settings)
+        groups, say_pairs = plan.groups, plan.pairs
+    else:
+        say_pairs = idx.pair_links() + new_pairs
+        groups = build_groups(group_docs, say_pairs, settings)
     stats["time_group_s"] = time.perf_counter() - t
 
     t = time.perf_counter()  # the index keeps each pair's own decision, before the stories have a say
     idx.add(new_docs, new_pairs, refreshed=found.lazy.refreshed(), hooks=hooks)
+    if held is not None:
+        held.apply(plan, new_pairs)
+        idx.hold_groups(held)
     stats["time_index_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     n_tokens = dict(zip(light.ids, light.n_tokens.tolist()))
     n_tokens.update({d.id: d.n_tokens for d in new_docs})
     new_ids = {d.id for d in new_docs}
-    implied, agreed = stories_say(groups, new_pairs, all_pairs, n_tokens, settings, new_ids)
+    implied, agreed = stories_say(groups, new_pairs, say_pairs, n_tokens, settings, new_ids)
     if settings.semantic:
         stats["pairs_agreed"] = float(agreed)
     stats["time_group_s"] += time.perf_counter() - t

@@ -75,6 +75,8 @@ def implied_pairs(
     for m in members:
         if not 2 < len(m) <= max_story:  # a story of two is one observed pair already
             continue
+        if new is not None and new.isdisjoint(m):  # no pair of it could be wanted
+            continue
         n_pairs = len(m) * (len(m) - 1) // 2
         support = sum(1 for a, b in itertools.combinations(m, 2) if seen.get(frozenset((a, b))) in _SAME_EVENT)
         for a, b in itertools.combinations(m, 2):

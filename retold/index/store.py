@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from retold.config import Settings
 from retold.index.arrays import ARRAY_FIELDS, TABLE_BYTES, ArrayBlobError, blob_fields, pack_arrays, unpack_arrays
@@ -38,6 +39,9 @@ from retold.index.schema import (
 )
 from retold.model import Article, Doc, Pair, Passage
 from retold.sign.second import sign_second
+
+if TYPE_CHECKING:
+    from retold.group.held import HeldGroups
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _U64 = 1 << 64
@@ -164,6 +168,7 @@ class _Memo:
     version: int
     docs: list[Doc] | None = None  # read by the first full load_docs (load_pairs alone does not need them)
     pairs: list[Pair] | None = None
+    groups: HeldGroups | None = None  # the groups by component, kept by the scans against this index
 
 
 class Index:
@@ -475,6 +480,24 @@ class Index:
             memo = self._memo = _Memo(version)
         return memo
 
+    @property
+    def keeps_memory(self) -> bool:
+        """Whether this Index holds what it read between scans (``keep_in_memory``)."""
+        return self._keep
+
+    def held_groups(self) -> HeldGroups | None:
+        """The groups a scan left held (``hold_groups``), if this Index keeps memory and no other
+        connection has committed since; else None (group from the stored pairs)."""
+        memo = self._fresh_memo() if self._keep else None
+        return memo.groups if memo is not None else None
+
+    def hold_groups(self, groups: HeldGroups) -> None:
+        """Keep ``groups`` (as of this connection's last commit) for the next scan; a no-op unless
+        ``keep_in_memory``. Call it inside ``writing``, after ``add``: no other writer can have
+        committed since the groups were made."""
+        if self._keep:
+            self._held().groups = groups
+
     def runs(self) -> list[Run]:
         """Every ``add`` so far, oldest first."""
         return [
@@ -686,6 +709,7 @@ class Index:
         self._pending_encoder = None
         if memo is not None:
             self._extend_memo(memo, doc_rows, pair_rows, refreshed)
+            memo.groups = None  # held groups are of the index before this add; the scan holds the new ones
         hooks.committed(docs, pairs)
 
     def _extend_memo(self, memo: _Memo, doc_rows: list[tuple], pair_rows: list[tuple], refreshed: Sequence[Doc]) -> None:
@@ -852,6 +876,7 @@ class Index:
                 raise IndexFileError(f"{self._path}: write failed, nothing was removed ({e})") from None
             raise
         if memo is not None:  # our own commit leaves data_version alone: bring the memo to the file
+            memo.groups = None  # a removal may split components: grouped afresh by the next scan
             gone = set(removed)
             if memo.docs is not None:
                 memo.docs = [d for d in memo.docs if d.id not in gone]
