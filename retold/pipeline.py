@@ -28,7 +28,7 @@ from retold.ingest import read_articles
 from retold.model import Article, Doc, Pair, Problem, ScanResult
 from retold.progress import Progress, NullProgress
 from retold.sign import Encoder, default_encoder, embed_docs, sign_lexical
-from retold.sign.names import sign_names
+from retold.sign.names import give_names, known_names, sign_names
 
 if TYPE_CHECKING:
     from retold.index import WriteHooks
@@ -292,6 +292,11 @@ def _scan_incremental(
     found = indexed_candidates(idx, new_docs, settings, stats, progress)
     docs, cand, light = found.docs, found.cand, found.light
     old_read = docs[: len(docs) - len(new_docs)]
+    names = idx.held_names()  # a long-lived index keeps the names an earlier batch worked out
+    if names:
+        for d in old_read:
+            if d.id in names:
+                give_names(d, names[d.id])
     sign_names(old_read, engine, progress, words_of=[False] * len(old_read))  # compare reads their names
     stats["time_candidates_s"] = time.perf_counter() - t
     stats["candidates"] = float(len(cand))
@@ -319,6 +324,8 @@ def _scan_incremental(
     if held is not None:
         held.apply(plan, new_pairs)
         idx.hold_groups(held)
+    if names is not None:  # what the next batches will read of these docs
+        names.update((d.id, n) for d in docs if (n := known_names(d)) is not None)
     stats["time_index_s"] = time.perf_counter() - t
 
     t = time.perf_counter()

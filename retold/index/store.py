@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -169,6 +169,7 @@ class _Memo:
     docs: list[Doc] | None = None  # read by the first full load_docs (load_pairs alone does not need them)
     pairs: list[Pair] | None = None
     groups: HeldGroups | None = None  # the groups by component, kept by the scans against this index
+    names: dict[str, dict[str, float]] = field(default_factory=dict)  # rare names by doc id (sign.names)
 
 
 class Index:
@@ -497,6 +498,16 @@ class Index:
         committed since the groups were made."""
         if self._keep:
             self._held().groups = groups
+
+    def held_names(self) -> dict[str, dict[str, float]] | None:
+        """Each indexed doc's rare names (``retold.sign.names.doc_names``) as worked out by an
+        earlier scan, by id, for a scan to read and extend; None unless ``keep_in_memory``.
+
+        Why: the indexed docs of a batch's candidate pairs are read from the file afresh each
+        batch, and their names, which the file does not keep, were worked out again every time
+        (a fifth of the service's candidate stage). A doc's names follow from its text alone;
+        the memory goes when another connection commits, and a removed id's names with it."""
+        return self._held().names if self._keep else None
 
     def runs(self) -> list[Run]:
         """Every ``add`` so far, oldest first."""
@@ -878,6 +889,8 @@ class Index:
         if memo is not None:  # our own commit leaves data_version alone: bring the memo to the file
             memo.groups = None  # a removal may split components: grouped afresh by the next scan
             gone = set(removed)
+            for i in gone:
+                memo.names.pop(i, None)
             if memo.docs is not None:
                 memo.docs = [d for d in memo.docs if d.id not in gone]
             if memo.pairs is not None:
