@@ -1,8 +1,8 @@
 """The service's state: one index, one writer thread, a read snapshot, and jobs.
 
 Why a writer thread and a snapshot. Each scan is one SQLite write transaction over the whole
-index, and its fixed cost (candidates and groups over everything indexed) dwarfs that of a
-few articles. So requests are queued, and the writer scans all that arrived while it was busy
+index, and its fixed cost (reading the candidate tables, the commit; the groups follow only the
+components a batch touches, ``retold.group.held``) dwarfs that of a few articles. So requests are queued, and the writer scans all that arrived while it was busy
 as one batch (up to ``batch_max_articles``): eight clients posting at once cost about one scan,
 not eight in a row. Each request still gets its own answer, cut from the batch's result: its
 added ids, its problems, the pairs that name its articles, the groups they joined.
