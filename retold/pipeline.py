@@ -13,6 +13,7 @@ import time
 from contextlib import ExitStack
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,7 +28,10 @@ from retold.ingest import read_articles
 from retold.model import Article, Doc, Pair, Problem, ScanResult
 from retold.progress import Progress, NullProgress
 from retold.sign import Encoder, default_encoder, embed_docs, sign_lexical
-from retold.sign.names import sign_names
+from retold.sign.names import give_names, known_names, sign_names
+
+if TYPE_CHECKING:
+    from retold.index import WriteHooks
 
 log = logging.getLogger("retold")
 
@@ -159,6 +163,7 @@ def scan(
     encoder: Encoder | None = None,
     engine: Engine | None = None,
     progress: Progress | None = None,
+    hooks: WriteHooks | None = None,
     _full_load: bool = False,
 ) -> ScanResult:
     """Find every related pair among ``inputs`` (and against ``index``), and group them.
@@ -167,10 +172,14 @@ def scan(
     involve a new article are computed; the returned groups cover everything indexed.
     The candidates come from the index's candidate tables, and only the indexed docs of
     candidate pairs are read whole (``retold.index.incremental``); ``result.docs`` reads the
-    others from the index file when asked. ``_full_load`` (tests): load every indexed doc
+    others from the index file when asked. ``hooks`` (``retold.index.WriteHooks``) hear of the
+    index write: the wait for another writer's lock, the commit and what it stored.
+    ``_full_load`` (tests): load every indexed doc
     and find the candidates over all of them, the way it was done before those tables.
     """
-    from retold.index import Index  # local: the index pulls in sqlite, not needed by compare()
+    from retold.index import Index, WriteHooks  # local: the index pulls in sqlite, not needed by compare()
+
+    hooks = hooks or WriteHooks()
 
     settings = settings or Settings()
     progress = progress or NullProgress()
@@ -205,7 +214,9 @@ def scan(
             # the other one added, compares against it and skips the ids it indexed
             t = time.perf_counter()
             wait = settings.index_wait_s or None
-            stack.enter_context(idx.writing(timeout=wait, on_wait=lambda: log.warning("%s: waiting for another writer", idx.path.name)))
+            stack.enter_context(idx.writing(
+                timeout=wait, on_wait=lambda: log.warning("%s: waiting for another writer", idx.path.name), hooks=hooks,
+            ))
             stats["time_index_wait_s"] = time.perf_counter() - t
             known = idx.known(d.id for d in new_docs)
             kept_ids = {a.id for a in _not_indexed([d.article for d in new_docs], known, problems)}
@@ -213,7 +224,7 @@ def scan(
             idx.upgrade()  # an index of format 1 gets its candidate tables (once, one transaction)
             incremental = not _full_load and idx.postings_bands() == settings.lsh_bands
         if incremental:
-            return _scan_incremental(idx, new_docs, settings, engine, progress, stats, problems, t0, stack)
+            return _scan_incremental(idx, new_docs, settings, engine, progress, stats, problems, t0, hooks)
         if idx is not None:
             old_docs = idx.load_docs()
             old_pairs = idx.load_pairs()
@@ -248,7 +259,7 @@ def scan(
         if idx is not None:  # the index keeps each pair's own decision, before the stories have a say
             t = time.perf_counter()
             refreshed = [d for d in old_docs if d.second_vecs is not second_before[id(d)]]
-            idx.add(new_docs, new_pairs, refreshed=refreshed)
+            idx.add(new_docs, new_pairs, refreshed=refreshed, hooks=hooks)
             stats["time_index_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -269,11 +280,12 @@ def scan(
 
 def _scan_incremental(
     idx, new_docs: list[Doc], settings: Settings, engine: Engine, progress: Progress, stats: dict[str, float],
-    problems: list[Problem], t0: float, stack: ExitStack,
+    problems: list[Problem], t0: float, hooks: WriteHooks,
 ) -> ScanResult:
     """The rest of ``scan`` against an index with candidate tables: the same stages on the
     new docs and the indexed docs of their candidate pairs; groups over every indexed id
     (dates and pairs without passages, read light)."""
+    from retold.group.held import HeldGroups
     from retold.index.incremental import IndexedDocs, dated, indexed_candidates
 
     t = time.perf_counter()
@@ -283,6 +295,11 @@ def _scan_incremental(
     found = indexed_candidates(idx, new_docs, settings, stats, progress)
     docs, cand, light = found.docs, found.cand, found.light
     old_read = docs[: len(docs) - len(new_docs)]
+    names = idx.held_names()  # a long-lived index keeps the names an earlier batch worked out
+    if names:
+        for d in old_read:
+            if d.id in names:
+                give_names(d, names[d.id])
     sign_names(old_read, engine, progress, words_of=[False] * len(old_read))  # compare reads their names
     stats["time_candidates_s"] = time.perf_counter() - t
     stats["candidates"] = float(len(cand))
@@ -293,20 +310,32 @@ def _scan_incremental(
 
     t = time.perf_counter()
     group_docs = dated(light)
+    held = idx.held_groups() if idx.keeps_memory else None
+    if held is None and idx.keeps_memory:  # the first scan of a long-lived index groups everything once
+        held = HeldGroups.build(group_docs, idx.pair_links(), settings)
     group_docs.update({d.id: d for d in docs})
-    all_pairs = idx.pair_links() + new_pairs
-    groups = build_groups(group_docs, all_pairs, settings)
+    if held is not None:  # only the components the new articles and pairs touch are grouped again
+        plan = held.regroup(group_docs, [d.id for d in new_docs], new_pairs, settings)
+        groups, say_pairs = plan.groups, plan.pairs
+    else:
+        say_pairs = idx.pair_links() + new_pairs
+        groups = build_groups(group_docs, say_pairs, settings)
     stats["time_group_s"] = time.perf_counter() - t
 
     t = time.perf_counter()  # the index keeps each pair's own decision, before the stories have a say
-    idx.add(new_docs, new_pairs, refreshed=found.lazy.refreshed())
+    idx.add(new_docs, new_pairs, refreshed=found.lazy.refreshed(), hooks=hooks)
+    if held is not None:
+        held.apply(plan, new_pairs)
+        idx.hold_groups(held)
+    if names is not None:  # what the next batches will read of these docs
+        names.update((d.id, n) for d in docs if (n := known_names(d)) is not None)
     stats["time_index_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     n_tokens = dict(zip(light.ids, light.n_tokens.tolist()))
     n_tokens.update({d.id: d.n_tokens for d in new_docs})
     new_ids = {d.id for d in new_docs}
-    implied, agreed = stories_say(groups, new_pairs, all_pairs, n_tokens, settings, new_ids)
+    implied, agreed = stories_say(groups, new_pairs, say_pairs, n_tokens, settings, new_ids)
     if settings.semantic:
         stats["pairs_agreed"] = float(agreed)
     stats["time_group_s"] += time.perf_counter() - t

@@ -265,3 +265,53 @@ def test_a_real_service_drops_stalled_connections_and_stops_cleanly_on_sigterm(t
         assert all({p.a, p.b} <= index.ids() for p in index.load_pairs())
     if r.status_code == 503:
         assert r.json()["failed"] == "shutdown" and str(tmp_path) not in r.text
+
+
+def test_sigterm_while_the_service_waits_for_another_writer_ends_cleanly(tmp_path):
+    """A batch waiting for another writer's lock (a `retold scan --index` holding it) is stopped
+    by SIGTERM at once: the process exits 0 well before its last-resort watchdog (status 3, at
+    grace + 20 s), the request gets a 503 that says the service stopped, and nothing is written."""
+    import threading
+
+    import httpx
+
+    import retold
+    from retold.model import Article
+
+    idx = tmp_path / "svc.idx"
+    retold.scan([Article(id="a0", text=TEXTS[0])], index=idx, settings=Settings(semantic=False))
+    port = _free_port()
+    proc = _serve(idx, port, "--shutdown-grace", "1")
+    url = f"http://127.0.0.1:{port}"
+    other = Index.open(idx, settings=Settings(semantic=False))
+    out: dict = {}
+    try:
+        _wait_up(port, proc)
+        with other.writing():  # another writer holds the lock until the service has stopped
+            body = [{"id": "waits", "text": TEXTS[1]}]
+            th = threading.Thread(target=lambda: out.update(r=httpx.post(f"{url}/articles", json=body, timeout=120)), daemon=True)
+            th.start()
+            for _ in range(100):  # until the writer has begun waiting for the lock
+                stats = httpx.get(f"{url}/stats", timeout=5).json()
+                if (stats.get("running") or {}).get("stage") == "waiting for another writer":
+                    break
+                time.sleep(0.2)
+            else:
+                raise AssertionError(f"the batch never waited for the lock: {stats}")
+            t = time.monotonic()
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=60)
+            stopped_in = time.monotonic() - t
+            th.join(30)
+    finally:
+        other.close()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
+    assert stopped_in < 10, stopped_in
+    r = out.get("r")
+    assert r is not None and r.status_code == 503 and r.json()["failed"] == "shutdown", r
+    assert str(tmp_path) not in r.text
+    with Index.open(idx) as index:
+        assert index.ids() == {"a0"}

@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from retold.model import REUSE_RELATIONS, Group, Pair
 
@@ -72,14 +72,26 @@ def implied_pairs(
     def wanted(a: str, b: str) -> bool:
         return frozenset((a, b)) not in seen and (new is None or a in new or b in new)
 
-    for m in members:
+    support: dict[int, int] = defaultdict(int)  # observed same-event pairs inside each story
+    for key, rel in seen.items():
+        if rel in _SAME_EVENT and len(key) == 2:
+            a, b = key
+            if story_of.get(a) is not None and story_of.get(a) == story_of.get(b):
+                support[story_of[a]] += 1
+    for k, m in enumerate(members):
         if not 2 < len(m) <= max_story:  # a story of two is one observed pair already
             continue
+        if new is None:
+            todo: Iterable[tuple[int, int]] = itertools.combinations(range(len(m)), 2)
+        else:  # only pairs naming a new article can be wanted: those, in the same order
+            mine = [i for i, x in enumerate(m) if x in new]
+            if not mine:
+                continue
+            todo = sorted({(min(i, j), max(i, j)) for i in mine for j in range(len(m)) if j != i})
         n_pairs = len(m) * (len(m) - 1) // 2
-        support = sum(1 for a, b in itertools.combinations(m, 2) if seen.get(frozenset((a, b))) in _SAME_EVENT)
-        for a, b in itertools.combinations(m, 2):
-            if wanted(a, b):
-                out.append(Pair(a, b, "same_story", support / n_pairs, 0.0, 0.0, basis="story"))
+        for i, j in todo:
+            if wanted(m[i], m[j]):
+                out.append(Pair(m[i], m[j], "same_story", support[k] / n_pairs, 0.0, 0.0, basis="story"))
 
     links: dict[tuple[int, int], list[tuple[str, str]]] = defaultdict(list)
     for key, rel in seen.items():

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from retold.config import Thresholds
 from retold.decide.relation import story_probabilities
+from retold.graphs import components
 from retold.group.families import _gap_days
 from retold.model import REUSE_RELATIONS, Doc, Group, Pair
 
@@ -54,10 +55,14 @@ def stories(
     resolution r keeps a set of articles together only when their pairs average at
     least r of that probability (missing pairs count as 0). Unlike modularity, it does
     not merge two events of one topic that a few loose links join.
-    """
-    import igraph as ig
-    import leidenalg
 
+    Leiden runs on each connected component of the weighted graph alone, its articles in id
+    order, with the same seed. Why: CPM never puts two unconnected parts in one story, so the
+    components are independent problems; solved one by one, a component's stories depend on
+    its own pairs only, not on the rest of the index (one run over the whole graph shuffles
+    every node with one random stream). That is what lets an index add regroup only the
+    components its new pairs touch and get what a full rebuild gets (``retold.group.held``).
+    """
     t = thresholds
     ids = sorted(docs)
     pos = {x: i for i, x in enumerate(ids)}
@@ -69,20 +74,40 @@ def stories(
         if w > 0:
             edges.append((pos[p.a], pos[p.b]))
             weights.append(w)
-    if edges:
-        g = ig.Graph(n=len(ids), edges=edges)
-        g.es["weight"] = weights
-        part = leidenalg.find_partition(
-            g, leidenalg.CPMVertexPartition, weights="weight", resolution_parameter=t.story_resolution, seed=seed
-        )
-        membership = attach_loners(list(part.membership), edges, weights)
-    else:
-        membership = list(range(len(ids)))
+    membership = list(range(len(ids)))  # an article without links is a story of its own
+    by_comp: dict[int, list[int]] = defaultdict(list)  # edges by component (its smallest node)
+    linked = sorted({x for e in edges for x in e})
+    comp_of = {n: c[0] for c in components(linked, edges) for n in c}
+    for k, (a, _) in enumerate(edges):
+        by_comp[comp_of[a]].append(k)
+    for first, ks in by_comp.items():
+        nodes = sorted({x for k in ks for x in edges[k]})
+        local = {x: i for i, x in enumerate(nodes)}
+        sub_edges = [(local[edges[k][0]], local[edges[k][1]]) for k in ks]
+        sub_weights = [weights[k] for k in ks]
+        part = _cpm(len(nodes), sub_edges, sub_weights, t.story_resolution, seed)
+        part = attach_loners(part, sub_edges, sub_weights)
+        label: dict[int, int] = {}
+        for i, c in enumerate(part):  # a cluster is named by its first node: unique over all components
+            membership[nodes[i]] = label.setdefault(c, nodes[i])
     clusters: dict[int, list[str]] = defaultdict(list)
     for x, c in zip(ids, membership):
         clusters[c].append(x)
     out = sorted(clusters.values(), key=lambda c: (-len(c), c[0]))
     return [Group(kind="story", id=f"S{k + 1}", members=sorted(m)) for k, m in enumerate(out)]
+
+
+def _cpm(n: int, edges: list[tuple[int, int]], weights: list[float], resolution: float, seed: int) -> list[int]:
+    """Leiden (CPM at ``resolution``) on one connected graph of ``n`` nodes: a cluster per node."""
+    import igraph as ig
+    import leidenalg
+
+    g = ig.Graph(n=n, edges=edges)
+    g.es["weight"] = weights
+    part = leidenalg.find_partition(
+        g, leidenalg.CPMVertexPartition, weights="weight", resolution_parameter=resolution, seed=seed
+    )
+    return list(part.membership)
 
 
 #: same-event links into one story that an article Leiden left alone needs to join it

@@ -6,9 +6,11 @@ out as a scan's output files.
 """
 
 from retold.index.errors import IndexBusyError, IndexFileError, IndexSettingsError
+from retold.index.hooks import WriteHooks
 from retold.index.info import IndexInfo
 from retold.index.store import Index, Removal, RemovedReport, Run
 
 __all__ = [
     "Index", "Run", "Removal", "RemovedReport", "IndexInfo", "IndexFileError", "IndexSettingsError", "IndexBusyError",
+    "WriteHooks",
 ]

@@ -16,15 +16,17 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from retold.config import Settings
 from retold.index.arrays import ARRAY_FIELDS, TABLE_BYTES, ArrayBlobError, blob_fields, pack_arrays, unpack_arrays
 from retold.index.errors import IndexBusyError, IndexFileError, IndexSettingsError
 from retold.index import postings
+from retold.index.hooks import NO_HOOKS, WriteHooks
 from retold.index.info import IndexInfo
 from retold.index.schema import (
     APP_ID,
@@ -37,6 +39,9 @@ from retold.index.schema import (
 )
 from retold.model import Article, Doc, Pair, Passage
 from retold.sign.second import sign_second
+
+if TYPE_CHECKING:
+    from retold.group.held import HeldGroups
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _U64 = 1 << 64
@@ -163,6 +168,8 @@ class _Memo:
     version: int
     docs: list[Doc] | None = None  # read by the first full load_docs (load_pairs alone does not need them)
     pairs: list[Pair] | None = None
+    groups: HeldGroups | None = None  # the groups by component, kept by the scans against this index
+    names: dict[str, dict[str, float]] = field(default_factory=dict)  # rare names by doc id (sign.names)
 
 
 class Index:
@@ -474,6 +481,34 @@ class Index:
             memo = self._memo = _Memo(version)
         return memo
 
+    @property
+    def keeps_memory(self) -> bool:
+        """Whether this Index holds what it read between scans (``keep_in_memory``)."""
+        return self._keep
+
+    def held_groups(self) -> HeldGroups | None:
+        """The groups a scan left held (``hold_groups``), if this Index keeps memory and no other
+        connection has committed since; else None (group from the stored pairs)."""
+        memo = self._fresh_memo() if self._keep else None
+        return memo.groups if memo is not None else None
+
+    def hold_groups(self, groups: HeldGroups) -> None:
+        """Keep ``groups`` (as of this connection's last commit) for the next scan; a no-op unless
+        ``keep_in_memory``. Call it inside ``writing``, after ``add``: no other writer can have
+        committed since the groups were made."""
+        if self._keep:
+            self._held().groups = groups
+
+    def held_names(self) -> dict[str, dict[str, float]] | None:
+        """Each indexed doc's rare names (``retold.sign.names.doc_names``) as worked out by an
+        earlier scan, by id, for a scan to read and extend; None unless ``keep_in_memory``.
+
+        Why: the indexed docs of a batch's candidate pairs are read from the file afresh each
+        batch, and their names, which the file does not keep, were worked out again every time
+        (a fifth of the service's candidate stage). A doc's names follow from its text alone;
+        the memory goes when another connection commits, and a removed id's names with it."""
+        return self._held().names if self._keep else None
+
     def runs(self) -> list[Run]:
         """Every ``add`` so far, oldest first."""
         return [
@@ -610,6 +645,7 @@ class Index:
         pairs: list[Pair],
         *,
         refreshed: Sequence[Doc] = (),
+        hooks: WriteHooks = NO_HOOKS,
         _midway: Callable[[], None] | None = None,
     ) -> None:
         """Add new docs and the pairs found for them, all or nothing, and log the run.
@@ -617,10 +653,13 @@ class Index:
         ``refreshed``: docs already indexed whose arrays this run extended (the second
         model's sentence vectors, computed on demand), rewritten in the same transaction
         so that no later run encodes them again.
+        ``hooks``: ``before_commit`` before anything is written, ``committed`` after the commit
+        (not after a refusal or a rollback).
         Refuses (``ValueError``, index unchanged) a doc id already indexed or given
         twice, and a pair naming a doc that is neither indexed nor in ``docs``.
         ``_midway`` is a test hook called inside the transaction, half the docs written.
         """
+        hooks.before_commit()
         doc_rows = [self._doc_row(d) for d in docs]  # serialise before locking: keeps the lock short
         for d in docs:  # the names and words the candidate tables hold, read before the lock too
             postings.doc_anchor_names(d)
@@ -681,6 +720,8 @@ class Index:
         self._pending_encoder = None
         if memo is not None:
             self._extend_memo(memo, doc_rows, pair_rows, refreshed)
+            memo.groups = None  # held groups are of the index before this add; the scan holds the new ones
+        hooks.committed(docs, pairs)
 
     def _extend_memo(self, memo: _Memo, doc_rows: list[tuple], pair_rows: list[tuple], refreshed: Sequence[Doc]) -> None:
         """Bring the memo to what a fresh read would give: the rows just written, read back."""
@@ -846,7 +887,10 @@ class Index:
                 raise IndexFileError(f"{self._path}: write failed, nothing was removed ({e})") from None
             raise
         if memo is not None:  # our own commit leaves data_version alone: bring the memo to the file
+            memo.groups = None  # a removal may split components: grouped afresh by the next scan
             gone = set(removed)
+            for i in gone:
+                memo.names.pop(i, None)
             if memo.docs is not None:
                 memo.docs = [d for d in memo.docs if d.id not in gone]
             if memo.pairs is not None:
@@ -872,7 +916,9 @@ class Index:
 
     # --- one writer at a time ------------------------------------------------
     @contextmanager
-    def writing(self, timeout: float | None = None, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    def writing(
+        self, timeout: float | None = None, on_wait: Callable[[], None] | None = None, *, hooks: WriteHooks = NO_HOOKS,
+    ) -> Iterator[None]:
         """Hold the index's writer lock (an exclusive lock on ``<index>.lock``) for a whole
         read-compare-add cycle.
 
@@ -883,7 +929,9 @@ class Index:
         (its ids, docs and pairs), so it compares against the first run's articles and sees
         their ids as already indexed. The operating system drops the lock when a process dies,
         so a killed run never leaves it held. ``on_wait`` is called once if the lock is taken;
-        past ``timeout`` seconds (None: wait as long as it takes) ``IndexBusyError``.
+        past ``timeout`` seconds (None: wait as long as it takes) ``IndexBusyError``. While it
+        waits, ``hooks.waiting`` is called at each try (five a second): what it raises ends the
+        wait (a service shutting down), the lock not taken.
         Within a ``writing`` block of the same Index (a caller that holds the lock and then
         calls ``remove``) the lock is already held and not taken again.
         """
@@ -908,6 +956,7 @@ class Index:
                     on_wait()
                 deadline = None if timeout is None else time.monotonic() + timeout
                 while True:
+                    hooks.waiting()
                     try:
                         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                         break

@@ -1,8 +1,8 @@
 """The service's state: one index, one writer thread, a read snapshot, and jobs.
 
 Why a writer thread and a snapshot. Each scan is one SQLite write transaction over the whole
-index, and its fixed cost (candidates and groups over everything indexed) dwarfs that of a
-few articles. So requests are queued, and the writer scans all that arrived while it was busy
+index, and its fixed cost (reading the candidate tables, the commit; the groups follow only the
+components a batch touches, ``retold.group.held``) dwarfs that of a few articles. So requests are queued, and the writer scans all that arrived while it was busy
 as one batch (up to ``batch_max_articles``): eight clients posting at once cost about one scan,
 not eight in a row. Each request still gets its own answer, cut from the batch's result: its
 added ids, its problems, the pairs that name its articles, the groups they joined.
@@ -22,7 +22,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import InvalidStateError
 from dataclasses import dataclass, field, replace
@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from retold.config import Settings
 from retold.engines.local import EngineError
 from retold.index.errors import IndexBusyError, IndexFileError
-from retold.model import Article, Problem
+from retold.index.hooks import WriteHooks
+from retold.model import Article, Doc, Pair, Problem
 from retold.service.body import REQUEST
 from retold.service.config import ServiceConfig
 
@@ -582,14 +583,13 @@ class IndexService:
                     w.job.state, w.job.started, w.job.watch = "running", time.time(), watch
             self._running = {"requests": len(batch), "articles": sum(len(w.articles) for w in batch)}
             self._watch = watch
-        commit = _Commit(self.index, watch)
+        commit = _Commit(watch)
         self._busy = True
         try:
             self._refresh_if_changed()
             before = self._snap
             plan = self._plan(batch)
-            with commit.hooked():
-                res = scan(plan.new, settings=self.settings, index=self.index, encoder=self.encoder, progress=watch)
+            res = scan(plan.new, settings=self.settings, index=self.index, encoder=self.encoder, progress=watch, hooks=commit)
             self.scans += 1
             self._publish(commit, res.stats.get("articles_total"))
         except BaseException as e:  # noqa: BLE001 - every failure becomes an answer
@@ -713,39 +713,30 @@ class IndexService:
         _resolve(w.future, error=err)
 
 
-class _Commit:
-    """Catches the scan's ``Index.add`` on the service's index: what it stores (the pairs as the
-    index keeps them, before the stories relabel them in place) and that it happened; from the
-    commit on, the batch can no longer be stopped."""
+class _Commit(WriteHooks):
+    """The service's hooks on one batch's write (``retold.index.WriteHooks``): a shutdown ends
+    the wait for another writer's lock; from the commit on the batch can no longer be stopped;
+    what was stored (the pairs as the index keeps them, before the stories relabel them in
+    place) extends the read snapshot."""
 
-    def __init__(self, index: Index, watch: Watch) -> None:
-        self.index = index
+    def __init__(self, watch: Watch) -> None:
         self.watch = watch
         self.done = False
         self.new_ids: list[str] = []
         self.stored: list[dict] = []
 
-    def hooked(self):  # noqa: ANN201 - a context manager
-        import contextlib
+    def waiting(self) -> None:
+        self.watch.stage = "waiting for another writer"
+        if self.watch.stop.is_set():  # past its time, the wait ends by index_wait_s (an index_busy answer)
+            raise Stopped("shutdown", self.watch.stage)
 
-        real = self.index.add
+    def before_commit(self) -> None:
+        self.watch.committing = True
 
-        def add(docs, pairs, *args, **kwargs):  # noqa: ANN001, ANN202
-            self.watch.committing = True
-            real(docs, pairs, *args, **kwargs)
-            self.done = True
-            self.new_ids = [d.id for d in docs]
-            self.stored = [p.to_dict() for p in pairs]
-
-        @contextlib.contextmanager
-        def cm():  # noqa: ANN202
-            self.index.add = add  # type: ignore[method-assign]
-            try:
-                yield
-            finally:
-                del self.index.add
-
-        return cm()
+    def committed(self, docs: Sequence[Doc], pairs: Sequence[Pair]) -> None:
+        self.done = True
+        self.new_ids = [d.id for d in docs]
+        self.stored = [p.to_dict() for p in pairs]
 
 
 def problem_dict(p: Problem) -> dict:

@@ -126,6 +126,17 @@ def doc_names(doc: Doc) -> dict[str, float]:
     return out
 
 
+def known_names(doc: Doc) -> dict[str, float] | None:
+    """The doc's rare names if they were worked out already (``doc_names``), else None."""
+    return doc.__dict__.get("_names")
+
+
+def give_names(doc: Doc, names: dict[str, float]) -> None:
+    """Give ``doc`` the names ``doc_names`` gave a doc of the same text before (kept by a
+    long-lived index between batches), so that ``sign_names`` does not work them out again."""
+    doc.__dict__["_names"] = names
+
+
 def sign_names(
     docs: list[Doc],
     engine: Engine | None = None,

@@ -1,0 +1,212 @@
+"""Groups kept between index adds: only the components that new pairs touch are grouped again.
+
+Why: an index add used to rebuild every family and story from every stored pair, batch after
+batch. For the service, whose batches are a few dozen articles, that fixed cost grew with the
+index and was most of the grouping time (9.3 s against a batch scan's 0.3 s in the load test of
+docs/benchmarks.md).
+
+Why it is exact. A *group edge* is a pair whose relation can put two articles in one family or
+one story (the reuse relations and ``same_story``). Everything ``build_groups`` computes for an
+article depends only on the pairs and the dates inside its connected component of group edges:
+families are components of reuse links; an undated copy takes its family's earliest date; a
+``same_story`` pair's date gap is between two members of one component; ``stories`` runs Leiden on
+each connected component of positive weight alone (``retold.group.stories``), and a weight is
+positive only on a group edge. So a component that no new group edge and no new article touches
+has the groups it had when it was last grouped; the touched components are grouped again from
+their stored pairs and the new ones, in the order a full rebuild reads them; and the union,
+numbered as ``build_groups`` numbers (by size, then first member), is what a full rebuild gives
+(``tests/test_group_held.py`` checks it on sequences of adds).
+
+What the stories say afterwards (``stories_say``: compared pairs relabelled by their stories,
+pairs the stories imply) needs, for the stories of the new articles and the stories linked to
+them, every pair that names one of their members: :meth:`HeldGroups.regroup` hands those over
+instead of every stored pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from copy import copy
+from dataclasses import dataclass, field, replace
+
+from retold.config import Settings
+from retold.graphs import components
+from retold.group.build import build_groups
+from retold.group.implied import _LINKS
+from retold.model import REUSE_RELATIONS, Doc, Group, Pair
+
+#: relations that can join two articles into one family or one story
+GROUP_EDGE = REUSE_RELATIONS | {"same_story"}
+
+
+@dataclass
+class Regrouped:
+    """One batch's groups, before its commit: nothing of the held state is changed yet."""
+
+    groups: list[Group]  # every family and story of the index with the batch, numbered
+    pairs: list[Pair]  # what ``stories_say`` reads: the pairs naming a member of a new article's story or a story linked to it
+    touched: set[int] = field(default_factory=set)  # held components grouped again
+    members: list[list[str]] = field(default_factory=list)  # the components they and the new articles make now
+    families: list[list[Group]] = field(default_factory=list)  # each one's families (unnumbered)
+    stories: list[list[list[str]]] = field(default_factory=list)  # each one's stories (members)
+
+
+class HeldGroups:
+    """The families and stories of an index by component of group edges, and every stored pair
+    (without passages, as stored: never relabelled), kept in memory between adds.
+
+    ``build`` groups everything once; for each batch, ``regroup`` groups again the components
+    its new articles and pairs touch, and after the batch's commit ``apply`` makes that the
+    held state. Held by a long-lived ``Index`` (``keep_in_memory``), dropped with its memory
+    when another process commits or a removal splits components.
+    """
+
+    def __init__(self) -> None:
+        self.links: list[Pair] = []
+        self.by_id: dict[str, list[int]] = {}  # positions in links of the pairs naming each article
+        self.comp_of: dict[str, int] = {}
+        self.members: dict[int, list[str]] = {}
+        self.families: dict[int, list[Group]] = {}
+        self.stories: dict[int, list[list[str]]] = {}
+        self._next = 0
+
+    # --- building and keeping ------------------------------------------------------
+    @classmethod
+    def build(cls, docs: dict[str, Doc], links: Sequence[Pair], settings: Settings) -> HeldGroups:
+        """Group every indexed article (``docs``: each one's id and date) from every stored pair."""
+        held = cls()
+        held._extend_links(links)
+        ids = sorted(docs)
+        edges = [(p.a, p.b) for p in links if p.relation in GROUP_EDGE and p.a in docs and p.b in docs]
+        comps = components(ids, edges)
+        groups = build_groups(docs, [copy(p) for p in links], settings)
+        held._install(comps, groups)
+        return held
+
+    def _extend_links(self, links: Iterable[Pair]) -> None:
+        for p in links:
+            k = len(self.links)
+            self.links.append(p)
+            self.by_id.setdefault(p.a, []).append(k)
+            if p.b != p.a:
+                self.by_id.setdefault(p.b, []).append(k)
+
+    def _install(self, comps: list[list[str]], groups: Iterable[Group]) -> list[int]:
+        """Held components for ``comps`` and their groups; their numbers."""
+        numbers = []
+        for members in comps:
+            c = self._next
+            self._next += 1
+            numbers.append(c)
+            self.members[c] = members
+            self.families[c] = []
+            self.stories[c] = []
+            for x in members:
+                self.comp_of[x] = c
+        for g in groups:
+            c = self.comp_of[g.members[0]]
+            if g.kind == "family":
+                self.families[c].append(Group(kind="family", id="", members=list(g.members), origin=g.origin))
+            else:
+                self.stories[c].append(list(g.members))
+        return numbers
+
+    def apply(self, plan: Regrouped, stored: Sequence[Pair]) -> None:
+        """The batch of ``plan`` is committed, with ``stored`` (its new pairs as the index keeps them)."""
+        for c in plan.touched:
+            for x in self.members.pop(c):
+                self.comp_of.pop(x, None)
+            del self.families[c], self.stories[c]
+        self._extend_links(replace(p, passages=[]) for p in stored)
+        for members, fams, stories in zip(plan.members, plan.families, plan.stories):
+            c = self._next
+            self._next += 1
+            self.members[c] = members
+            self.families[c] = fams
+            self.stories[c] = stories
+            for x in members:
+                self.comp_of[x] = c
+
+    # --- one batch ---------------------------------------------------------------
+    def regroup(self, docs: dict[str, Doc], new_ids: Sequence[str], new_pairs: Sequence[Pair], settings: Settings) -> Regrouped:
+        """Every group with the batch's new articles and pairs, grouping again only what they touch.
+
+        ``docs``: every article's id and date (the indexed and the new); ``new_pairs`` are
+        relabelled in place as ``build_groups`` relabels them (they are stored that way).
+        """
+        touched_ids = set(new_ids) | {x for p in new_pairs if p.relation in GROUP_EDGE for x in (p.a, p.b)}
+        touched = {self.comp_of[x] for x in touched_ids if x in self.comp_of}
+        region = set(touched_ids)
+        for c in touched:
+            region.update(self.members[c])
+        # the stored pairs inside the region, in the order stored, copied: grouping relabels them
+        inside = sorted({k for x in region for k in self.by_id.get(x, ()) if self.links[k].a in region and self.links[k].b in region})
+        copies = {k: copy(self.links[k]) for k in inside}
+        fresh = [p for p in new_pairs if p.a in region and p.b in region]
+        region_pairs = [copies[k] for k in inside] + fresh
+        comps = components(sorted(region), [(p.a, p.b) for p in region_pairs if p.relation in GROUP_EDGE])
+        region_groups = build_groups({x: docs[x] for x in region}, region_pairs, settings)
+
+        comp_no = {x: n for n, members in enumerate(comps) for x in members}
+        fams: list[list[Group]] = [[] for _ in comps]
+        stories: list[list[list[str]]] = [[] for _ in comps]
+        for g in region_groups:
+            n = comp_no[g.members[0]]
+            if g.kind == "family":
+                fams[n].append(Group(kind="family", id="", members=list(g.members), origin=g.origin))
+            else:
+                stories[n].append(list(g.members))
+
+        kept = [c for c in self.members if c not in touched]
+        all_fams = [f for c in kept for f in self.families[c]] + [f for fs in fams for f in fs]
+        all_stories = [s for c in kept for s in self.stories[c]] + [s for ss in stories for s in ss]
+        groups = numbered(all_fams, all_stories, settings.semantic)
+        plan = Regrouped(groups, [], touched, comps, fams, stories)
+        if settings.semantic:
+            plan.pairs = self._around(groups, set(new_ids), copies, new_pairs)
+        return plan
+
+    def _around(self, groups: list[Group], new_ids: set[str], copies: dict[int, Pair], new_pairs: Sequence[Pair]) -> list[Pair]:
+        """The pairs naming a member of a new article's story or of a story linked to one, in the
+        order a full rebuild holds them (stored, then new): the grouped copies inside the region,
+        the held pairs elsewhere (grouping relabels group edges only, all of them inside the region)."""
+        story_of = {m: i for i, g in enumerate(x for x in groups if x.kind == "story") for m in g.members}
+        story_members = [g.members for g in groups if g.kind == "story"]
+        new_by_id: dict[str, list[int]] = {}
+        for k, p in enumerate(new_pairs):
+            new_by_id.setdefault(p.a, []).append(k)
+            new_by_id.setdefault(p.b, []).append(k)
+
+        def naming(stories: set[int]) -> tuple[set[int], set[int]]:
+            held: set[int] = set()
+            fresh: set[int] = set()
+            for s in stories:
+                for m in story_members[s]:
+                    held.update(self.by_id.get(m, ()))
+                    fresh.update(new_by_id.get(m, ()))
+            return held, fresh
+
+        def pair(k: int) -> Pair:
+            return copies[k] if k in copies else self.links[k]
+
+        first = {story_of[x] for x in new_ids if x in story_of}
+        held, fresh = naming(first)
+        linked = set(first)
+        for p in [pair(k) for k in held] + [new_pairs[k] for k in fresh]:
+            if p.relation in _LINKS:
+                linked.update(story_of[x] for x in (p.a, p.b) if x in story_of)
+        held, fresh = naming(linked)
+        return [pair(k) for k in sorted(held)] + [new_pairs[k] for k in sorted(fresh)]
+
+
+def numbered(families: Iterable[Group], stories: Iterable[list[str]], semantic: bool = True) -> list[Group]:
+    """Families and stories numbered as ``build_groups`` numbers them: by size, then first member."""
+    fams = sorted(families, key=lambda g: (-len(g.members), g.members[0]))
+    out = [Group(kind="family", id=f"F{k + 1}", members=list(g.members), origin=g.origin) for k, g in enumerate(fams)]
+    if semantic:
+        ordered = sorted(stories, key=lambda m: (-len(m), m[0]))
+        out += [Group(kind="story", id=f"S{k + 1}", members=list(m)) for k, m in enumerate(ordered)]
+    return out
+
+
+__all__ = ["GROUP_EDGE", "HeldGroups", "Regrouped", "numbered"]
