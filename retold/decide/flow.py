@@ -58,12 +58,12 @@ def evaluate(a: Doc, b: Doc, why: set[str], settings: Settings, keep_unrelated: 
         and f.encoded is False
         and f.same_lang is False
         and settings.second_opinion
-        and (f.len_ratio or 0.0) < settings.thresholds.second_min_len_ratio
     ):
         if p is None or p.relation not in REUSE_RELATIONS:
-            # the static second model placed these two together and the names found no reuse in
-            # texts whose lengths differ too much for the second opinion's gate (a script that
-            # writes a sentence in fewer characters, as Chinese or Japanese): it aligns them
+            # the static second model placed these two together and the names found no reuse
+            # (texts whose lengths differ too much for the second opinion's gate, as Chinese or
+            # Japanese against an alphabetic script, or name-poor texts of like length): it aligns
+            # them, and decides by its own alignment alone (relation._classify_by_names)
             f.rescued = True
             p = decide_pair(a, b, ev, settings, keep_unrelated=True)
     return p
