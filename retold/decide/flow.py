@@ -24,7 +24,7 @@ from retold.compare import (
     second_opinion,
 )
 from retold.clean.lang import same_language
-from retold.sign.second import LEAD_SENTENCES, unread_sentences
+from retold.sign.second import LEAD_SENTENCES, cheap, unread_sentences
 from retold.config import Settings
 from retold.decide import decide_pair, redecide
 from retold.engines import Engine
@@ -45,9 +45,10 @@ def evaluate(a: Doc, b: Doc, why: set[str], settings: Settings, keep_unrelated: 
     f = ev.features
     if "rescue" in why:  # only the second model saw these two together: it decides
         f.rescued = True
-    elif (ASKED in why or "static" in why) and names_cannot_align(f, settings.thresholds):
-        # asked about this very pair, or proposed by the static second model's neighbours, and
-        # names cannot align it: the second model does
+    elif (ASKED in why or "static" in why or cheap()) and names_cannot_align(f, settings.thresholds):
+        # asked about this very pair, or proposed by the static second model's neighbours, or
+        # any pair when the second model costs next to nothing (the static one: its vectors are
+        # there already), and names cannot align it: the second model does
         f.rescued = True
     # a borderline pair comes back even if unrelated: the second opinion may change that
     keep = keep_unrelated or needs_second_opinion(f, settings) or shape_only(why, f, settings)
