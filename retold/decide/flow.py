@@ -67,7 +67,8 @@ def evaluate(a: Doc, b: Doc, why: set[str], settings: Settings, keep_unrelated: 
             # the static second model placed these two together and the names found no reuse
             # (texts whose lengths differ too much for the second opinion's gate, as Chinese or
             # Japanese against an alphabetic script, or name-poor texts of like length): it aligns
-            # them, and decides by its own alignment alone (relation._classify_by_names)
+            # them, each of its and the names' alignments vouched for by the contrast over its own
+            # pairs (relation._classify_by_names)
             f.rescued = True
             p = decide_pair(a, b, ev, settings, keep_unrelated=True)
     return p
