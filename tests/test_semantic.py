@@ -465,3 +465,35 @@ def test_the_second_model_reads_whole_texts_only_where_the_leads_match_as_a_tran
     found = retold.compare(arts["en"], arts["fi"])
     assert found.relation == "translation" and min(found.coverage_a, found.coverage_b) >= 0.9
     assert retold.compare(arts["en"], arts["o"]).relation not in ("translation", "rewrite")
+
+
+def test_a_like_length_static_pair_is_judged_by_the_contrast_of_each_alignment_over_its_own_pairs():
+    """The static neighbours propose pairs of like length that names align only in part. The
+    second model aligns them itself; its contrast over the pairs it chose vouches for that
+    alignment only, and the names' alignment needs the contrast over the names' pairs. The
+    bundled sample's follow-up (07) and its source's Croatian translation (11) are one topic,
+    not one text; the source (01) and that translation are."""
+    from retold.config import Settings
+    from retold.decide.flow import evaluate, second_model_pass
+    from retold.pipeline import prepare_docs
+    from retold.progress import NullProgress
+    from retold.sign.names import sign_names
+    from retold.sign.second import cuts
+
+    s = Settings()
+    paths = [p for p in sorted(Path(sample_dir()).glob("*.txt")) if p.name[:2] in ("01", "07", "11")]
+    from retold.ingest import read_articles
+
+    arts, _ = read_articles(paths)
+    docs = prepare_docs(arts, s, None, NullProgress(), {}, None)
+    sign_names(docs, None, NullProgress(), words_of=[True] * len(docs))
+    by = {d.id[:2]: d for d in docs}
+    source = evaluate(by["01"], by["11"], {"static"}, s)
+    assert source is not None and source.relation == "translation", "names make it reuse: nothing to rescue"
+    p = evaluate(by["07"], by["11"], {"static"}, s, keep_unrelated=True)
+    assert p is not None and p.features.rescued and p.features.len_ratio >= s.thresholds.second_min_len_ratio
+    [q] = second_model_pass([p], [{"static"}], {d.id: d for d in docs}, s, NullProgress(), {}, keep_unrelated=True)
+    f = q.features
+    assert f.names_contrast is not None and f.second_contrast is not None
+    assert f.names_contrast < cuts(s.thresholds).min_contrast <= f.second_contrast, "its own pairs inflate the contrast"
+    assert q.relation != "translation"

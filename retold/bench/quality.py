@@ -339,6 +339,15 @@ def run_quality(
         result["corpora"][c.name] = entry
         if console is not None:
             console.print(f"[bold]{c.name}[/]: {len(c.articles)} articles, retold {entry['systems'][RETOLD]['seconds']:.1f} s")
+    # translations across many scripts (WMT24) and Urdu reuse (COUNTER), scored by their own rules
+    from retold.bench.multilingual import run_multilingual
+
+    multi = run_multilingual(data_dir, split if split != "all" else "eval", encoder, settings, max_units=max_units)
+    if multi:
+        result["multilingual"] = multi
+        if console is not None:
+            for name, m in multi.items():
+                console.print(f"[bold]{name}[/]: {m['articles']} articles, retold {m['speed']['seconds']:.1f} s")
     if sentences:
         result["sentences"] = sentence_benchmarks(data_dir, split if split != "all" else "eval", encoder, max_sentence_pairs)
     tables = report_tables(result)
@@ -504,6 +513,8 @@ def report_tables(result: dict) -> list[Table]:
         )
         tables.append(rw)
 
+    tables += multilingual_tables(result)
+
     sent = result.get("sentences") or {}
     if sent:
         t = Table("Sentence matcher (encoder cosine)", ["set", "pairs", "measure", "value"])
@@ -528,6 +539,40 @@ def report_tables(result: dict) -> list[Table]:
             t.rows.append([k, v])
         tables.append(t)
     return tables
+
+
+def multilingual_tables(result: dict) -> list[Table]:
+    """WMT24's translations (overall, then the language pairs below the issue's bars first) and
+    COUNTER's reuse; none when the run had neither."""
+    multi = result.get("multilingual") or {}
+    out: list[Table] = []
+    w = multi.get("wmt24")
+    if w:
+        t = Table(
+            f"WMT24: translations among a source and its references ({w['split']} split, {w['articles']} texts)",
+            ["language pair", "gold pairs", "recall", "called translation", "precision"],
+        )
+        t.rows.append(["all", w["gold"], fmt(w["recall"]), "-", fmt(w["precision"])])
+        for lp, x in sorted(w["pairs"].items(), key=lambda kv: (not kv[0].startswith("en-"), kv[0])):
+            t.rows.append([lp, x["gold"], fmt(x["recall"]), x["called"], fmt(x["precision"])])
+        t.rows.append(["MT outputs as rewrite or copy of their reference", w["hyps"], fmt(w["hyps_rewrite_or_copy_of_reference"]), "-", "-"])
+        t.note = (
+            "Gold: a source and each reference of it, and two references of one source, in two languages. Precision: "
+            "pairs called translation between texts of one source (MT outputs included) among all so called "
+            "between texts of that pair of languages."
+        )
+        out.append(t)
+    c = multi.get("counter")
+    if c:
+        t = Table(f"COUNTER: Urdu news reuse ({c['split']} split, {c['articles']} texts)", ["label", "pairs", "called reuse", "relations"])
+        for lab in ("WD", "PD", "ND"):
+            if lab in c:
+                rels = ", ".join(f"{k} {v}" for k, v in sorted(c[lab]["relations"].items(), key=lambda kv: -kv[1]))
+                t.rows.append([lab, c[lab]["n"], fmt(c[lab]["reuse"]), rels])
+        t.rows.append(["derived (WD, PD) found as reuse", "-", fmt(c["derived_found"]), "-"])
+        t.rows.append(["non-derived (ND) not called reuse", "-", fmt(c["non_derived_not_reuse"]), "-"])
+        out.append(t)
+    return out
 
 
 def render_markdown(result: dict, tables: Sequence[Table]) -> str:

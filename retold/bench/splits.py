@@ -82,3 +82,14 @@ def stsb_split(part: str | None, sentence1: str = "", sentence2: str = "") -> Sp
         except KeyError:
             raise ValueError(f"STS-B has no part {part!r}: expected one of {', '.join(STSB_PARTS)}") from None
     return split_of(f"stsb:{sentence1}\t{sentence2}")
+
+
+def wmt24_split(doc_id: str) -> Split:
+    """Side of a WMT24 document: its English source, every translation of it and every MT output
+    (one key per document id, so a source and its nine translations fall on one side)."""
+    return split_of(f"wmt24:{doc_id}")
+
+
+def counter_split(pair: str) -> Split:
+    """Side of a COUNTER pair: a wire story and the newspaper story labelled against it."""
+    return split_of(f"counter:{pair}")

@@ -180,7 +180,8 @@ def second_opinion(
 
     A ``rescued`` pair, which shares too few names for them to pin an alignment, is
     aligned by the second model itself: its coverage of each side goes to
-    ``second_aligned_a``/``_b`` and its matched sentences come back as passages.
+    ``second_aligned_a``/``_b`` and its matched sentences come back as passages; the
+    contrast over the pairs the names aligned, if any, goes to ``names_contrast``.
 
     Kept out of :func:`compare_docs` on purpose: the second model runs OpenMP threads,
     which a forked worker cannot use once its parent has (it hangs), so the pipeline
@@ -188,6 +189,11 @@ def second_opinion(
     """
     out = list(passages)
     if f.rescued:
+        # the names' own pairs get their own contrast: the contrast over the pairs the second
+        # model chose itself is inflated by that choice and vouches for its own alignment only
+        named = anchor_align(a, b, t.anchor_min_sim)[0].pairs
+        if named:
+            f.names_contrast = translation_contrast(a, b, named)
         pairs = e5_alignment(a, b, cuts(t).align_margin)
         spans = _spans(a, b, pairs)
         f.second_aligned_a = coverage(a, [x for x, _, _ in spans])

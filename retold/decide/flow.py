@@ -24,7 +24,7 @@ from retold.compare import (
     second_opinion,
 )
 from retold.clean.lang import same_language
-from retold.sign.second import LEAD_SENTENCES, unread_sentences
+from retold.sign.second import LEAD_SENTENCES, cheap, unread_sentences
 from retold.config import Settings
 from retold.decide import decide_pair, redecide
 from retold.engines import Engine
@@ -45,9 +45,13 @@ def evaluate(a: Doc, b: Doc, why: set[str], settings: Settings, keep_unrelated: 
     f = ev.features
     if "rescue" in why:  # only the second model saw these two together: it decides
         f.rescued = True
-    elif (ASKED in why or "static" in why) and names_cannot_align(f, settings.thresholds):
-        # asked about this very pair, or proposed by the static second model's neighbours, and
-        # names cannot align it: the second model does
+    elif (ASKED in why or "static" in why or ("shape" in why and cheap())) and names_cannot_align(f, settings.thresholds):
+        # asked about this very pair, or proposed by the static second model's neighbours, or by
+        # the sentence rhythm (the mark of a name-poor translation) when the second model costs
+        # next to nothing (the static one, whose vectors are there already: the budget and the
+        # lead look of the rhythm's second opinion are for E5), and names cannot align it: the
+        # second model does. Not every pair names cannot align: two reviews of one record that
+        # share a few names (WMT22 short texts, tune) align 0.70 by the static model alone
         f.rescued = True
     # a borderline pair comes back even if unrelated: the second opinion may change that
     keep = keep_unrelated or needs_second_opinion(f, settings) or shape_only(why, f, settings)
@@ -58,12 +62,13 @@ def evaluate(a: Doc, b: Doc, why: set[str], settings: Settings, keep_unrelated: 
         and f.encoded is False
         and f.same_lang is False
         and settings.second_opinion
-        and (f.len_ratio or 0.0) < settings.thresholds.second_min_len_ratio
     ):
         if p is None or p.relation not in REUSE_RELATIONS:
-            # the static second model placed these two together and the names found no reuse in
-            # texts whose lengths differ too much for the second opinion's gate (a script that
-            # writes a sentence in fewer characters, as Chinese or Japanese): it aligns them
+            # the static second model placed these two together and the names found no reuse
+            # (texts whose lengths differ too much for the second opinion's gate, as Chinese or
+            # Japanese against an alphabetic script, or name-poor texts of like length): it aligns
+            # them, each of its and the names' alignments vouched for by the contrast over its own
+            # pairs (relation._classify_by_names)
             f.rescued = True
             p = decide_pair(a, b, ev, settings, keep_unrelated=True)
     return p

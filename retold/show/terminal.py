@@ -119,7 +119,7 @@ def print_pair(pair: Pair, text_a: str, text_b: str, console: Console | None = N
         # two texts in one language the encoder lacks: aligned by the content words they share
         "words_aligned_a", "words_aligned_b",
         # the second model, where it was asked (compare/verify.py): its own alignment and its contrast
-        "second_aligned_a", "second_aligned_b", "second_contrast",
+        "second_aligned_a", "second_aligned_b", "second_contrast", "names_contrast",
     )
     shown = {k: pair.features[k] for k in keys if k in pair.features}
     if shown:
