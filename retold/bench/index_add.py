@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from retold.bench.corpora_speed import build_corpus, load_base_texts
+from retold.index.vectors import copy_beside, segment_dir
 from retold.ingest import read_articles
 from retold.model import Article
 
@@ -73,6 +74,9 @@ def build_base(n: int, k: int, data: Path, cache: Path, log: Callable[[str], Non
     cache.mkdir(parents=True, exist_ok=True)
     idx, new = cache / f"base-{n}-{k}.idx", cache / f"new-{n}-{k}.jsonl"
     if idx.exists() and new.exists():
+        if not segment_dir(idx).is_dir():  # cached before the graphs existed: build them once, here
+            with Index.open(idx) as ix:
+                ix.build_vectors()
         return idx, new
     corpus = build_corpus(load_base_texts(data), n + k)
     old, fresh = corpus.articles[:n], corpus.articles[n:]
@@ -81,12 +85,16 @@ def build_base(n: int, k: int, data: Path, cache: Path, log: Callable[[str], Non
     part = idx.with_name(idx.name + ".part")
     for side in ("", "-wal", "-shm"):
         Path(str(part) + side).unlink(missing_ok=True)
+    shutil.rmtree(segment_dir(part), ignore_errors=True)
     t = time.perf_counter()
     with Index.open(part, settings, encoder_name=encoder.name) as ix:
         for i in range(0, n, 500):
             docs = prepare_docs(old[i : i + 500], settings, encoder, NullProgress(), {})
             ix.add(docs, [])
             log(f"  index of {n}: {min(i + 500, n)} articles ({time.perf_counter() - t:.0f} s)")
+    shutil.rmtree(segment_dir(idx), ignore_errors=True)
+    if segment_dir(part).is_dir():
+        segment_dir(part).replace(segment_dir(idx))
     part.replace(idx)
     _write_jsonl(fresh, new)
     return idx, new
@@ -97,6 +105,7 @@ def time_add(base: Path, new: Path, code: Path | None = None, timeout: float = 3
     with tempfile.TemporaryDirectory(prefix="retold-bench-index-") as d:
         copy = Path(d) / "index.idx"
         shutil.copyfile(base, copy)
+        copy_beside(base, copy)  # its article-vector graphs
         env = dict(os.environ)
         root = str(code) if code is not None else str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -136,6 +145,7 @@ def index_side(base: Path, new: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="retold-bench-index-") as d:
         copy = Path(d) / "index.idx"
         shutil.copyfile(base, copy)
+        copy_beside(base, copy)  # its article-vector graphs
         with Index.open(copy) as ix:
             ix.upgrade()
             new_docs = prepare_docs(arts, settings, None, NullProgress(), {})
