@@ -10,10 +10,11 @@ add itself. Segments are merged as they grow (a new one absorbs the previous whi
 most twice its size), so a vector is rebuilt into a graph O(log N) times in all, and a search
 reads O(log N) graphs.
 
-Exactness: each graph is asked for more neighbours than wanted (``2k`` plus the removed docs
-its range still holds), and the union of what the graphs return, with the tail and the new
-docs, is ranked again by ``exact_neighbours`` over the float32 vectors of the table. The
-answer is the exhaustive search's wherever the graphs' recall holds (small graphs: always).
+Exactness: the graphs keep float32 vectors, so the cosines they return are the exhaustive
+search's (to the last bits of a float32 sum); each graph is asked for more neighbours than
+wanted (``2k`` plus the removed docs its range still holds), and what they return is ranked
+with the tail and the new docs as ``exact_neighbours`` ranks (cosine, then key). The answer is
+the exhaustive search's wherever the graphs' recall holds (small graphs: always).
 
 Crash safety: which file holds which range is the ``ann_segments`` table of the SQLite file,
 written in the transaction of the add that builds the file, so the file list commits or rolls
@@ -117,7 +118,7 @@ def _open(db: sqlite3.Connection, folder: Path, seg: Segment):
         if not g.contains(s):
             return None
         got = np.asarray(g.get(s), dtype=np.float32).reshape(-1)
-        if got.shape != want.shape or not np.allclose(got, want, rtol=2e-3, atol=2e-3):
+        if got.shape != want.shape or not np.allclose(got, want, rtol=1e-5, atol=1e-6):
             return None
     return g
 
@@ -132,7 +133,8 @@ def neighbours(
     folder = segment_dir(index_path)
     q = np.asarray(queries, dtype=np.float32)
     segs = segments(db)
-    found: list[np.ndarray] = []
+    found_k: list[np.ndarray] = [np.zeros((len(q), 0), dtype=np.int64)]
+    found_c: list[np.ndarray] = [np.zeros((len(q), 0), dtype=np.float32)]
     exhaustive: list[tuple[int, int | None]] = []
     start = 0
     for seg in segs:
@@ -145,26 +147,25 @@ def neighbours(
             exhaustive.append((seg.lo, seg.hi))
             continue
         count = min(len(g), 2 * k + max(seg.n - live, 0))
-        g.expansion_search = max(64, 2 * count)
+        g.expansion_search = max(64, 4 * count)
         m = g.search(q, count, threads=0)
         keys = np.asarray(m.keys, dtype=np.int64).reshape(len(q), -1)
-        found.append(keys[keys >= 0])
+        cos = 1.0 - np.asarray(m.distances, dtype=np.float32).reshape(len(q), -1)
+        gone = (keys < 0) | ~np.isin(keys, seqs)  # padding, and docs removed since the graph was built
+        found_k.append(np.where(gone, -1, keys))
+        found_c.append(np.where(gone, -np.inf, cos).astype(np.float32))
     exhaustive.append((start, None))
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        if found:  # the graphs' answers, their exact vectors from the table
-            want = np.unique(np.concatenate(found))
-            want = want[np.isin(want, seqs)].tolist()
-            for i in range(0, len(want), 500):
-                part = want[i : i + 500]
-                rows = sorted(db.execute(f"SELECT seq, vec FROM vecs WHERE seq IN ({','.join('?' * len(part))})", part))
-                if rows:
-                    yield np.array([r[0] for r in rows], dtype=np.int64), _floats([r[1] for r in rows])
         for lo, hi in exhaustive:
             yield from _range_rows(db, lo, hi)
         yield np.asarray(new_keys, dtype=np.int64), q
 
-    return exact_neighbours(chunks(), q, k)
+    ek, ec = exact_neighbours(chunks(), q, k)
+    keys = np.concatenate([*found_k, ek], axis=1)
+    cos = np.concatenate([*found_c, ec], axis=1)
+    order = np.lexsort((np.where(keys < 0, np.iinfo(np.int64).max, keys), -cos), axis=1)[:, :k]  # as exact_neighbours ranks
+    return np.take_along_axis(keys, order, axis=1), np.take_along_axis(cos, order, axis=1)
 
 
 def _build(db: sqlite3.Connection, folder: Path, lo: int, hi: int) -> Segment | None:
@@ -175,7 +176,7 @@ def _build(db: sqlite3.Connection, folder: Path, lo: int, hi: int) -> Segment | 
     n = 0
     for ks, vs in _range_rows(db, lo, hi):
         if g is None:
-            g = Index(ndim=vs.shape[1], metric="cos", dtype="f16", connectivity=16, expansion_add=64, expansion_search=64)
+            g = Index(ndim=vs.shape[1], metric="cos", dtype="f32", connectivity=16, expansion_add=64, expansion_search=64)
         g.add(ks, vs, threads=1)  # one thread: the same graph run after run (Settings.reproducible)
         n += len(ks)
     if g is None:
