@@ -166,11 +166,12 @@ def export_cmd(
     with _existing_index(index) as idx:
         settings = replace(idx.settings, semantic=idx.encoder_name is not None, implied_pairs=implied)
         try:
-            result = index_result(idx, settings)
+            with idx.reading():  # the articles are read while written, from the groups' snapshot
+                result = index_result(idx, settings)
+                files = write_outputs(result, out, format=fmt)
         except IndexFileError as e:
             _err.print(f"[red]error:[/red] {e}", highlight=False)
             raise typer.Exit(1) from None
-    files = write_outputs(result, out, format=fmt)
     if not quiet:
         _err.print(
             f"{len(result.docs)} articles, {len(result.pairs)} pairs, {len(result.groups)} groups: "

@@ -443,12 +443,13 @@ class IndexedDocs(Mapping):
     new ones), as ``ScanResult.docs``: the docs the scan read are held, any other is read from
     the index file when asked for (one at a time, not kept), so a scan never holds them all."""
 
-    def __init__(self, path, ids: list[str], held: dict[str, Doc]) -> None:
+    def __init__(self, path, ids: list[str], held: dict[str, Doc], index=None) -> None:
         self._path = path
         self._ids = ids
         self._set = set(ids)
         self._held = held
-        self._ix = None
+        self._ix = index  # an open Index to read through (its snapshot; not closed here)
+        self._own = index is None
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -465,14 +466,32 @@ class IndexedDocs(Mapping):
             return d
         if key not in self._set:
             raise KeyError(key)
+        return self._index().load_docs([key])[0]
+
+    def values(self):  # type: ignore[override]
+        """Every doc in order, the ones not held read a chunk at a time and not kept: the
+        articles listing of a large index never holds all its texts."""
+        for _, d in self.items():
+            yield d
+
+    def items(self):  # type: ignore[override]
+        for part in chunks(self._ids, _SEQ_CHUNK):
+            want = [i for i in part if i not in self._held]
+            read = {}
+            if want:
+                read = {d.id: d for d in self._index().load_docs(want)}
+            for i in part:
+                yield i, self._held.get(i) or read[i]
+
+    def _index(self):
         if self._ix is None:
             from retold.index.store import Index
 
             self._ix = Index.open(self._path)
-        return self._ix.load_docs([key])[0]
+        return self._ix
 
     def close(self) -> None:
-        if self._ix is not None:
+        if self._ix is not None and self._own:
             self._ix.close()
             self._ix = None
 
