@@ -37,10 +37,14 @@ def _vectors(rng: np.random.Generator, n: int, centres: np.ndarray) -> np.ndarra
     return (c + 0.7 * rng.standard_normal((n, DIM)) / math.sqrt(DIM)).astype(np.float32)
 
 
+def _centres(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.standard_normal((max(n // 25, 1), DIM)).astype(np.float32) / math.sqrt(DIM)
+
+
 def build(path: Path, n: int, seed: int = 0) -> tuple[np.ndarray, float]:
     """The ``vecs`` rows of ``n`` vectors, their graphs maintained add by add; the centres and the build time."""
     rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((max(n // 25, 1), DIM)).astype(np.float32) / math.sqrt(DIM)
+    centres = _centres(rng, n)
     for p in (path, Path(str(path) + "-wal"), Path(str(path) + "-shm")):
         p.unlink(missing_ok=True)
     db = sqlite3.connect(path, isolation_level=None)
@@ -95,11 +99,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="5000,20000,50000")
     ap.add_argument("--dir", type=Path, default=Path("/tmp/ixb/vec"))
+    ap.add_argument("--reuse", action="store_true", help="search the files a run before built")
     args = ap.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     for n in [int(x) for x in args.sizes.split(",")]:
         path = args.dir / f"vecs-{n}.db"
-        centres, build_s = build(path, n)
+        if args.reuse and path.is_file():  # the same vectors (seeded): only the searches again
+            centres, build_s = _centres(np.random.default_rng(0), n), float("nan")
+        else:
+            centres, build_s = build(path, n)
         with sqlite3.connect(path) as db:
             segs = [s.n for s in vectors.segments(db)]
         row = {"n": n, "build_s": build_s, "segments": segs, **measure(path, centres)}

@@ -43,6 +43,10 @@ SEGMENT_MIN = 4000
 #: no merge makes a segment larger than this (a build holds its vectors in memory)
 SEGMENT_MAX = 1 << 16
 _CHUNK = 8192
+#: a graph is asked for this many neighbours more than wanted (plus its removed docs), and
+#: walks ``SEARCH_EF`` times as many candidates: the recall that makes its answer the exhaustive one
+SEARCH_MARGIN = 10
+SEARCH_EF = 2
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS ann_segments (name TEXT PRIMARY KEY, lo INTEGER NOT NULL, hi INTEGER NOT NULL, "
@@ -146,8 +150,8 @@ def neighbours(
         if g is None:
             exhaustive.append((seg.lo, seg.hi))
             continue
-        count = min(len(g), 2 * k + max(seg.n - live, 0))
-        g.expansion_search = max(64, 4 * count)
+        count = min(len(g), k + SEARCH_MARGIN + max(seg.n - live, 0))
+        g.expansion_search = max(64, SEARCH_EF * count)
         m = g.search(q, count, threads=0)
         keys = np.asarray(m.keys, dtype=np.int64).reshape(len(q), -1)
         cos = 1.0 - np.asarray(m.distances, dtype=np.float32).reshape(len(q), -1)
