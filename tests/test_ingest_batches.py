@@ -106,3 +106,28 @@ def test_an_arrow_stream_is_read_a_batch_at_a_time(tmp_path: Path) -> None:
     assert read_records(pa.RecordBatchReader.from_batches(schema, batches())) == want
     p_stream = _peak(lambda: sum(1 for _ in iter_records(pa.RecordBatchReader.from_batches(schema, batches()))))
     assert p_stream < table.nbytes / 4  # not made into one table first
+
+
+def test_index_add_streams_a_file_into_an_index_batch_by_batch(tmp_path: Path) -> None:
+    """``retold index add``: every good record indexed (one transaction a batch), each bad one a
+    problem with its line, and the copies found across batches."""
+    from typer.testing import CliRunner
+
+    from retold.cli import app
+    from retold.index import Index
+
+    sample, _ = read_articles([Path(__file__).resolve().parents[1] / "retold" / "data" / "sample"])
+    lines = [json.dumps({"id": a.id, "text": a.text}) for a in sample]
+    lines.insert(5, "{not json")
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    idx, probs = tmp_path / "i.idx", tmp_path / "problems.jsonl"
+    res = CliRunner().invoke(app, ["index", "add", str(idx), str(src), "--batch-size", "3", "--copies-only", "--problems", str(probs)])
+    assert res.exit_code == 0, res.output
+    with Index.open(idx) as ix:
+        assert ix.ids() == {a.id for a in sample}
+        assert len(ix.runs()) == 4  # 11 articles, 3 a batch
+        copies = {(p.a, p.b) for p in ix.load_pairs() if p.relation in ("duplicate", "near_duplicate")}
+    assert len(copies) >= 2
+    bad = [json.loads(x) for x in probs.read_text(encoding="utf-8").splitlines()]
+    assert len(bad) == 1 and bad[0]["line"] == 6 and bad[0]["path"].endswith("in.jsonl")
