@@ -481,7 +481,8 @@ class IndexedDocs(Mapping):
             if want:
                 read = {d.id: d for d in self._index().load_docs(want)}
             for i in part:
-                yield i, self._held.get(i) or read[i]
+                d = self._held.get(i)
+                yield i, d if d is not None else read[i]
 
     def _index(self):
         if self._ix is None:
