@@ -239,8 +239,10 @@ def bench_index(
     log: Callable[[str], None] = lambda m: None,
     side: bool = True,
     design: str = "corpus",
+    on_row: Callable[[dict], None] = lambda res: None,
 ) -> dict:
-    """Time an add of ``k`` to an index of each size; rows plus the slopes of time and memory."""
+    """Time an add of ``k`` to an index of each size; rows plus the slopes of time and memory.
+    ``on_row``: called with the figures so far after each size (a long run keeps what it measured)."""
     rows = []
     for n in sizes:
         base, new = build_base(n, k, data, cache, log, design)
@@ -252,6 +254,12 @@ def bench_index(
         r["k"] = len(read_articles([new])[0])
         rows.append(r)
         log(f"  {n}: {r['add_s']:.1f} s, peak {r['peak_rss_mb']:.0f} MB")
+        on_row(_summary(rows, design))
+    return _summary(rows, design)
+
+
+def _summary(rows: list[dict], design: str) -> dict:
+    """The rows and, past one size, the slopes of log time and log peak memory against log N."""
     out = {"rows": rows, "design": design}
     if len(rows) > 1:
         out["slope_time"] = slope([r["n"] for r in rows], [r["add_s"] for r in rows])

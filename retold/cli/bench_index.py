@@ -39,8 +39,11 @@ def index(
     if not data.is_dir():
         raise typer.BadParameter(f"{data}: no such folder (expected the shared benchmark data)")
     command = "retold bench index " + shlex.join(sys.argv[3:]) if len(sys.argv) > 3 else f"retold bench index --sizes {sizes}"
+    def keep(res: dict) -> None:  # after each size: a long run that is stopped keeps what it measured
+        if out is not None:
+            out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+
     res = bench_index(_sizes(sizes), k, data, cache, code, log=lambda m: typer.echo(m, err=True), side=side and code is None,
-                      design=design)
-    if out is not None:
-        out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+                      design=design, on_row=keep)
+    keep(res)
     typer.echo(render(res, command.strip()))
