@@ -186,3 +186,23 @@ def test_a_run_killed_after_writing_a_graph_leaves_the_index_and_its_neighbours_
         left = {p.name for p in folder.glob("*.usearch")}
         assert not orphans & left and left >= {s.name for s in segs}  # the orphan is gone
         _same(ix._db, path, queries)
+
+
+def test_a_scan_through_the_graphs_finds_the_pairs_of_a_full_load(tmp_path: Path, monkeypatch) -> None:
+    """The bundled sample scanned into an index in three batches, the article-vector search of
+    each past ``EXACT_BELOW`` (lowered) through the graphs: the pairs and groups of a full load."""
+    from retold import scan
+    from retold.ingest import read_articles
+
+    monkeypatch.setattr("retold.index.incremental.EXACT_BELOW", 3)
+    monkeypatch.setattr(vectors, "SEGMENT_MIN", 3)
+    arts, _ = read_articles([REPO / "retold" / "data" / "sample"])
+    s = Settings()
+    got = {}
+    for name, full in (("inc", False), ("full", True)):
+        got[name] = [scan(arts[a:b], index=tmp_path / f"{name}.idx", settings=s, _full_load=full) for a, b in ((0, 4), (4, 7), (7, 11))]
+        keys = [sorted((p.a, p.b, p.relation, round(p.score, 9)) for p in r.pairs) for r in got[name]]
+        got[name] = (keys, sorted((g.kind, tuple(g.members)) for g in got[name][-1].groups))
+    with Index.open(tmp_path / "inc.idx") as ix:
+        assert vectors.segments(ix._db)  # the last batches searched graphs
+    assert got["inc"] == got["full"] and sum(len(k) for k in got["inc"][0]) >= 5
