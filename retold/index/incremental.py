@@ -9,8 +9,8 @@ Only the docs of candidate pairs are read whole (text, sentences, vectors).
 What grows with the index is small and read in one pass: a row of ``light`` per doc (a few
 numbers). Below ``semantic.EXACT_BELOW`` vectors the article-vector search is the one of
 ``ann_candidates`` (exact); past it, the graphs saved beside the index and memory-mapped
-(``retold.index.vectors``), whose answers are ranked again exactly, so that it is the
-exhaustive search's answer wherever the graphs' recall holds (a scan of the whole corpus at
+(``retold.index.vectors``), whose float32 cosines are ranked as the exhaustive search ranks
+them, so that it is that search's answer wherever the graphs' recall holds (a scan of the whole corpus at
 once builds one HNSW graph there, whose neighbours may differ a little). The static second
 model's article vectors are still searched exhaustively, a chunk at a time.
 """

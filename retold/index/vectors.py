@@ -145,7 +145,7 @@ def neighbours(
         if seg.lo > start:  # a range no graph covers (its docs were all removed): read it
             exhaustive.append((start, seg.lo - 1))
         start = seg.hi + 1
-        live = int(np.searchsorted(seqs, seg.hi, side="right") - np.searchsorted(seqs, seg.lo, side="left"))
+        live = _live(db, seg)
         g = _open(db, folder, seg)
         if g is None:
             exhaustive.append((seg.lo, seg.hi))
@@ -170,6 +170,11 @@ def neighbours(
     cos = np.concatenate([*found_c, ec], axis=1)
     order = np.lexsort((np.where(keys < 0, np.iinfo(np.int64).max, keys), -cos), axis=1)[:, :k]  # as exact_neighbours ranks
     return np.take_along_axis(keys, order, axis=1), np.take_along_axis(cos, order, axis=1)
+
+
+def _live(db: sqlite3.Connection, seg: Segment) -> int:
+    """The vectors of the segment's range still in the table (the rest were removed since)."""
+    return int(db.execute("SELECT count(*) FROM vecs WHERE seq BETWEEN ? AND ?", (seg.lo, seg.hi)).fetchone()[0])
 
 
 def _build(db: sqlite3.Connection, folder: Path, lo: int, hi: int) -> Segment | None:
@@ -219,7 +224,7 @@ def maintain(db: sqlite3.Connection, index_path: Path, min_size: int | None = No
     folder = segment_dir(index_path)
     segs = segments(db)
     for seg in segs:
-        live = db.execute("SELECT count(*) FROM vecs WHERE seq BETWEEN ? AND ?", (seg.lo, seg.hi)).fetchone()[0]
+        live = _live(db, seg)
         if 2 * live >= seg.n and _open(db, folder, seg) is not None:
             continue
         db.execute("DELETE FROM ann_segments WHERE name = ?", (seg.name,))
