@@ -37,3 +37,44 @@ class RichProgress:
         from rich.progress import track
 
         yield from track(items, total=total, description=label, console=self.console, transient=True)
+
+
+class Meter(Protocol):
+    """A bar over a quantity (bytes read) rather than a list of items."""
+
+    def update(self, done: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _NullMeter:
+    def update(self, done: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _RichMeter:
+    """Bytes done of a total, with speed and time left, on stderr."""
+
+    def __init__(self, console, total: int, label: str) -> None:
+        from rich.progress import BarColumn, DownloadColumn, Progress as Bars, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+        self._bars = Bars(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                          TimeRemainingColumn(), console=console, transient=True)
+        self._bars.start()
+        self._task = self._bars.add_task(label, total=total)
+
+    def update(self, done: int) -> None:
+        self._bars.update(self._task, completed=done)
+
+    def close(self) -> None:
+        self._bars.stop()
+
+
+def meter(progress: Progress | None, total: int, label: str = "") -> Meter:
+    """A bar of ``total`` bytes where ``progress`` shows bars (``RichProgress``), else one that shows nothing."""
+    if isinstance(progress, RichProgress) and total > 0:
+        return _RichMeter(progress.console, total, label)
+    return _NullMeter()

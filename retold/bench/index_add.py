@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from retold.bench.corpora_speed import build_corpus, load_base_texts
+from retold.bench.corpora_speed import MIN_SOURCE_WORDS, BaseText, _boiler, _edit, build_corpus, load_base_texts
+from retold.index.vectors import copy_beside, segment_dir
 from retold.ingest import read_articles
 from retold.model import Article
 
@@ -62,8 +64,45 @@ def _write_jsonl(articles: list[Article], path: Path) -> None:
     tmp.replace(path)
 
 
-def build_base(n: int, k: int, data: Path, cache: Path, log: Callable[[str], None] = lambda m: None) -> tuple[Path, Path]:
-    """The cached index of ``n`` articles and the file of ``k`` new ones (built when missing)."""
+def planted_corpus(base: list[BaseText], n: int, k: int, seed: int = 5) -> tuple[list[Article], list[Article]]:
+    """(the ``n`` indexed articles, the ``k`` new ones) where every new article has the same
+    relatives in the index whatever ``n``: so that the cost of an add against a larger index
+    measures the index, not more true pairs to compare.
+
+    ``k // 2`` long base texts are held out (with every text of their source documents:
+    translations of one WMT document are one group) and planted in the index, first, as they
+    are; the new articles are two derived copies (an edited copy and one with boilerplate)
+    of each. The rest of the index is ``build_corpus`` over the other base texts (real texts,
+    10% distinct, the rest copies among themselves), so it shares no text with the new ones.
+    """
+    rng = random.Random(seed)
+    long = [i for i, b in enumerate(base) if len(b.text.split()) >= MIN_SOURCE_WORDS]
+    rng.shuffle(long)
+    held: list[int] = []
+    groups: set[str] = set()
+    for i in long:
+        if len(held) >= max(k // 2, 1):
+            break
+        if base[i].group not in groups:
+            held.append(i)
+            groups.add(base[i].group)
+    rest = [b for b in base if b.group not in groups]
+    planted = [Article(id=f"h{j}", text=base[i].text) for j, i in enumerate(held)]
+    body = build_corpus(rest, max(n - len(planted), 0)).articles
+    vocab = ["indeed", "reportedly", "however", "lately", "officials", "sources", "major", "new", "several", "local"]
+    fresh = []
+    for j, a in enumerate(planted):
+        fresh.append(Article(id=f"n{j}-edit", text=_edit(a.text, rng, vocab)))
+        fresh.append(Article(id=f"n{j}-boiler", text=_boiler(a.text, rng)))
+    return planted + body, fresh[:k]
+
+
+def build_base(
+    n: int, k: int, data: Path, cache: Path, log: Callable[[str], None] = lambda m: None, design: str = "corpus"
+) -> tuple[Path, Path]:
+    """The cached index of ``n`` articles and the file of ``k`` new ones (built when missing).
+    ``design``: ``corpus`` (the last k of ``build_corpus(base, n + k)``: copies whose indexed
+    relatives grow with n) or ``planted`` (``planted_corpus``: the same relatives at every n)."""
     from retold.config import Settings
     from retold.index import Index
     from retold.pipeline import prepare_docs
@@ -71,22 +110,33 @@ def build_base(n: int, k: int, data: Path, cache: Path, log: Callable[[str], Non
     from retold.sign import default_encoder
 
     cache.mkdir(parents=True, exist_ok=True)
-    idx, new = cache / f"base-{n}-{k}.idx", cache / f"new-{n}-{k}.jsonl"
+    tag = "" if design == "corpus" else f"{design}-"
+    idx, new = cache / f"base-{tag}{n}-{k}.idx", cache / f"new-{tag}{n}-{k}.jsonl"
     if idx.exists() and new.exists():
+        if not segment_dir(idx).is_dir():  # cached before the graphs existed: build them once, here
+            with Index.open(idx) as ix:
+                ix.build_vectors()
         return idx, new
-    corpus = build_corpus(load_base_texts(data), n + k)
-    old, fresh = corpus.articles[:n], corpus.articles[n:]
+    if design == "planted":
+        old, fresh = planted_corpus(load_base_texts(data), n, k)
+    else:
+        corpus = build_corpus(load_base_texts(data), n + k)
+        old, fresh = corpus.articles[:n], corpus.articles[n:]
     settings = Settings()
     encoder = default_encoder(settings)
     part = idx.with_name(idx.name + ".part")
     for side in ("", "-wal", "-shm"):
         Path(str(part) + side).unlink(missing_ok=True)
+    shutil.rmtree(segment_dir(part), ignore_errors=True)
     t = time.perf_counter()
     with Index.open(part, settings, encoder_name=encoder.name) as ix:
         for i in range(0, n, 500):
             docs = prepare_docs(old[i : i + 500], settings, encoder, NullProgress(), {})
             ix.add(docs, [])
             log(f"  index of {n}: {min(i + 500, n)} articles ({time.perf_counter() - t:.0f} s)")
+    shutil.rmtree(segment_dir(idx), ignore_errors=True)
+    if segment_dir(part).is_dir():
+        segment_dir(part).replace(segment_dir(idx))
     part.replace(idx)
     _write_jsonl(fresh, new)
     return idx, new
@@ -97,6 +147,7 @@ def time_add(base: Path, new: Path, code: Path | None = None, timeout: float = 3
     with tempfile.TemporaryDirectory(prefix="retold-bench-index-") as d:
         copy = Path(d) / "index.idx"
         shutil.copyfile(base, copy)
+        copy_beside(base, copy)  # its article-vector graphs
         env = dict(os.environ)
         root = str(code) if code is not None else str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -136,6 +187,7 @@ def index_side(base: Path, new: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="retold-bench-index-") as d:
         copy = Path(d) / "index.idx"
         shutil.copyfile(base, copy)
+        copy_beside(base, copy)  # its article-vector graphs
         with Index.open(copy) as ix:
             ix.upgrade()
             new_docs = prepare_docs(arts, settings, None, NullProgress(), {})
@@ -186,11 +238,14 @@ def bench_index(
     code: Path | None = None,
     log: Callable[[str], None] = lambda m: None,
     side: bool = True,
+    design: str = "corpus",
+    on_row: Callable[[dict], None] = lambda res: None,
 ) -> dict:
-    """Time an add of ``k`` to an index of each size; rows plus the slopes of time and memory."""
+    """Time an add of ``k`` to an index of each size; rows plus the slopes of time and memory.
+    ``on_row``: called with the figures so far after each size (a long run keeps what it measured)."""
     rows = []
     for n in sizes:
-        base, new = build_base(n, k, data, cache, log)
+        base, new = build_base(n, k, data, cache, log, design)
         log(f"adding {k} to {n} ...")
         r = time_add(base, new, code)
         if side:
@@ -199,7 +254,13 @@ def bench_index(
         r["k"] = len(read_articles([new])[0])
         rows.append(r)
         log(f"  {n}: {r['add_s']:.1f} s, peak {r['peak_rss_mb']:.0f} MB")
-    out = {"rows": rows}
+        on_row(_summary(rows, design))
+    return _summary(rows, design)
+
+
+def _summary(rows: list[dict], design: str) -> dict:
+    """The rows and, past one size, the slopes of log time and log peak memory against log N."""
+    out = {"rows": rows, "design": design}
     if len(rows) > 1:
         out["slope_time"] = slope([r["n"] for r in rows], [r["add_s"] for r in rows])
         out["slope_memory"] = slope([r["n"] for r in rows], [r["peak_rss_mb"] for r in rows])

@@ -1,4 +1,4 @@
-"""``retold index info|remove|export``: look into an index, take articles out of it, write it out."""
+"""``retold index info|remove|export|add``: look into an index, take articles out of it, write it out, stream inputs into it."""
 
 from __future__ import annotations
 
@@ -166,13 +166,54 @@ def export_cmd(
     with _existing_index(index) as idx:
         settings = replace(idx.settings, semantic=idx.encoder_name is not None, implied_pairs=implied)
         try:
-            result = index_result(idx, settings)
+            with idx.reading():  # the articles are read while written, from the groups' snapshot
+                result = index_result(idx, settings)
+                files = write_outputs(result, out, format=fmt)
         except IndexFileError as e:
             _err.print(f"[red]error:[/red] {e}", highlight=False)
             raise typer.Exit(1) from None
-    files = write_outputs(result, out, format=fmt)
     if not quiet:
         _err.print(
             f"{len(result.docs)} articles, {len(result.pairs)} pairs, {len(result.groups)} groups: "
             f"wrote {files['pairs']}, {files['groups']}, {files['articles']}", highlight=False,
         )
+
+
+@index_app.command("add")
+def add_cmd(
+    index: Path = typer.Argument(..., help="The index file (made if missing)"),
+    inputs: list[Path] = typer.Argument(..., help="Files or folders of articles (JSONL, CSV, Parquet shards, texts...)"),
+    batch_size: int = typer.Option(1000, "--batch-size", min=1, help="Articles read, scanned and committed at a time"),
+    semantic: bool = typer.Option(True, "--semantic/--copies-only", help="--copies-only: skip embeddings (copies only)"),
+    problems: Optional[Path] = typer.Option(None, "--problems", help="Also write every skipped record here (JSONL)"),
+) -> None:
+    """Scan inputs of any size into an index a batch at a time: what is held is one batch (and
+    the ids seen), each batch is one transaction, progress is in bytes of the input."""
+    from retold import scan
+    from retold.config import Settings
+    from retold.ingest import iter_batches
+    from retold.progress import RichProgress
+    from retold.show.jsonl import problem_records
+
+    for p in inputs:
+        if not p.exists():
+            _err.print(f"[red]error:[/red] {p}: no such file or folder", highlight=False)
+            raise typer.Exit(2)
+    settings = Settings(semantic=semantic)
+    n_art = n_pairs = n_prob = 0
+    sink = problems.open("w", encoding="utf-8") if problems is not None else None
+    try:
+        for batch in iter_batches(inputs, batch_size, RichProgress(min_items=1)):
+            if batch.articles:
+                res = scan(batch.articles, index=index, settings=settings)
+                n_art += int(res.stats.get("articles_new", len(batch.articles)))
+                n_pairs += len([p for p in res.pairs if p.basis == "compared"])
+                batch.problems += res.problems
+            n_prob += len(batch.problems)
+            if sink is not None:
+                for rec in problem_records(batch.problems):
+                    sink.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    finally:
+        if sink is not None:
+            sink.close()
+    _err.print(f"added {n_art} article(s) and {n_pairs} pair(s) to {index}; {n_prob} record(s) skipped", highlight=False)

@@ -25,29 +25,43 @@ def index_result(index: Index, settings: Settings | None = None) -> ScanResult:
     ``settings``: the grouping settings (thresholds, ``implied_pairs``); default the index's
     own signature settings with the shipped thresholds. Unless given, ``semantic`` follows
     the index: an index that records an encoder was filled by scans with embeddings, one
-    without by ``--copies-only`` scans (families only, as those scans report). Docs and
-    pairs are read in one transaction, so a scan committing meanwhile is wholly in or out.
+    without by ``--copies-only`` scans (families only, as those scans report).
+
+    The groups are built from each doc's ``light`` row (id, date, token count), as a scan
+    against the index builds them, and ``docs`` reads a doc when asked for, through
+    ``index`` (``IndexedDocs``: listing them reads a chunk at a time), so the export of a large
+    index never holds every text. Read it while ``index`` is open; inside ``index.reading()``
+    the docs, pairs and groups are of one snapshot, a scan committing meanwhile wholly in or out.
     """
     from retold.group import build_groups, stories_say
+    from retold.index.incremental import IndexedDocs, dated, read_light
 
     if settings is None:
         settings = replace(index.settings, semantic=index.encoder_name is not None)
     with index.reading():
-        docs = index.load_docs()
+        if index.postings_bands() is None:  # format 1: no light rows; the docs themselves
+            docs = index.load_docs()
+            by_id = {d.id: d for d in docs}
+            n_tokens = {d.id: d.n_tokens for d in docs}
+            lazy = by_id
+        else:
+            light = read_light(index)
+            by_id = dated(light)
+            n_tokens = dict(zip(light.ids, light.n_tokens.tolist()))
+            lazy = IndexedDocs(index.path, light.ids, {}, index=index)
         pairs = index.load_pairs()
-    by_id = {d.id: d for d in docs}
     # build_groups settles directions and story gaps in place, as in a scan (whose pairs the
     # index stores after that step, so here it changes nothing a scan would not)
     groups = build_groups(by_id, pairs, settings)
-    implied, agreed = stories_say(groups, pairs, pairs, {d.id: d.n_tokens for d in docs}, settings)
+    implied, agreed = stories_say(groups, pairs, pairs, n_tokens, settings)
     stats = {
         "articles_new": 0.0,
-        "articles_total": float(len(docs)),
+        "articles_total": float(len(by_id)),
         "pairs": float(len(pairs) + len(implied)),
         "pairs_agreed": float(agreed),
         "pairs_implied": float(len(implied)),
     }
-    return ScanResult(docs=by_id, pairs=pairs + implied, groups=groups, problems=[], stats=stats)
+    return ScanResult(docs=lazy, pairs=pairs + implied, groups=groups, problems=[], stats=stats)
 
 
 def export_index(
@@ -64,13 +78,13 @@ def export_index(
 
     check_format(format)
     if isinstance(index, Index):
-        return write_outputs(index_result(index, settings), out_dir, format=format)
+        with index.reading():  # one snapshot: the articles listed are those the groups were built of
+            return write_outputs(index_result(index, settings), out_dir, format=format)
     p = Path(index).expanduser()
     if not p.is_file():
         raise IndexFileError(f"{p}: no such index file")
-    with Index.open(p) as idx:
-        result = index_result(idx, settings)
-    return write_outputs(result, out_dir, format=format)
+    with Index.open(p) as idx, idx.reading():
+        return write_outputs(index_result(idx, settings), out_dir, format=format)
 
 
 __all__ = ["index_result", "export_index"]

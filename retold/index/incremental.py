@@ -7,10 +7,12 @@ reads (bucket sizes, how many texts hold a name or word) is the count over the w
 Only the docs of candidate pairs are read whole (text, sentences, vectors).
 
 What grows with the index is small and read in one pass: a row of ``light`` per doc (a few
-numbers), and the article vectors for the neighbour search. Below
-``semantic.EXACT_BELOW`` vectors the search is the one of ``ann_candidates`` (exact); past
-it, an exhaustive search over vectors read a chunk at a time (exact too: a scan of the
-whole corpus at once builds an HNSW graph there, whose neighbours may differ a little).
+numbers). Below ``semantic.EXACT_BELOW`` vectors the article-vector search is the one of
+``ann_candidates`` (exact); past it, the graphs saved beside the index and memory-mapped
+(``retold.index.vectors``), whose float32 cosines are ranked as the exhaustive search ranks
+them, so that it is that search's answer wherever the graphs' recall holds (a scan of the whole corpus at
+once builds one HNSW graph there, whose neighbours may differ a little). The static second
+model's article vectors are still searched exhaustively, a chunk at a time.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from retold.candidates.semantic import (
     name_total,
 )
 from retold.config import Settings
-from retold.index import postings
+from retold.index import postings, vectors
 from retold.index.postings import BAND, EXACT, FINGERPRINT, chunks, from_i64, has_vec, lexical_keys, to_i64, word_key
 from retold.model import Article, Doc
 from retold.progress import Progress
@@ -282,8 +284,13 @@ def _ann(ix, light: Light, new_docs: list[Doc], settings: Settings) -> dict[tupl
         vecs = np.concatenate([v for _, v in parts] + [new_vecs]) if parts else new_vecs
         qmask = pos >= n
         return neighbour_pairs(pos, vecs, qmask, settings)
-    chunked = [*_vector_chunks(ix, light), (np.array(new_pos, dtype=np.int64), new_vecs)]
-    keys, cos = exact_neighbours(iter(chunked), new_vecs, settings.ann_neighbours + 1)
+    # past it: the graphs saved beside the index (retold/index/vectors.py), keyed by seq; the
+    # new docs keyed after the last seq, so that ties go the way positions order them
+    base = int(light.seq[-1]) + 1 if n else 0
+    new_keys = base + np.array(new_pos, dtype=np.int64) - n
+    keys, cos = vectors.neighbours(ix._db, ix.path, light.seq, new_vecs, new_keys, settings.ann_neighbours + 1)
+    pos = np.where(keys >= base, keys - base + n, light.position(np.minimum(keys, base - 1)))
+    keys = np.where(keys >= 0, pos, -1)
     return pairs_of_neighbours(np.array(new_pos), None, keys, cos, settings)
 
 
@@ -436,12 +443,13 @@ class IndexedDocs(Mapping):
     new ones), as ``ScanResult.docs``: the docs the scan read are held, any other is read from
     the index file when asked for (one at a time, not kept), so a scan never holds them all."""
 
-    def __init__(self, path, ids: list[str], held: dict[str, Doc]) -> None:
+    def __init__(self, path, ids: list[str], held: dict[str, Doc], index=None) -> None:
         self._path = path
         self._ids = ids
         self._set = set(ids)
         self._held = held
-        self._ix = None
+        self._ix = index  # an open Index to read through (its snapshot; not closed here)
+        self._own = index is None
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -458,14 +466,33 @@ class IndexedDocs(Mapping):
             return d
         if key not in self._set:
             raise KeyError(key)
+        return self._index().load_docs([key])[0]
+
+    def values(self):  # type: ignore[override]
+        """Every doc in order, the ones not held read a chunk at a time and not kept: the
+        articles listing of a large index never holds all its texts."""
+        for _, d in self.items():
+            yield d
+
+    def items(self):  # type: ignore[override]
+        for part in chunks(self._ids, _SEQ_CHUNK):
+            want = [i for i in part if i not in self._held]
+            read = {}
+            if want:
+                read = {d.id: d for d in self._index().load_docs(want)}
+            for i in part:
+                d = self._held.get(i)
+                yield i, d if d is not None else read[i]
+
+    def _index(self):
         if self._ix is None:
             from retold.index.store import Index
 
             self._ix = Index.open(self._path)
-        return self._ix.load_docs([key])[0]
+        return self._ix
 
     def close(self) -> None:
-        if self._ix is not None:
+        if self._ix is not None and self._own:
             self._ix.close()
             self._ix = None
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from retold.config import Settings
 from retold.index.arrays import ARRAY_FIELDS, TABLE_BYTES, ArrayBlobError, blob_fields, pack_arrays, unpack_arrays
 from retold.index.errors import IndexBusyError, IndexFileError, IndexSettingsError
-from retold.index import postings
+from retold.index import postings, vectors
 from retold.index.hooks import NO_HOOKS, WriteHooks
 from retold.index.info import IndexInfo
 from retold.index.schema import (
@@ -695,6 +695,8 @@ class Index:
                 _midway()
             seqs += [db.execute(ins, r).lastrowid for r in doc_rows[half:]]
             postings.write_rows(db, zip(seqs, docs), self._postings_settings())
+            vectors.sweep(db, self._path)  # the files of a killed run or of a merge since replaced
+            vectors.maintain(db, self._path)  # the article-vector graphs, named in this transaction
             db.executemany(f"INSERT INTO pairs ({_PAIR_COLS}) VALUES ({','.join('?' * 9)})", pair_rows)
             db.executemany("UPDATE docs SET arrays = ? WHERE id = ?", refresh_rows)
             if refreshed:
@@ -782,6 +784,22 @@ class Index:
                 db.execute("ROLLBACK")
             raise
         return done
+
+    def build_vectors(self) -> None:
+        """Bring the article-vector graphs beside the index up to date now, in one write
+        transaction, rather than in the next add (an index made before they existed: its
+        first add would build them for every doc it holds)."""
+        db = self._db
+        _begin_write(db, f"{self._path}: another process is writing to this index; gave up waiting")
+        try:
+            postings.create(db)
+            vectors.sweep(db, self._path)
+            vectors.maintain(db, self._path)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     def _docs_by_seq(self, seqs: Sequence[int], writable: bool = False) -> list[Doc]:
         """The docs of ``seqs``, in that order (each must exist)."""
@@ -872,6 +890,7 @@ class Index:
                 for i in range(0, len(part), _CHUNK):
                     chunk = part[i : i + _CHUNK]
                     db.execute(f"DELETE FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            vectors.forget_reusable(db)  # the graphs past the last seq left, which a new doc may take
             db.execute(REMOVALS_DDL)  # an index made before removals existed gets the table now
             db.execute(
                 "INSERT INTO removals (time, docs_removed, pairs_removed, version) VALUES (?, ?, ?, ?)",

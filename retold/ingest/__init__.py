@@ -16,13 +16,23 @@ import logging
 import os
 import stat
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from retold.ingest.formats import MAX_LINE_BYTES, SUFFIXES, reader_for, show_path, special_file, walk_items
+from retold.ingest.formats import (
+    MAX_LINE_BYTES,
+    STREAMING_READERS,
+    SUFFIXES,
+    Offset,
+    reader_for,
+    show_path,
+    special_file,
+    walk_items,
+)
 from retold.ingest.records import MAX_TEXT_CHARS
 from retold.model import Article, Problem
 
-__all__ = ["MAX_LINE_BYTES", "MAX_TEXT_CHARS", "SUFFIXES", "iter_articles", "read_articles"]
+__all__ = ["MAX_LINE_BYTES", "MAX_TEXT_CHARS", "SUFFIXES", "Batch", "Position", "input_bytes", "iter_articles", "iter_batches", "read_articles"]
 
 log = logging.getLogger("retold.ingest")
 
@@ -40,10 +50,25 @@ def _files(paths: Sequence[Path]) -> Iterator[Path | Problem]:
             yield p
 
 
-def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Problem]:
-    """Articles and Problems in input order, one record at a time (for large inputs).
+@dataclass
+class Position:
+    """How far ``iter_articles`` has read: the bytes of the files finished, and the reader's
+    ``Offset`` in the file it reads (progress in bytes over files of any size)."""
+
+    done: int = 0
+    file: Offset = field(default_factory=Offset)
+
+    @property
+    def bytes(self) -> int:
+        return self.done + self.file.at
+
+
+def iter_articles(paths: Sequence[Path], position: Position | None = None) -> Iterator[Article | Problem]:
+    """Articles and Problems in input order, one record at a time (for large inputs: what is
+    held is the record being read and the ids seen so far).
 
     An id seen before is a Problem (``duplicate_id``): the first article with an id wins.
+    ``position``: moved as the files are read (``Position.bytes``).
     """
     seen: dict[str, str] = {}
     skipped: tuple[str, int | None] | None = None  # a duplicate's place: its field problems go with it
@@ -56,6 +81,9 @@ def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Problem]:
             if reader is None:
                 suffix = show_path(f.suffix) or "(none)"
                 items = iter([Problem(show_path(f), None, "unsupported_file", f"unsupported file type {suffix!r}; skipped")])
+            elif position is not None and reader.__name__ in STREAMING_READERS:
+                position.file = Offset()
+                items = reader(f, position.file)
             else:
                 items = reader(f)
         for item in items:
@@ -77,6 +105,23 @@ def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Problem]:
                 continue  # a bad field of the duplicate just skipped: the record is listed once
             log.warning("%s", item)
             yield item
+        if position is not None:
+            position.file = Offset()
+            position.done += _size(f)
+
+
+def _size(f: Path | Problem) -> int:
+    if isinstance(f, Problem):
+        return 0
+    try:
+        return os.stat(f).st_size
+    except (OSError, ValueError):
+        return 0
+
+
+def input_bytes(paths: Sequence[Path]) -> int:
+    """The bytes of every file under ``paths`` (what ``Position.bytes`` reaches at the end)."""
+    return sum(_size(f) for f in _files(paths))
 
 
 def read_articles(paths: Sequence[Path]) -> tuple[list[Article], list[Problem]]:
@@ -89,3 +134,6 @@ def read_articles(paths: Sequence[Path]) -> tuple[list[Article], list[Problem]]:
         else:
             problems.append(item)
     return articles, problems
+
+
+from retold.ingest.batches import Batch, iter_batches  # noqa: E402  (it reads through iter_articles above)

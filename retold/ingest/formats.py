@@ -16,6 +16,7 @@ import os
 import stat
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from retold.ingest.decode import DecodeError, Unreadable, decode_bytes, sniff_codec
@@ -184,7 +185,7 @@ def _lines(f, limit: int) -> Iterator[tuple[int, bytes | str | None]]:
             yield n, line
 
 
-def read_jsonl_file(path: Path) -> Iterator[Item]:
+def read_jsonl_file(path: Path, offset: Offset | None = None) -> Iterator[Item]:
     """One JSON object per line. A record without ``id`` gets ``<file stem>-<line>``.
 
     UTF-8 (with or without a mark), UTF-16 and UTF-32 (with a mark, or UTF-16 recognised
@@ -221,6 +222,8 @@ def read_jsonl_file(path: Path) -> Iterator[Item]:
             if got is None:
                 return
             n, raw = got
+            if offset is not None:
+                offset.at = f.tell()
             if raw is None:
                 yield Problem(where, n, "line_too_long", f"line longer than {MAX_LINE_BYTES:,} bytes; skipped")
                 continue
@@ -326,7 +329,7 @@ class _RowLines:
         return True
 
 
-def read_csv_file(path: Path) -> Iterator[Item]:
+def read_csv_file(path: Path, offset: Offset | None = None) -> Iterator[Item]:
     """A header row naming the fields, then one article per row (``.tsv``: tab-separated).
 
     Quoting is read strictly. A one-line row with a stray quote (``"He said" hi``) is
@@ -365,6 +368,8 @@ def read_csv_file(path: Path) -> Iterator[Item]:
                 return
             while True:
                 start = lines.next_row()
+                if offset is not None:
+                    offset.at = f.buffer.tell()
                 try:
                     row = next(reader)
                 except StopIteration:
@@ -415,8 +420,9 @@ def _column(array) -> list:
         return values
 
 
-def read_parquet_file(path: Path) -> Iterator[Item]:
-    """Rows of a Parquet file, read in batches so a large file never sits in memory whole."""
+def read_parquet_file(path: Path, offset: Offset | None = None) -> Iterator[Item]:
+    """Rows of a Parquet file, read in batches so a large file never sits in memory whole
+    (``offset``: the file's size times the share of its rows read)."""
     import pyarrow.parquet as pq
 
     where = show_path(path)
@@ -431,15 +437,31 @@ def read_parquet_file(path: Path) -> Iterator[Item]:
         return
     wanted = [c for c in ("id", "text", "html", "title", "url", "source", "published", "lang") if c in names]
     row = 0
+    total_rows = max(pf.metadata.num_rows, 1)
+    size = path.stat().st_size if offset is not None else 0
     try:
         for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
             columns = {name: _column(batch.column(i)) for i, name in enumerate(batch.schema.names)}
+            if offset is not None:
+                offset.at = size * min(row + batch.num_rows, total_rows) // total_rows
             for k in range(batch.num_rows):
                 rec = {name: values[k] for name, values in columns.items()}
                 yield from items_from_record(rec, path, row, f"{_stem(path)}-{row}")
                 row += 1
     except Exception as e:  # noqa: BLE001  a corrupt page: report it, keep the rows read so far
         yield Problem(where, row, "unreadable_file", f"Parquet read failed at row {row}: {e}")
+
+
+@dataclass
+class Offset:
+    """How far a reader has read into its file, in bytes (for progress in bytes): the readers
+    of record files (JSONL, CSV, Parquet) move it as they go, a one-article file not at all."""
+
+    at: int = 0
+
+
+#: the readers that move an ``Offset``
+STREAMING_READERS = ("read_jsonl_file", "read_csv_file", "read_parquet_file")
 
 
 def reader_for(path: Path):

@@ -117,7 +117,17 @@ def _arrow_rows(table: Any) -> Iterator[dict[str, Any]]:
     import pyarrow as pa
 
     if not isinstance(table, (pa.Table, pa.RecordBatch)):
-        table = pa.table(table)  # an Arrow stream (polars, DuckDB, pandas >= 2.2...)
+        # an Arrow stream (polars, DuckDB, a dataset scanner, pandas >= 2.2...): read a batch at
+        # a time, never the whole stream at once
+        reader = pa.RecordBatchReader.from_stream(table)
+        cols = [c for c in FIELDS if c in reader.schema.names]
+        for batch in reader:
+            if not cols:
+                yield from ({} for _ in range(batch.num_rows))
+                continue
+            for part in pa.Table.from_batches([batch.select(cols)]).to_batches(max_chunksize=BATCH_ROWS):
+                yield from part.to_pylist()
+        return
     cols = [c for c in FIELDS if c in table.schema.names]
     if not cols:
         for _ in range(table.num_rows):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from retold.model import Article, Group, Passage, Pair, Problem, ScanResult
@@ -21,6 +21,10 @@ from retold.model import Article, Group, Passage, Pair, Problem, ScanResult
 FORMATS: tuple[str, ...] = ("jsonl", "parquet")
 #: the files a run writes (each as NAME.jsonl or NAME.parquet)
 CONTRACT_NAMES: tuple[str, ...] = ("pairs", "groups", "articles", "problems")
+
+
+#: records per Parquet row group: the writer holds one batch, not the file
+PARQUET_BATCH = 2000
 
 
 def check_format(format: str) -> str:
@@ -78,7 +82,15 @@ def write_records(path: Path, records: Iterable[dict], schema=None) -> Path:
         if schema is None:
             raise ValueError(f"{path}: a Parquet file needs the records' schema")
         tmp = _tmp(path)
-        pq.write_table(table(records, schema), tmp)
+        with pq.ParquetWriter(tmp, schema) as w:  # a row group per batch: records are not all held
+            batch: list[dict] = []
+            for r in records:
+                batch.append(r)
+                if len(batch) >= PARQUET_BATCH:
+                    w.write_table(table(batch, schema))
+                    batch = []
+            if batch:
+                w.write_table(table(batch, schema))
         os.replace(tmp, path)
     else:
         _write_atomic(path, (json.dumps(r, ensure_ascii=False) for r in records))
@@ -109,7 +121,7 @@ def clear_outputs(out_dir: str | Path, names: Iterable[str] = CONTRACT_NAMES) ->
     return gone
 
 
-def article_records(result: ScanResult) -> list[dict]:
+def article_records(result: ScanResult) -> Iterator[dict]:
     """The ``articles`` records of a scan (JSONL and Parquet alike).
 
     Parameters
@@ -119,17 +131,16 @@ def article_records(result: ScanResult) -> list[dict]:
 
     Returns
     -------
-    One dict per article: metadata, language, the text as ingested (the passages' offsets
-    point into it), boilerplate spans.
+    One dict per article, made as it is asked for (a scan against a large index reads its
+    docs a chunk at a time and never holds them all): metadata, language, the text as ingested
+    (the passages' offsets point into it), boilerplate spans.
     """
-    recs = []
     for d in result.docs.values():
         rec = d.article.to_dict()
         rec["lang"] = d.lang
         rec["text"] = d.article.text
         rec["boilerplate"] = [[int(a), int(b)] for (a, b), bo in zip(d.sent_spans, d.sent_boiler) if bo]
-        recs.append(rec)
-    return recs
+        yield rec
 
 
 def problem_records(problems: Iterable[Problem]) -> list[dict]:

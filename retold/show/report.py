@@ -213,7 +213,7 @@ def records_from_result(result: ScanResult) -> list[dict]:
     """Article records of the output contract, made from a scan's Docs (as articles.jsonl holds them)."""
     from retold.show.jsonl import article_records
 
-    return article_records(result)
+    return list(article_records(result))
 
 
 def _write(page: str, path: str | Path) -> Path:
