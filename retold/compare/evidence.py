@@ -295,8 +295,13 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
             rew = reworded_pairs(
                 a, b, meaning, t.reworded_min_sim, t.reworded_min_words, (quote_share(a), quote_share(b)), t.quote_share
             )
-            reworded_spans = _spans(a, b, rew)
-            f.reworded_n = float(len(rew))
+            # a sentence half inside verbatim runs (on either side) is copy evidence, not a
+            # rewording: copied text is weighed by the partial rule's own 5-gram test, so that
+            # short shared runs (quotations, stock phrases) do not add up to reuse here either
+            reworded_spans = [
+                (x, y, sim) for x, y, sim in _spans(a, b, rew) if not (_inside(x, va, 0.5) or _inside(y, vb, 0.5))
+            ]
+            f.reworded_n = float(len(reworded_spans))
             f.reworded_a = coverage(a, va + [x for x, _, _ in reworded_spans])
             f.reworded_b = coverage(b, vb + [y for _, y, _ in reworded_spans])
     shown = {(p.a_start, p.b_start) for p in passages}
