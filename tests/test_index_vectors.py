@@ -122,6 +122,11 @@ def test_the_index_search_past_exact_below_finds_the_pairs_of_a_full_load(tmp_pa
         for i in range(0, 150, 25):
             ix.add(old[i : i + 25], [])
         assert vectors.segments(ix._db)  # the vectors sit in a graph, not only in the table
+        info = ix.info()  # retold index info counts the graphs' files in the index's size
+        files = [vectors.segment_dir(ix.path) / seg.name for seg in vectors.segments(ix._db)]
+        assert info.graph_files == len(files) > 0
+        assert info.graph_bytes == sum(f.stat().st_size for f in files) > 0
+        assert info.total_bytes == info.file_bytes + info.wal_bytes + info.graph_bytes
         new = [make_doc(f"n{i}", 10_000 + i, dim=DIM) for i in range(12)]
         new[0].vec = old[3].vec + 0.01  # a near copy of an indexed doc
         light = read_light(ix)

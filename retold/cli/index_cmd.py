@@ -78,7 +78,11 @@ def info_cmd(
     t.add_row("encoder", info.encoder or "- (none recorded: copies-only scans)")
     t.add_row("signatures", ", ".join(f"{k}={v}" for k, v in info.signature.items()))
     t.add_row("format version", str(info.format_version))
-    t.add_row("size", f"{_size(info.total_bytes)} ({_size(info.file_bytes)} file + {_size(info.wal_bytes)} WAL)")
+    t.add_row(
+        "size",
+        f"{_size(info.total_bytes)} ({_size(info.file_bytes)} file + {_size(info.wal_bytes)} WAL"
+        f" + {_size(info.graph_bytes)} in {info.graph_files} vector graph(s))",
+    )
     t.add_row("created", _when(info.created) if info.created else "- (not recorded)")
     t.add_row("last written", _when(info.last_written))
     t.add_row("adds / removals", f"{info.adds} / {info.removals}")

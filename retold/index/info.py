@@ -43,11 +43,14 @@ class IndexInfo:
     removals: int
     #: the latest adds and removals, oldest first
     last_runs: list[Union[Run, Removal]] = field(default_factory=list)
+    #: the article-vector graphs beside it (``<file>.ann/``): files the committed index names, and their bytes
+    graph_files: int = 0
+    graph_bytes: int = 0
 
     @property
     def total_bytes(self) -> int:
-        """Space the index takes on disk now: the file and its WAL."""
-        return self.file_bytes + self.wal_bytes
+        """Space the index takes on disk now: the file, its WAL and its vector graphs."""
+        return self.file_bytes + self.wal_bytes + self.graph_bytes
 
     def to_dict(self) -> dict:
         """JSON-ready, for ``retold index info --json`` and scripts."""
@@ -62,6 +65,8 @@ class IndexInfo:
             "second_vectors": self.second_vectors,
             "file_bytes": self.file_bytes,
             "wal_bytes": self.wal_bytes,
+            "graph_files": self.graph_files,
+            "graph_bytes": self.graph_bytes,
             "total_bytes": self.total_bytes,
             "created": _iso(self.created),
             "last_written": _iso(self.last_written),

@@ -562,6 +562,8 @@ class Index:
             n_adds = sum(isinstance(r, Run) for r in runs)
             second = self._count_with("second_vecs")
             articles = len(self)
+            named = self._read("SELECT name FROM ann_segments") if self._has_table("ann_segments") else []
+        graphs = [g for g in (vectors.segment_dir(self._path) / name for (name,) in named) if g.exists()]
         runs.sort(key=lambda r: r.time)
         created = datetime.fromisoformat(meta["created"]) if "created" in meta else None
         wal = self._path.with_name(self._path.name + "-wal")
@@ -576,6 +578,8 @@ class Index:
             second_vectors=second,
             file_bytes=self._path.stat().st_size,
             wal_bytes=wal.stat().st_size if wal.exists() else 0,
+            graph_files=len(graphs),
+            graph_bytes=sum(g.stat().st_size for g in graphs),
             created=created,
             last_written=runs[-1].time if runs else None,
             adds=n_adds,
