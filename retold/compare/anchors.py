@@ -18,21 +18,36 @@ from retold.sign.lengths import fill_stretch
 from retold.model import Doc
 from retold.sign.names import sentence_names, sentence_words, weighted_overlap
 
+def _memo(doc: Doc, name: str) -> dict[int, dict[str, float]]:
+    """A per-sentence memo on the doc (a doc meets ~20 partners; each asks the same sentences)."""
+    return doc.__dict__.setdefault(name, {})
+
+
+def _names_of(doc: Doc, si: int) -> dict[str, float]:
+    memo = _memo(doc, "_names_by_sentence")
+    got = memo.get(si)
+    if got is None:
+        got = memo[si] = sentence_names(doc, si)
+    return got
+
+
+def sentence_keys(doc: Doc, si: int) -> dict[str, float]:
+    """One sentence's names and rarer content words (prefix-folded, rarity-weighted), memoised:
+    what the word alignment here and the reworded sentences (``reworded.py``) compare."""
+    memo = _memo(doc, "_keys_by_sentence")
+    got = memo.get(si)
+    if got is None:
+        got = memo[si] = {**sentence_words(doc, si), **_names_of(doc, si)}
+    return got
+
+
 def _keys(doc: Doc, rows: np.ndarray) -> list[dict[str, float]]:
-    cached = doc.__dict__.get("_sent_names")
-    if cached is None:
-        cached = doc.__dict__["_sent_names"] = [sentence_names(doc, int(i)) for i in rows]
-    return cached
+    return [_names_of(doc, int(i)) for i in rows]
 
 
 def _word_keys(doc: Doc, rows: np.ndarray) -> list[dict[str, float]]:
     """Each sentence's names and rarer content words (prefix-folded, rarity-weighted)."""
-    cached = doc.__dict__.get("_sent_words")
-    if cached is None:
-        cached = doc.__dict__["_sent_words"] = [
-            {**sentence_words(doc, int(i)), **k} for i, k in zip(rows, _keys(doc, rows))
-        ]
-    return cached
+    return [sentence_keys(doc, int(i)) for i in rows]
 
 
 def anchor_matrix(a: Doc, b: Doc, words: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

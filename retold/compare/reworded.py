@@ -27,9 +27,10 @@ from __future__ import annotations
 import numpy as np
 
 from retold.compare.align import Alignment, monotone_alignment
+from retold.compare.anchors import sentence_keys
 from retold.model import Doc
 from retold.sign import second
-from retold.sign.names import sentence_names, sentence_words, weighted_overlap
+from retold.sign.names import weighted_overlap
 
 
 def meaning_matrix(a: Doc, b: Doc, al: Alignment | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -45,15 +46,6 @@ def meaning_matrix(a: Doc, b: Doc, al: Alignment | None) -> tuple[np.ndarray, np
         return None
     ra, cb = a.content_sentences()[: len(va)], b.content_sentences()[: len(vb)]
     return np.asarray(va, dtype=np.float32) @ np.asarray(vb, dtype=np.float32).T, ra, cb
-
-
-def _keys(doc: Doc, si: int) -> dict[str, float]:
-    """One sentence's names and rarer content words, memoised on the doc per sentence."""
-    memo = doc.__dict__.setdefault("_reworded_keys", {})
-    got = memo.get(si)
-    if got is None:
-        got = memo[si] = {**sentence_words(doc, si), **sentence_names(doc, si)}
-    return got
 
 
 def reworded_pairs(
@@ -84,7 +76,7 @@ def reworded_pairs(
         si, sj = int(ra[i]), int(cb[j])
         if qa[si] >= quote_share and qb[sj] >= quote_share:
             continue
-        x, y = _keys(a, si), _keys(b, sj)
+        x, y = sentence_keys(a, si), sentence_keys(b, sj)
         if x and y and weighted_overlap(x, y)[0] >= min_words:
             kept[i, j] = sim[i, j]
     if not kept.any():
