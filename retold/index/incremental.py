@@ -17,6 +17,7 @@ model's article vectors are still searched exhaustively, a chunk at a time.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -316,13 +317,15 @@ def _counts(ix, table: str, keys: list[str]) -> dict[str, int]:
     return dict(_fetch(ix, f"SELECT key, count(*) FROM {table} WHERE key IN ({{marks}}) GROUP BY key", keys))
 
 
+def _key_counts(items: list[tuple[int, list[tuple[str, float]]]]) -> Counter[str]:
+    """How many of the new docs carry each key (their document frequency among themselves)."""
+    return Counter(key for _, keys in items for key, _w in keys)
+
+
 def _anchors(ix, light: Light, lazy: LazyDocs, new_docs: list[Doc], settings: Settings, is_new: np.ndarray):
     n = len(light.seq)
     new_items = [(n + k, doc_anchor_names(d)) for k, d in enumerate(new_docs)]
-    new_count: dict[str, int] = {}
-    for _, items in new_items:
-        for key, _w in items:
-            new_count[key] = new_count.get(key, 0) + 1
+    new_count = _key_counts(new_items)
     cap = _bucket_cap(len(is_new), settings)
     old = _counts(ix, "names", list(new_count))
     kept = [k for k, c in new_count.items() if 2 <= c + old.get(k, 0) <= cap]
@@ -344,10 +347,7 @@ def _words(ix, light: Light, new_docs: list[Doc], settings: Settings, is_new: np
     if not new_bare or old_bare + len(new_bare) < 2:
         return {}
     new_items = [(p, [(word_key(key), w) for key, w in doc_word_items(d)]) for p, d in new_bare]
-    new_count: dict[str, int] = {}
-    for _, items in new_items:
-        for key, _w in items:
-            new_count[key] = new_count.get(key, 0) + 1
+    new_count = _key_counts(new_items)
     cap = _bucket_cap(len(is_new), settings)
     old = _counts(ix, "words", list(new_count))
     df = {k: c + old.get(k, 0) for k, c in new_count.items()}
