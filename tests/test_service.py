@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from service_process import free_port, serve, wait_up
 
 from retold.cli.scan import sample_dir
 from retold.index import Index
@@ -82,32 +81,13 @@ def test_post_then_post_again_finds_pairs_against_earlier_articles(tmp_path):
     assert client.get("/health").json() == {"status": "ok", "articles": 4, "scans": 3, "busy": False, "encoder": "use-multilingual-v3"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_up(port: int, proc: subprocess.Popen, limit: float = 120.0) -> None:
-    import httpx
+    wait_up(port, proc, limit, poll_timeout=1)
 
-    t = time.time()
-    while time.time() - t < limit:
-        if proc.poll() is not None:
-            raise AssertionError(f"service exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise AssertionError("service did not come up")
 
 
 def _serve(idx: Path, port: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "retold", "serve", "--index", str(idx), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )
+    return serve(idx, port)
 
 
 @pytest.mark.slow
@@ -117,7 +97,7 @@ def test_a_killed_service_leaves_the_index_whole(tmp_path):
     import httpx
 
     idx = tmp_path / "svc.idx"
-    port = _free_port()
+    port = free_port()
     proc = _serve(idx, port)
     try:
         _wait_up(port, proc)
@@ -143,7 +123,7 @@ def test_a_killed_service_leaves_the_index_whole(tmp_path):
         n = len(index)
         assert len(index.load_docs()) == n and all(len({p.a, p.b} - index.ids()) == 0 for p in index.load_pairs())
     print(f"index after the kill: {n} articles")
-    port = _free_port()
+    port = free_port()
     proc = _serve(idx, port)
     try:
         _wait_up(port, proc)
@@ -191,7 +171,7 @@ def test_a_batch_big_enough_for_the_workers_and_a_restart_on_a_large_index_answe
     import httpx
 
     idx = tmp_path / "big.idx"
-    port = _free_port()
+    port = free_port()
     proc = _serve(idx, port)
     try:
         _wait_up(port, proc)
@@ -210,7 +190,7 @@ def test_a_batch_big_enough_for_the_workers_and_a_restart_on_a_large_index_answe
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)  # SIGTERM stops the service (and its workers): no kill needed
-    port = _free_port()
+    port = free_port()
     proc = _serve(idx, port)
     try:
         _wait_up(port, proc)
@@ -237,7 +217,7 @@ def test_a_kill_during_a_coalesced_batch_leaves_the_index_as_before_it(tmp_path)
 
     texts = _loadtest().synthetic_texts(460, seed=5)
     idx = tmp_path / "svc.idx"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = _serve(idx, port)
     coalesced = [[{"id": f"r{k}a{i}", "text": texts[60 + 100 * k + i]} for i in range(100)] for k in range(4)]
@@ -281,7 +261,7 @@ def test_a_kill_during_a_coalesced_batch_leaves_the_index_as_before_it(tmp_path)
         assert ids == {"base"} | {f"f{i}" for i in range(59)}  # none of the four requests, nothing half
         assert len(index.load_docs()) == 60 and all({p.a, p.b} <= ids for p in index.load_pairs())
         assert index.runs()[-1].docs_added == 59
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = _serve(idx, port)
     try:

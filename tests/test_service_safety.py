@@ -9,11 +9,11 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from service_process import free_port, serve, wait_up
 from test_service_load import TEXTS
 
 from retold.config import Settings
@@ -149,32 +149,12 @@ def test_limits_and_error_bodies_carry_no_file_paths(tmp_path):
 # --- a real `retold serve` -------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(idx: Path, port: int, *extra: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "retold", "serve", "--index", str(idx), "--port", str(port), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env,
-    )
+    return serve(idx, port, *extra, env=env, stdout=subprocess.PIPE)
 
 
 def _wait_up(port: int, proc: subprocess.Popen, limit: float = 180.0) -> None:
-    import httpx
-
-    t = time.monotonic()
-    while time.monotonic() - t < limit:
-        if proc.poll() is not None:
-            raise AssertionError(f"service exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise AssertionError("service did not come up")
+    wait_up(port, proc, limit, poll_timeout=2)
 
 
 def _recv(s: socket.socket) -> bytes:
@@ -189,7 +169,7 @@ def _recv(s: socket.socket) -> bytes:
 def test_serve_refuses_to_listen_beyond_loopback_without_a_token(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "RETOLD_TOKEN"}
     for args in (["--host", "0.0.0.0"], ["--host", "::"], ["--host", "192.0.2.1", "--token-file", str(tmp_path / "none")]):
-        proc = _serve(tmp_path / "x.idx", _free_port(), *args, env=env)
+        proc = _serve(tmp_path / "x.idx", free_port(), *args, env=env)
         try:
             _, err = proc.communicate(timeout=60)
         finally:
@@ -210,7 +190,7 @@ def test_a_real_service_drops_stalled_connections_and_stops_cleanly_on_sigterm(t
     import httpx
 
     idx = tmp_path / "svc.idx"
-    port = _free_port()
+    port = free_port()
     proc = _serve(idx, port, "--header-timeout", "1", "--body-timeout", "2", "--shutdown-grace", "1", "--max-pending", "150")
     url = f"http://127.0.0.1:{port}"
     try:
@@ -280,7 +260,7 @@ def test_sigterm_while_the_service_waits_for_another_writer_ends_cleanly(tmp_pat
 
     idx = tmp_path / "svc.idx"
     retold.scan([Article(id="a0", text=TEXTS[0])], index=idx, settings=Settings(semantic=False))
-    port = _free_port()
+    port = free_port()
     proc = _serve(idx, port, "--shutdown-grace", "1")
     url = f"http://127.0.0.1:{port}"
     other = Index.open(idx, settings=Settings(semantic=False))
