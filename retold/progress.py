@@ -9,6 +9,10 @@ T = TypeVar("T")
 
 
 class Progress(Protocol):
+    """Sees each step of a stage go by. A progress may also have ``check()``, which a long wait
+    (the engine awaiting its workers) calls now and then: raising there stops the work, as the
+    service does on shutdown."""
+
     def track(self, items: Iterable[T], total: int | None = None, label: str = "") -> Iterator[T]: ...
 
 

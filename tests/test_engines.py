@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 
 import pytest
 
@@ -180,5 +181,55 @@ def test_a_stuck_worker_fails_the_batch_in_time_and_is_killed():
     with pytest.raises(EngineError, match="no result"):
         list(LocalEngine(processes=2, min_items=10, chunk=4, timeout_s=2).map(_stuck_on_seven, list(range(200))))
     assert time.monotonic() - t < 60
-    left = [p for p in multiprocessing.active_children() if p.pid not in before]
+    from retold.engines.local import running
+
+    left = [p for p in multiprocessing.active_children() if p.pid not in before and running(p.pid)]
     assert not left, f"the stuck worker was left running: {left}"
+
+
+def test_running_asks_the_system_not_multiprocessing():
+    """A child whose exit was collected behind multiprocessing's back (here: by os.waitpid) is
+    called alive by multiprocessing for good; ``running`` tells it is gone."""
+    from retold.engines.local import running
+
+    p = multiprocessing.get_context("fork").Process(target=time.sleep, args=(60,))
+    p.start()
+    assert running(p.pid)
+    os.kill(p.pid, 9)
+    os.waitpid(p.pid, 0)  # another waiter collects the exit first
+    assert p.is_alive()  # what multiprocessing believes
+    assert not running(p.pid)
+    assert not running(None)
+
+
+class _StopAfter:
+    """A progress that stops the work (as the service's does) once ``after_s`` have passed."""
+
+    def __init__(self, after_s: float) -> None:
+        self.until = time.monotonic() + after_s
+        self.checks = 0
+
+    def track(self, items, total=None, label=""):
+        yield from items
+
+    def check(self) -> None:
+        self.checks += 1
+        if time.monotonic() > self.until:
+            raise KeyboardInterrupt("stop")
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_stop_asked_while_a_chunk_is_awaited_ends_the_map_at_once():
+    """A worker busy with a long chunk does not hold a stop: the engine asks the progress while
+    it waits, and the abandoned workers are killed without a grace period."""
+    from retold.engines.local import running
+
+    stop = _StopAfter(0.5)
+    before = {p.pid for p in multiprocessing.active_children()}
+    t = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        list(LocalEngine(processes=2, min_items=10, chunk=4, timeout_s=600).map(_stuck_on_seven, list(range(200)), progress=stop))
+    assert time.monotonic() - t < 8  # not the chunk's 120 s, nor the 10 s grace of a finished map
+    assert stop.checks >= 2
+    left = [p for p in multiprocessing.active_children() if p.pid not in before and running(p.pid)]
+    assert not left

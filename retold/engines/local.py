@@ -12,7 +12,9 @@ sends, and its parent waits forever to join it. So workers here
 - reset SIGTERM to its default (die) and ignore SIGINT (Ctrl-C is the parent's to handle)
   before they run anything;
 - are stopped with a sentinel when the work is done, and killed (SIGKILL) when they do not
-  stop within :data:`STOP_GRACE_S`;
+  stop within :data:`STOP_GRACE_S`, or at once when the work is abandoned (an error, a stop);
+- are waited for in slices of :data:`WAIT_SLICE_S`, asking a progress that can stop the work
+  (its ``check``) in between, so that a stop never waits for a slow chunk;
 - are watched: a worker that dies (out of memory, killed) or gives no result for
   ``timeout_s`` fails the batch with :class:`EngineError` instead of holding the caller.
 """
@@ -41,6 +43,8 @@ _WORK: Callable[[Any], Any] | None = None
 
 #: seconds workers get to exit after the work is done (or abandoned) before they are killed
 STOP_GRACE_S = 10.0
+#: seconds between two asks of a progress that can stop the work, while a chunk is awaited
+WAIT_SLICE_S = 0.25
 #: seconds to wait for a killed worker to be gone (on a loaded machine its exit can take a while)
 KILL_WAIT_S = 10.0
 
@@ -117,6 +121,7 @@ class LocalEngine:
         global _WORK
         chunks = [items[k : k + self.chunk] for k in range(0, len(items), self.chunk)]
         window = 2 * self.processes  # chunks in flight: bounded, so results never pile up in memory
+        check: Callable[[], None] | None = getattr(progress, "check", None)  # see retold.progress.Progress
         _WORK = fn
         pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init)
         workers: list[multiprocessing.Process] = []
@@ -124,47 +129,97 @@ class LocalEngine:
         def results() -> Iterator[list[Any]]:
             pending: deque[Future[list[Any]]] = deque()
             todo = iter(chunks)
-            for c in todo:
-                pending.append(pool.submit(_run_chunk, c))
-                if len(pending) >= window:
-                    break
-            workers.extend(getattr(pool, "_processes", {}).values())  # forked at the first submit
             done = 0
+
+            def died() -> EngineError:
+                return EngineError(
+                    f"{label or 'work'}: a worker process died (killed, or out of memory) at chunk "
+                    f"{done + 1} of {len(chunks)}; the batch was abandoned"
+                )
+
+            try:  # a worker that dies early breaks the pool, and the next submit says so
+                for c in todo:
+                    pending.append(pool.submit(_run_chunk, c))
+                    if len(pending) >= window:
+                        break
+            finally:
+                workers.extend((getattr(pool, "_processes", None) or {}).values())  # forked at the first submit
             while pending:
                 try:
-                    res = pending.popleft().result(timeout=self.timeout_s)
+                    res = _result(pending.popleft(), self.timeout_s, check)
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        pending.append(pool.submit(_run_chunk, nxt))
                 except FutureTimeout:
                     raise EngineError(
                         f"{label or 'work'}: no result from a worker process in {self.timeout_s:.0f} s "
                         f"(chunk {done + 1} of {len(chunks)}); the batch was abandoned"
                     ) from None
                 except BrokenProcessPool:
-                    raise EngineError(
-                        f"{label or 'work'}: a worker process died (killed, or out of memory) at chunk "
-                        f"{done + 1} of {len(chunks)}; the batch was abandoned"
-                    ) from None
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending.append(pool.submit(_run_chunk, nxt))
+                    raise died() from None
                 done += 1
                 yield res
 
+        finished = False
         try:
             for res in progress.track(results(), total=len(chunks), label=label):
                 yield from res
+            finished = True
         finally:
             _WORK = None
-            _stop(pool, workers)
+            _stop(pool, workers, STOP_GRACE_S if finished else 0.0)
 
 
-def _stop(pool: ProcessPoolExecutor, workers: list[multiprocessing.Process]) -> None:
-    """Stop the workers: a sentinel first, SIGKILL for any still there after the grace period."""
+def _result(fut: Future[list[Any]], timeout_s: float, check: Callable[[], None] | None) -> list[Any]:
+    """A chunk's result, waited for in short slices so that ``check`` (a progress that can stop
+    the work, such as the service's) is asked meanwhile: a stop never waits for a slow chunk.
+    Raises ``FutureTimeout`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise FutureTimeout
+        try:
+            return fut.result(timeout=min(left, WAIT_SLICE_S) if check is not None else left)
+        except FutureTimeout:
+            if check is not None:
+                check()
+
+
+def _stop(pool: ProcessPoolExecutor, workers: list[multiprocessing.Process], grace_s: float) -> None:
+    """Stop the workers: a sentinel first, SIGKILL for any still there after ``grace_s``. Work
+    that was abandoned (an error, a stop) gives no grace: its workers only compute, they hold
+    nothing that needs a clean exit, and a stop must not wait for their chunks."""
     pool.shutdown(wait=False, cancel_futures=True)
-    deadline = time.monotonic() + STOP_GRACE_S
+    deadline = time.monotonic() + grace_s
     for w in workers:
         w.join(max(0.0, deadline - time.monotonic()))
     for w in workers:
-        if w.is_alive():
+        if w.is_alive() and running(w.pid):
             w.kill()
+    deadline = time.monotonic() + KILL_WAIT_S
     for w in workers:  # reaped here, so that no killed worker lingers as a zombie of a long-lived service
-        w.join(KILL_WAIT_S)
+        while w.is_alive() and running(w.pid) and time.monotonic() < deadline:
+            w.join(0.1)
+
+
+def running(pid: int | None) -> bool:
+    """Whether process ``pid`` still runs, asked of the system rather than of ``multiprocessing``.
+
+    A worker's exit can be collected by another waiter first (seen under pytest, one stop in
+    five); ``multiprocessing`` then never learns the exit code and calls the process alive for
+    good. The system knows: no such process, or a zombie, is not running.
+    """
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a pid taken by another user's process: ours is gone
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): the signal test above is all there is

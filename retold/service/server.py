@@ -99,9 +99,20 @@ def guarded_protocol(header_timeout_s: float, max_pending: int) -> type:
     return GuardedH11Protocol
 
 
-def _force_exit() -> None:
-    """The last resort of a shutdown: workers killed, the process gone (nothing uncommitted stays)."""
-    log.error("the running batch did not stop in time; exiting without it (the index keeps what was committed)")
+def _force_exit(service: IndexService | None = None) -> None:
+    """The last resort of a shutdown: workers killed, the process gone (nothing uncommitted stays).
+    What was running, and where each thread was, goes to stderr first: a stop that misses its
+    bound is a bug to find, and this is the only moment its place can be seen."""
+    import faulthandler
+    import sys
+
+    running = service.running() if service is not None else None
+    log.error("the running batch did not stop in time (%s); exiting without it (the index keeps what was committed)",
+              running)
+    try:
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+    except (OSError, ValueError, AttributeError):  # no usable stderr: nothing to show
+        pass
     for child in multiprocessing.active_children():
         child.kill()
     logging.shutdown()
@@ -128,7 +139,7 @@ def serve(service: IndexService, host: str, port: int, config: ServiceConfig | N
             first = not self.should_exit
             if first:
                 service.begin_shutdown()
-                watchdog = threading.Timer(cfg.shutdown_grace_s + STOP_MARGIN_S + 5.0, _force_exit)
+                watchdog = threading.Timer(cfg.shutdown_grace_s + STOP_MARGIN_S + 5.0, _force_exit, args=(service,))
                 watchdog.daemon = True
                 watchdog.start()
             else:  # a second signal: stop the running batch now

@@ -454,17 +454,22 @@ class IndexService:
             j = self._jobs.get(job_id)
             return None if j is None else j.to_dict()
 
+    def running(self) -> dict | None:
+        """The batch being scanned (requests, articles, stage, items done of total), or None.
+        Takes no lock, so that a watchdog can ask while the writer is stuck."""
+        running, watch = self._running, self._watch  # read once: the writer replaces them
+        return None if running is None else {**running, **(watch.to_dict() if watch else {})}
+
     def stats(self) -> dict:
         with self._cond:
             queued = [w for w in self._queue]
             jobs = list(self._jobs.values())
-        running, watch = self._running, self._watch  # read once: the writer replaces them
         return {
             "articles": self.articles,
             "scans": self.scans,
             "batches": self.batches,
             "busy": self._busy,
-            "running": None if running is None else {**running, **(watch.to_dict() if watch else {})},
+            "running": self.running(),
             "stopping": self._stopping,
             "queued_requests": sum(w.job is None for w in queued),
             "queued_articles": sum(len(w.articles) for w in queued),
