@@ -79,9 +79,10 @@ def test_info_of_an_empty_index(tmp_path: Path) -> None:
     r = _invoke("index", "info", path)
     assert r.exit_code == 0 and "articles" in r.stdout and "num_perm=64" in r.stdout
 
-    missing = tmp_path / "nothing.idx"
+    missing = tmp_path / ("a-folder-name-long-enough-to-pass-the-edge-of-a-terminal-" * 2) / "nothing.idx"
     r = _invoke("index", "info", missing)
-    assert r.exit_code == 2 and "no such index file" in r.output
+    assert r.exit_code == 2
+    assert f"{missing}: no such index file" in r.output.splitlines()[0]  # one line, never wrapped at a path
     assert not missing.exists(), "looking at an index must not create one"
 
 

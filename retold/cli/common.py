@@ -19,5 +19,5 @@ def encoder_or_exit(spec: str | None, settings: Settings | None = None) -> Encod
     try:
         return load_encoder(spec, settings)
     except EncoderLoadError as e:
-        Console(stderr=True).print(f"[red]error:[/red] {e}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {e}", highlight=False)
         raise typer.Exit(2) from None

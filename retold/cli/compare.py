@@ -47,7 +47,7 @@ def compare_cmd(
     from retold.show.terminal import print_pair
     from retold.cli.common import encoder_or_exit
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     pa, ia = _split(a)
     pb, ib = _split(b)
     for p in (pa, pb):

@@ -38,7 +38,7 @@ def dedup_cmd(
     from retold.pipeline import dedup
     from retold.show.dedup import DedupError, check_keep, parse_drop, summary
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     for p in inputs:
         if not p.exists():
             console.print(f"[red]error:[/red] {p}: no such file or folder")

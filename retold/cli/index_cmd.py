@@ -16,7 +16,7 @@ from retold.cli import app
 index_app = typer.Typer(no_args_is_help=True, help="Look into an index file, remove articles from it, export it.")
 app.add_typer(index_app, name="index")
 
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)
 
 
 def _existing_index(path: Path):  # noqa: ANN202 - Index is imported lazily

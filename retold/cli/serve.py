@@ -53,7 +53,7 @@ def serve_cmd(
     from retold.service.config import TOKEN_ENV, is_loopback, read_token, token_file_is_open
     from retold.cli.common import encoder_or_exit
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:  # every check that needs no index first: a refusal costs no model load
         token = read_token(token_file)
