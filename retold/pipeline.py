@@ -19,6 +19,7 @@ import numpy as np
 
 from retold.candidates import find_candidates
 from retold.clean import prepare
+from retold.clean.boiler import BoilerModel
 from retold.sign.second import sign_second
 from retold.config import Settings
 from retold.decide.flow import compare_candidates, compare_pair
@@ -135,10 +136,11 @@ def prepare_docs(
     progress: Progress,
     stats: dict[str, float],
     engine: Engine | None = None,
+    boilerplate: BoilerModel | None = None,
 ) -> list[Doc]:
     """Clean, sign and (when semantic) embed new articles; per-article work on ``engine``."""
     t = time.perf_counter()
-    docs = prepare(articles, settings, progress=progress, engine=engine)
+    docs = prepare(articles, settings, progress=progress, engine=engine, boilerplate=boilerplate)
     stats["time_clean_s"] = time.perf_counter() - t
     t = time.perf_counter()
     sign_lexical(docs, settings)
@@ -164,6 +166,7 @@ def scan(
     engine: Engine | None = None,
     progress: Progress | None = None,
     hooks: WriteHooks | None = None,
+    boilerplate: BoilerModel | None = None,
     _full_load: bool = False,
 ) -> ScanResult:
     """Find every related pair among ``inputs`` (and against ``index``), and group them.
@@ -174,6 +177,8 @@ def scan(
     candidate pairs are read whole (``retold.index.incremental``); ``result.docs`` reads the
     others from the index file when asked. ``hooks`` (``retold.index.WriteHooks``) hear of the
     index write: the wait for another writer's lock, the commit and what it stored.
+    ``boilerplate`` (``retold.clean.prepare.learn_from``): the lines set aside as furniture,
+    learned from a larger whole than ``inputs`` (by default they are learned from ``inputs``).
     ``_full_load`` (tests): load every indexed doc
     and find the candidates over all of them, the way it was done before those tables.
     """
@@ -208,7 +213,7 @@ def scan(
             articles = _not_indexed(articles, idx.known(a.id for a in articles), problems)
 
         # the per-article work (clean, sign, embed) needs nothing of the index: done before its lock
-        new_docs = prepare_docs(articles, settings, encoder, progress, stats, engine)
+        new_docs = prepare_docs(articles, settings, encoder, progress, stats, engine, boilerplate)
         if idx is not None:
             # from here to the commit, one writer at a time: a run that waited reads afresh what
             # the other one added, compares against it and skips the ids it indexed

@@ -30,7 +30,7 @@ LAYER = {
     "decide": 6,
     "group": 7,
     "show": 8, "index": 8,
-    "pipeline": 9,
+    "pipeline": 9, "stream": 9,
     "service": 10, "bench": 10, "cli": 10, "__init__": 10, "__main__": 11,
 }
 

@@ -7,7 +7,7 @@ Doc points into the text as ingested.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +29,7 @@ from retold.ingest.records import normalise_lang
 from retold.model import Article, Doc
 from retold.progress import NullProgress, Progress
 
-__all__ = ["Scanned", "prepare", "prepare_one", "scan_article"]
+__all__ = ["Scanned", "prepare", "prepare_one", "scan_article", "learn_from"]
 
 @dataclass
 class Scanned:
@@ -155,9 +155,12 @@ def _scan_all(articles: list[Article]) -> Iterator[Scanned]:
 
 
 def prepare(
-    articles: list[Article], settings: Settings, progress: Progress | None = None, engine: Engine | None = None
+    articles: list[Article], settings: Settings, progress: Progress | None = None, engine: Engine | None = None,
+    boilerplate: BoilerModel | None = None,
 ) -> list[Doc]:
-    """Docs for ``articles``, in order. Boilerplate is learned from these articles together.
+    """Docs for ``articles``, in order. Boilerplate is learned from these articles together,
+    unless ``boilerplate`` gives a model learned from a larger whole (a streamed scan learns it
+    from all its input first, so that a line is furniture or content alike in every batch).
 
     The first pass (tokens, line keys) runs here, vectorised over blocks; the second, per
     article and mostly language identification, runs on ``engine`` (all cores) when given.
@@ -165,7 +168,7 @@ def prepare(
     """
     progress = progress or NullProgress()
     scans = list(progress.track(_scan_all(articles), total=len(articles), label="tokens"))
-    model = learn_boilerplate([list(zip(s.keys, s.n_words)) for s in scans], [a.source for a in articles])
+    model = boilerplate if boilerplate is not None else learn_boilerplate([list(zip(s.keys, s.n_words)) for s in scans], [a.source for a in articles])
 
     def one(i: int) -> Doc:
         return prepare_one(articles[i], scans[i], model)
@@ -174,3 +177,15 @@ def prepare(
     if engine is None:
         return [one(i) for i in progress.track(items, total=len(articles), label="clean")]
     return list(engine.map(one, items, progress=progress, label="clean"))
+
+
+def learn_from(articles: Iterable[Article]) -> BoilerModel:
+    """The boilerplate model of a stream of articles, holding only each one's line keys (a few
+    hundred bytes an article) rather than its text: the first pass of a streamed scan."""
+    lines: list[list[tuple[int, int]]] = []
+    sources: list[str | None] = []
+    for a in articles:
+        sc = scan_article(a.text)
+        lines.append(list(zip(sc.keys, sc.n_words)))
+        sources.append(a.source)
+    return learn_boilerplate(lines, sources)

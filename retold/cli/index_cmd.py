@@ -192,32 +192,22 @@ def add_cmd(
     problems: Optional[Path] = typer.Option(None, "--problems", help="Also write every skipped record here (JSONL)"),
 ) -> None:
     """Scan inputs of any size into an index a batch at a time: what is held is one batch (and
-    the ids seen), each batch is one transaction, progress is in bytes of the input."""
-    from retold import scan
+    the ids seen), each batch is one transaction, progress is in bytes of the input. The input's
+    boilerplate is learned first, from all of it (``retold.stream``)."""
     from retold.config import Settings
-    from retold.ingest import iter_batches
     from retold.progress import RichProgress
     from retold.show.jsonl import problem_records
+    from retold.stream import scan_in_batches
 
     for p in inputs:
         if not p.exists():
             _err.print(f"[red]error:[/red] {p}: no such file or folder", highlight=False)
             raise typer.Exit(2)
-    settings = Settings(semantic=semantic)
-    n_art = n_pairs = n_prob = 0
-    sink = problems.open("w", encoding="utf-8") if problems is not None else None
-    try:
-        for batch in iter_batches(inputs, batch_size, RichProgress(min_items=1)):
-            if batch.articles:
-                res = scan(batch.articles, index=index, settings=settings)
-                n_art += int(res.stats.get("articles_new", len(batch.articles)))
-                n_pairs += len([p for p in res.pairs if p.basis == "compared"])
-                batch.problems += res.problems
-            n_prob += len(batch.problems)
-            if sink is not None:
-                for rec in problem_records(batch.problems):
-                    sink.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    finally:
-        if sink is not None:
-            sink.close()
+    run = scan_in_batches(inputs, index, batch_size=batch_size, settings=Settings(semantic=semantic),
+                          progress=RichProgress(min_items=1))
+    n_art, n_pairs, n_prob = run.articles, run.pairs, len(run.problems)
+    if problems is not None:
+        with problems.open("w", encoding="utf-8") as sink:
+            for rec in problem_records(run.problems):
+                sink.write(json.dumps(rec, ensure_ascii=False) + "\n")
     _err.print(f"added {n_art} article(s) and {n_pairs} pair(s) to {index}; {n_prob} record(s) skipped", highlight=False)

@@ -37,6 +37,7 @@ def scan_cmd(
     implied: bool = typer.Option(True, "--implied/--no-implied", help="Also write pairs the stories imply but that were never compared (basis 'story'/'storyline')"),
     reproducible: bool = typer.Option(True, "--reproducible/--fast-ann", help="--fast-ann: build the nearest-neighbour graph on all cores (faster on many cores; a few pairs may differ between runs)"),
     fmt: str = typer.Option("jsonl", "--format", help="Output files as jsonl (default) or parquet: the same fields (docs/ARCHITECTURE.md)"),
+    batch_size: int = typer.Option(0, "--batch-size", min=0, help="Scan this many articles at a time through an index, so that memory holds one batch (0: at once, unless the input is over 256 MB: then 2,000)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, no summary"),
 ) -> None:
     """Find copies, rewrites, translations and retellings among articles."""
@@ -46,7 +47,7 @@ def scan_cmd(
     from retold.show.terminal import print_summary
     from retold.cli.common import encoder_or_exit
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     paths = list(inputs or [])
     if sample:
         paths.append(sample_dir())
@@ -69,15 +70,59 @@ def scan_cmd(
     from retold.engines import make_engine
 
     eng = make_engine(engine, ray_address, settings.threads)
-    result = scan(paths, settings=settings, index=index, encoder=enc, engine=eng, progress=NullProgress() if quiet else RichProgress())
-    files = write_outputs(result, out, format=fmt)  # problems too; an earlier run's files go first
-    if report is not None:
-        from retold.show.report import write_report
+    from retold.ingest import input_bytes
+    from retold.stream import DEFAULT_BATCH, STREAM_ABOVE_BYTES
 
-        write_report(result, report)
-    if not quiet:
-        print_summary(result, Console())
-        console.print(f"wrote {files['pairs']}, {files['groups']}" + (f", {report}" if report else ""))
-    if not result.docs:
+    if batch_size == 0 and input_bytes(paths) > STREAM_ABOVE_BYTES:
+        batch_size = DEFAULT_BATCH
+        if not quiet:
+            console.print(f"the input is over {STREAM_ABOVE_BYTES >> 20} MB: scanning {batch_size:,} articles at a time "
+                          "through an index (--batch-size to choose)", highlight=False)
+
+    def finish(result, files: dict) -> bool:  # noqa: ANN001 - the report, the summary; False: nothing was read
+        if report is not None:
+            if batch_size:  # the streamed result reads its articles from the index: the files have them
+                from retold.show.report import write_report_from_dir
+
+                write_report_from_dir(out, report)
+            else:
+                from retold.show.report import write_report
+
+                write_report(result, report)
+        if not quiet:
+            print_summary(result, Console())
+            console.print(f"wrote {files['pairs']}, {files['groups']}" + (f", {report}" if report else ""))
+        return bool(result.docs)
+
+    if batch_size:
+        read = _scan_streamed(paths, out, index, batch_size, settings, enc, eng, fmt, quiet, finish)
+    else:
+        result = scan(paths, settings=settings, index=index, encoder=enc, engine=eng, progress=NullProgress() if quiet else RichProgress())
+        files = write_outputs(result, out, format=fmt)  # problems too; an earlier run's files go first
+        read = finish(result, files)
+    if not read:
         console.print("[red]error:[/red] no readable article in the input")
         raise typer.Exit(1)
+
+
+def _scan_streamed(paths, out, index, batch_size, settings, enc, eng, fmt, quiet, finish) -> bool:  # noqa: ANN001
+    """``--batch-size``: the batches go into ``--index`` (the pairs of its new articles are
+    written, the groups of everything in it) or into a scratch index in ``--out`` (everything is
+    written, and the scratch index removed). ``finish(result, files)`` runs while it is open."""
+    from retold.index import Index
+    from retold.progress import NullProgress, RichProgress
+    from retold.show.jsonl import clear_outputs, write_outputs
+    from retold.stream import remove_index, scan_in_batches, scratch_index, streamed_result
+
+    out.mkdir(parents=True, exist_ok=True)
+    clear_outputs(out)  # an earlier run's files never sit beside a half-done one
+    path = index if index is not None else scratch_index(out)
+    try:
+        run = scan_in_batches(paths, path, batch_size=batch_size, settings=settings, encoder=enc, engine=eng,
+                              progress=NullProgress() if quiet else RichProgress(min_items=1))
+        with Index.open(path) as idx, idx.reading():
+            result = streamed_result(idx, run, settings, only_new=index is not None)
+            return finish(result, write_outputs(result, out, format=fmt)) and run.articles + len(result.docs) > 0
+    finally:
+        if index is None:
+            remove_index(path)
