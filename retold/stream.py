@@ -22,7 +22,8 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,8 @@ from retold.model import Article, Problem, ScanResult
 from retold.progress import Progress
 from retold.sign.embed import Encoder
 
+#: how the scratch indexes of streamed scans begin (hidden files in the output folder)
+SCRATCH_PREFIX = ".retold-scan-"
 #: inputs of more bytes than this are scanned in batches by ``retold scan`` unless told otherwise
 STREAM_ABOVE_BYTES = 256 * 1024 * 1024
 #: articles a batch when ``retold scan`` streams by itself
@@ -163,15 +166,61 @@ def streamed_result(index: str | Path, run: StreamRun, settings: Settings | None
     return res
 
 
-def scratch_index(out_dir: str | Path) -> Path:
-    """A path for the scratch index of a streamed scan, in ``out_dir`` (made if missing), where
-    there is room for the output anyway; hidden, and named so that two runs never share one."""
+@contextmanager
+def scratch_index(out_dir: str | Path) -> Iterator[Path]:
+    """A scratch index for a streamed scan in ``out_dir`` (made if missing), where there is room
+    for the output anyway, removed when the block ends. While the block runs, an ``.owner`` file
+    beside it is locked; scratch indexes of earlier runs whose owner lock is free (a run killed
+    by SIGKILL, or a machine that went down) are removed first, so that they never pile up."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".retold-scan-", suffix=".idx", dir=out)
-    os.close(fd)
-    os.unlink(name)  # the index makes its own file; only the unique name is wanted
-    return Path(name)
+    sweep_scratch(out)
+    fd, name = tempfile.mkstemp(prefix=SCRATCH_PREFIX, suffix=".owner", dir=out)
+    path = Path(name[: -len(".owner")] + ".idx")
+    try:
+        _lock(fd)
+        yield path
+    finally:
+        remove_index(path)
+        os.close(fd)
+        Path(name).unlink(missing_ok=True)
+
+
+def sweep_scratch(out_dir: Path) -> list[Path]:
+    """Remove the scratch indexes in ``out_dir`` that no running scan owns; the ones removed."""
+    gone = []
+    for owner in sorted(out_dir.glob(SCRATCH_PREFIX + "*.owner")):
+        try:
+            fd = os.open(owner, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            if not _lock(fd, wait=False):
+                continue  # a scan running now
+            idx = owner.with_suffix(".idx")
+            remove_index(idx)
+            owner.unlink(missing_ok=True)
+            gone.append(idx)
+        finally:
+            os.close(fd)
+    for idx in sorted(out_dir.glob(SCRATCH_PREFIX + "*.idx")):  # an index whose owner file is gone
+        if not idx.with_suffix(".owner").exists():
+            remove_index(idx)
+            gone.append(idx)
+    return gone
+
+
+def _lock(fd: int, wait: bool = True) -> bool:
+    """An exclusive advisory lock on ``fd`` (True), or False when another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks here: nothing is swept
+        return wait
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        return True
+    except BlockingIOError:
+        return False
 
 
 def remove_index(path: str | Path) -> None:
@@ -187,5 +236,5 @@ def remove_index(path: str | Path) -> None:
     p.with_name(p.name + ".lock").unlink(missing_ok=True)
 
 
-__all__ = ["StreamRun", "scan_in_batches", "streamed_result", "scratch_index", "remove_index",
+__all__ = ["StreamRun", "scan_in_batches", "streamed_result", "scratch_index", "sweep_scratch", "remove_index",
            "STREAM_ABOVE_BYTES", "DEFAULT_BATCH"]

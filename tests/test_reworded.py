@@ -110,3 +110,16 @@ def test_a_scan_puts_the_wire_and_its_roundup_in_one_family():
     assert rel.get(frozenset(("wire", "indep"))) != "partial"
     families = [set(g.members) for g in res.groups if g.kind == "family"]
     assert {"wire", "roundup"} in [f & {"wire", "roundup"} for f in families]
+
+
+def test_a_copy_both_ways_is_not_searched_for_reworded_sentences():
+    """Verbatim coverage at the near-duplicate cut on both sides decides the pair alone: the
+    reworded search (a cost on every copy pair) does not run, and the relation is the copy's."""
+    edited = WIRE.replace("on Tuesday", "on Wednesday", 1)
+    assert edited != WIRE
+    p = retold.compare(Article(id="wire", text=WIRE), Article(id="edited", text=edited))
+    assert p.relation in ("duplicate", "near_duplicate")
+    assert p.features.reworded_n is None and p.features.reworded_a is None
+    assert not [x for x in p.passages if x.kind == "paraphrase"]
+    roundup = retold.compare(Article(id="wire", text=WIRE), Article(id="roundup", text=ROUNDUP))
+    assert roundup.features.reworded_n is not None  # not a copy both ways: looked for

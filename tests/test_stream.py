@@ -175,3 +175,63 @@ def test_real_texts_in_batches_agree_with_one_scan(tmp_path: Path) -> None:
     # the members of every family; not the origin of the corpus's one giant family (excerpts of
     # one article inserted in others chain 239 of 240 texts), whose hub wins by a hair either way
     assert [g[1] for g in got[1] if g[0] == "family"] == [g[1] for g in one[1] if g[0] == "family"]
+
+
+def test_a_scratch_index_left_by_a_killed_run_is_swept_and_a_running_one_is_kept(tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    from retold.stream import scratch_index, sweep_scratch
+
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".retold-scan-old.idx"
+    stale.write_bytes(b"x" * 100)
+    (out / ".retold-scan-old.owner").write_bytes(b"")
+    (out / ".retold-scan-old.idx.ann").mkdir()
+    orphan = out / ".retold-scan-orphan.idx"  # its owner file already gone
+    orphan.write_bytes(b"y")
+    live = out / ".retold-scan-live.owner"
+    live.write_bytes(b"")
+    fd = os.open(live, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a scan running now (another open file: flock tells them apart)
+    (out / ".retold-scan-live.idx").write_bytes(b"z")
+    try:
+        with scratch_index(out) as path:
+            assert not stale.exists() and not (out / ".retold-scan-old.idx.ann").exists() and not orphan.exists()
+            assert (out / ".retold-scan-live.idx").exists()
+            assert path.parent == out and path.name.startswith(".retold-scan-") and not path.exists()
+            path.write_bytes(b"made by the index")
+        assert not path.exists() and not list(out.glob(path.stem + "*"))
+    finally:
+        os.close(fd)
+    assert [p.name for p in sweep_scratch(out)] == [".retold-scan-live.idx"]  # its owner has gone now
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_streamed_scan_removes_its_scratch_index(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    arts = [Article(id=f"{a.id}-{k}", text=a.text + f"\nEdition {k}.") for k in range(12) for a in _texts()]
+    src = _write_jsonl(tmp_path / "in.jsonl", arts)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "retold", "scan", str(src), "--out", str(out), "--batch-size", "20",
+                             "--copies-only", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not list(out.glob(".retold-scan-*.idx")):
+            time.sleep(0.05)
+        assert list(out.glob(".retold-scan-*.idx")), "the scan never made its scratch index"
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, proc.stderr.read().decode()
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".retold-scan-")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -112,17 +113,36 @@ def _scan_streamed(paths, out, index, batch_size, settings, enc, eng, fmt, quiet
     from retold.index import Index
     from retold.progress import NullProgress, RichProgress
     from retold.show.jsonl import clear_outputs, write_outputs
-    from retold.stream import remove_index, scan_in_batches, scratch_index, streamed_result
+    from retold.stream import scan_in_batches, scratch_index, streamed_result
 
     out.mkdir(parents=True, exist_ok=True)
     clear_outputs(out)  # an earlier run's files never sit beside a half-done one
-    path = index if index is not None else scratch_index(out)
-    try:
+    with ExitStack() as stack:
+        stack.enter_context(_term_as_exit())  # SIGTERM unwinds too: the scratch index goes
+        path = index if index is not None else stack.enter_context(scratch_index(out))
         run = scan_in_batches(paths, path, batch_size=batch_size, settings=settings, encoder=enc, engine=eng,
                               progress=NullProgress() if quiet else RichProgress(min_items=1))
         with Index.open(path) as idx, idx.reading():
             result = streamed_result(idx, run, settings, only_new=index is not None)
             return finish(result, write_outputs(result, out, format=fmt)) and run.articles + len(result.docs) > 0
+
+
+@contextmanager
+def _term_as_exit():  # noqa: ANN202
+    """SIGTERM raises SystemExit(143) in this block, so that cleanup runs (the default ends the
+    process at once); the handler before it is put back after."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):  # noqa: ANN001, ANN202
+        raise SystemExit(128 + signum)
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
     finally:
-        if index is None:
-            remove_index(path)
+        signal.signal(signal.SIGTERM, before)

@@ -288,7 +288,10 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
     else:
         f.aligned_a, f.aligned_b = f.verbatim_a, f.verbatim_b
     reworded_spans: list[tuple[tuple[int, int], tuple[int, int], float]] = []
-    if f.same_lang and settings.semantic:
+    # a copy both ways (verbatim coverage at the near-duplicate cut on each side) is decided by
+    # its verbatim text alone: looking for reworded sentences there would cost without telling
+    both_ways = min(f.verbatim_a or 0.0, f.verbatim_b or 0.0) >= t.near_duplicate_min_coverage
+    if f.same_lang and settings.semantic and not both_ways:
         # sentences of one side reworded from the other: the evidence of paraphrased partial reuse
         meaning = meaning_matrix(a, b, al if encoded else None)
         if meaning is not None:
