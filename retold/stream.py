@@ -30,6 +30,7 @@ from pathlib import Path
 from retold.config import Settings
 from retold.engines import Engine
 from retold.index.hooks import WriteHooks
+from retold.index.store import Index
 from retold.clean.boiler import BoilerModel
 from retold.model import Article, Problem, ScanResult
 from retold.progress import Progress
@@ -148,17 +149,13 @@ class _Stored(WriteHooks):
         self.ids = [d.id for d in docs]
 
 
-def streamed_result(index: str | Path, run: StreamRun, settings: Settings | None = None, *, only_new: bool) -> ScanResult:
+def streamed_result(index: Index, run: StreamRun, settings: Settings | None = None, *, only_new: bool) -> ScanResult:
     """The output of a streamed scan, read from ``index`` while it is open in the caller's
     ``Index.reading()``: every pair (``only_new=False``: the index held nothing else) or the
     pairs of the articles this run added, the groups of everything indexed, the run's problems."""
-    from retold.index import Index
     from retold.index.export import index_result
 
-    if isinstance(index, Index):
-        res = index_result(index, settings)
-    else:
-        raise TypeError("streamed_result reads an open Index")
+    res = index_result(index, settings)
     if only_new:
         res.pairs = [p for p in res.pairs if p.a in run.new_ids or p.b in run.new_ids]
     res.problems = list(run.problems)
