@@ -27,6 +27,7 @@ from retold.clean.lang import same_language
 from retold.sign.second import LEAD_SENTENCES, cheap, unread_sentences
 from retold.config import Settings
 from retold.decide import decide_pair, redecide
+from retold.decide.identical import identical_classes, replay, share_plan
 from retold.engines import Engine
 from retold.model import REUSE_RELATIONS, Doc, Features, Pair
 from retold.progress import NullProgress, Progress
@@ -104,9 +105,22 @@ def compare_candidates(
         return evaluate(docs[i], docs[j], cand[ij], settings, keep_unrelated)
 
     by_id = {d.id: d for d in docs}
-    index_of = {d.id: k for k, d in enumerate(docs)}
-    first = [p for p in engine.map(one, items, progress=progress, label="compare") if p is not None]
-    why = [cand[(index_of[p.a], index_of[p.b])] for p in first]
+    # twins (one text, word for word) are compared once: the pairs of the others are replayed
+    heads, of = share_plan(items, identical_classes(docs), cand)
+    compared = list(engine.map(one, heads, progress=progress, label="compare"))
+    first: list[Pair] = []
+    why: list[set[str]] = []
+    for ij, k in zip(items, of):
+        p = compared[k]
+        if p is not None and ij != heads[k]:
+            i, j = ij
+            keep = keep_unrelated or needs_second_opinion(p.features, settings) or shape_only(cand[ij], p.features, settings)
+            p = replay(p, docs[i], docs[j], settings, keep)
+        if p is not None:
+            first.append(p)
+            why.append(cand[ij])
+    if stats is not None:
+        stats["pairs_replayed"] = float(len(items) - len(heads))
     return second_model_pass(first, why, by_id, settings, progress, stats if stats is not None else {}, keep_unrelated)
 
 

@@ -1,0 +1,97 @@
+"""Identical articles are compared once: the pairs of their twins are replayed, not recomputed.
+
+Why: syndicated news is copied word for word. A wire story republished by ten sites is ten
+articles of one text, and every other article that meets one of them meets all ten, so a scan
+compared the same two texts ten times over (on the speed bench's 100,000 articles, a quarter
+of all articles are such copies). The evidence of a pair is a function of the two docs'
+cleaned text and signatures only, with one exception: the publication dates (the date gap,
+and the direction they tell). So one pair of each *class pair* is compared in full and the
+others get its evidence with their own dates, decided again by the same rules.
+
+Two docs are of one class when everything the comparison reads of them is the same: the raw
+text (passages are character offsets into it), the language, which sentences were set aside
+as boilerplate (a per-source rule), the anchors and which vectors they carry. A pair replayed
+keeps the candidate signals of the pair compared (they choose the path through the flow), so
+pairs are grouped by those too.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import numpy as np
+import xxhash
+
+from retold.config import Settings
+from retold.decide.direction import pair_direction
+from retold.decide.pair import _coverages
+from retold.decide.relation import classify
+from retold.ingest.dates import comparable
+from retold.model import Doc, Pair
+
+
+def class_key(doc: Doc) -> int:
+    """A 64-bit key equal for docs that any comparison sees as one: see the module docstring."""
+    h = xxhash.xxh3_64()
+    h.update(doc.article.text.encode("utf-8", "surrogatepass"))
+    h.update(b"\x00" + (doc.lang or "").encode() + b"\x00")
+    h.update(np.ascontiguousarray(doc.sent_boiler, dtype=np.bool_).tobytes())
+    h.update(b"\x01")
+    if doc.anchors is not None:
+        h.update(np.ascontiguousarray(doc.anchors).tobytes())
+    has = (doc.sent_vecs is not None, doc.vec is not None, doc.second_vecs is not None, doc.minhash is not None)
+    h.update(bytes(has))
+    if doc.second_vecs is not None:  # filled on demand: how many sentences it covers can differ
+        h.update(int(doc.second_vecs.shape[0]).to_bytes(4, "little"))
+    return h.intdigest()
+
+
+def identical_classes(docs: Sequence[Doc]) -> np.ndarray:
+    """(D,) int64: the index of the first doc of each doc's class (itself when it has no twin)."""
+    first: dict[int, int] = {}
+    return np.fromiter((first.setdefault(class_key(d), k) for k, d in enumerate(docs)), dtype=np.int64, count=len(docs))
+
+
+def share_plan(
+    items: Sequence[tuple[int, int]], classes: np.ndarray, signals: dict[tuple[int, int], set[str]]
+) -> tuple[list[tuple[int, int]], list[int]]:
+    """(the pairs to compare, for each of ``items`` the position of its compared pair in that list).
+
+    A pair is compared when no earlier pair joins the same two classes, in the same order
+    (a's class, b's class), with the same candidate signals."""
+    heads: list[tuple[int, int]] = []
+    where: dict[tuple[int, int, frozenset[str]], int] = {}
+    of: list[int] = []
+    for i, j in items:
+        key = (int(classes[i]), int(classes[j]), frozenset(signals[(i, j)]))
+        k = where.get(key)
+        if k is None:
+            k = where[key] = len(heads)
+            heads.append((i, j))
+        of.append(k)
+    return heads, of
+
+
+def replay(pair: Pair, a: Doc, b: Doc, settings: Settings, keep_unrelated: bool) -> Pair | None:
+    """``pair`` (of two docs of ``a``'s and ``b``'s classes) as the pair of ``a`` and ``b``: the
+    same evidence with their own date gap, decided again (the date gap can turn a same_story
+    into related, or a story told by names alone into nothing; the dates tell a direction).
+    None when now unrelated, unless ``keep_unrelated`` (then relation ``"unrelated"``)."""
+    f = copy.copy(pair.features)
+    f.extra = dict(f.extra)
+    pa, pb = a.article.published, b.article.published
+    f.date_gap_days = (
+        abs((comparable(pa) - comparable(pb)).total_seconds()) / 86400.0 if pa is not None and pb is not None else None
+    )
+    relation, score = classify(f, settings.thresholds)
+    if relation is None and not keep_unrelated:
+        return None
+    cov_a, cov_b = _coverages(f)
+    return Pair(
+        a=a.id, b=b.id, relation=relation or "unrelated", score=score, coverage_a=cov_a, coverage_b=cov_b,
+        direction=pair_direction(a, b, relation, f) if relation else None, passages=list(pair.passages), features=f,
+    )
+
+
+__all__ = ["class_key", "identical_classes", "share_plan", "replay"]

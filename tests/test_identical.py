@@ -1,0 +1,95 @@
+"""Twins (one text, word for word) are compared once and the rest replayed: the pairs must be
+exactly those of comparing every pair, dates and directions included."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import retold
+from retold.config import Settings
+from retold.decide import flow
+from retold.decide.identical import class_key, identical_classes, share_plan
+from retold.ingest import read_articles
+from retold.model import Article
+
+SAMPLE = Path(retold.__file__).parent / "data" / "sample"
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _all_compared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every doc a class of its own: every candidate pair compared in full, as before."""
+    monkeypatch.setattr(flow, "identical_classes", lambda docs: np.arange(len(docs), dtype=np.int64))
+
+
+def _pairs(result) -> list[dict]:  # noqa: ANN001
+    return sorted((p.to_dict() for p in result.pairs), key=lambda d: (d["a"], d["b"]))
+
+
+def _with_twins(articles: list[Article], copies: int, seed: int) -> list[Article]:
+    """The articles plus ``copies`` word-for-word copies of some of them, each with its own
+    id and date: one a day later, one three weeks later (past the story gap), one undated."""
+    rng = random.Random(seed)
+    base = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+    out = [Article(id=a.id, text=a.text, title=a.title, source=a.source, published=base + timedelta(hours=k))
+           for k, a in enumerate(articles)]
+    for a in rng.sample(out, min(copies, len(out))):
+        for n, gap in enumerate((timedelta(days=1), timedelta(days=21), None)):
+            out.append(Article(id=f"{a.id}~twin{n}", text=a.text, title=a.title, source=a.source,
+                               published=None if gap is None else a.published + gap))
+    return out
+
+
+def test_class_keys_follow_what_a_comparison_reads() -> None:
+    arts, _ = read_articles([SAMPLE])
+    docs = retold.pipeline.prepare_docs(arts[:2] + [Article(id="twin", text=arts[0].text)], Settings(semantic=False),
+                                        None, retold.progress.NullProgress(), {})
+    assert class_key(docs[0]) == class_key(docs[2]) != class_key(docs[1])
+    assert identical_classes(docs).tolist() == [0, 1, 0]
+    docs[2].sent_boiler = ~docs[2].sent_boiler  # another site's boilerplate rule set other lines aside
+    assert class_key(docs[0]) != class_key(docs[2])
+
+
+def test_share_plan_compares_one_pair_per_class_pair_and_signals() -> None:
+    classes = np.array([0, 1, 0, 0, 4])
+    items = [(0, 1), (0, 4), (1, 2), (1, 3), (2, 4), (3, 4)]
+    signals = {ij: {"lsh"} for ij in items}
+    signals[(3, 4)] = {"ann"}  # another path through the flow: compared on its own
+    heads, of = share_plan(items, classes, signals)
+    assert heads == [(0, 1), (0, 4), (1, 2), (3, 4)]
+    assert of == [0, 1, 2, 2, 1, 3]
+
+
+@pytest.mark.parametrize("semantic", [False, True])
+def test_replayed_pairs_equal_compared_pairs_on_the_sample(monkeypatch: pytest.MonkeyPatch, semantic: bool) -> None:
+    arts, _ = read_articles([SAMPLE])
+    corpus = _with_twins(arts, copies=4, seed=3)
+    settings = Settings(semantic=semantic)
+    shared = retold.scan(corpus, settings=settings)
+    assert shared.stats["pairs_replayed"] > 0
+    _all_compared(monkeypatch)
+    full = retold.scan(corpus, settings=settings)
+    assert full.stats["pairs_replayed"] == 0
+    assert _pairs(shared) == _pairs(full)
+    assert sorted((g.kind, g.origin, tuple(g.members)) for g in shared.groups) == sorted(
+        (g.kind, g.origin, tuple(g.members)) for g in full.groups)
+    # the dates were read per pair: a twin three weeks later is dated so, and directions follow them
+    gaps = {p.features.date_gap_days for p in shared.pairs if p.a.endswith("~twin1") or p.b.endswith("~twin1")}
+    assert any(g is not None and g >= 20 for g in gaps)
+
+
+@pytest.mark.skipif(not (DATA / "ecbplus").is_dir(), reason="needs ../shared/data")
+def test_replayed_pairs_equal_compared_pairs_on_real_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from retold.bench.corpora_speed import build_corpus, load_base_texts
+
+    corpus = build_corpus(load_base_texts(DATA), 400, seed=11)  # real texts and derived copies, exact ones among them
+    arts = _with_twins(corpus.articles[:120], copies=10, seed=5) + corpus.articles[120:]
+    shared = retold.scan(arts)
+    assert shared.stats["pairs_replayed"] > 50
+    _all_compared(monkeypatch)
+    full = retold.scan(arts)
+    assert _pairs(shared) == _pairs(full)
