@@ -140,7 +140,7 @@ def content_length(doc: Doc) -> int:
     return cached
 
 
-@dataclass
+@dataclass(slots=True)
 class Passage:
     """Aligned stretch of text: [a_start, a_end) in a, [b_start, b_end) in b."""
 
@@ -166,7 +166,7 @@ class Passage:
 _BOOL_FEATURES = frozenset({"same_lang", "encoded", "rescued"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Features(Mapping[str, float]):
     """The evidence of one compared pair: the numbers the decision reads.
 
@@ -287,7 +287,7 @@ _FEATURE_FIELDS = frozenset(_FEATURE_ORDER)
 
 
 
-@dataclass
+@dataclass(slots=True)
 class Pair:
     """A related pair and its evidence. ``direction`` is "a->b" when a is the source."""
 

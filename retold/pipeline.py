@@ -292,6 +292,7 @@ def _scan_incremental(
     (dates and pairs without passages, read light)."""
     from retold.group.held import HeldGroups
     from retold.index.incremental import IndexedDocs, dated, indexed_candidates
+    from retold.index.twins import replay_indexed_twins
 
     t = time.perf_counter()
     sign_names(new_docs, engine, progress)
@@ -310,7 +311,10 @@ def _scan_incremental(
     stats["candidates"] = float(len(cand))
 
     t = time.perf_counter()
-    new_pairs = compare_candidates(docs, cand, settings, engine, progress, stats)
+    # new twins of indexed docs take their twin's stored pairs (index/twins.py)
+    twin_pairs, cand_left = replay_indexed_twins(idx, docs, len(old_read), cand, settings)
+    new_pairs = compare_candidates(docs, cand_left, settings, engine, progress, stats) + twin_pairs
+    stats["pairs_from_indexed_twins"] = float(len(cand) - len(cand_left))
     stats["time_compare_s"] = time.perf_counter() - t
 
     t = time.perf_counter()

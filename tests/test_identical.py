@@ -30,6 +30,10 @@ def _pairs(result) -> list[dict]:  # noqa: ANN001
     return sorted((p.to_dict() for p in result.pairs), key=lambda d: (d["a"], d["b"]))
 
 
+def _groups(result) -> list[tuple]:  # noqa: ANN001
+    return sorted((g.kind, g.origin or "", tuple(sorted(g.members))) for g in result.groups)
+
+
 def _with_twins(articles: list[Article], copies: int, seed: int) -> list[Article]:
     """The articles plus ``copies`` word-for-word copies of some of them, each with its own
     id and date: one a day later, one three weeks later (past the story gap), one undated."""
@@ -75,8 +79,7 @@ def test_replayed_pairs_equal_compared_pairs_on_the_sample(monkeypatch: pytest.M
     full = retold.scan(corpus, settings=settings)
     assert full.stats["pairs_replayed"] == 0
     assert _pairs(shared) == _pairs(full)
-    assert sorted((g.kind, g.origin, tuple(g.members)) for g in shared.groups) == sorted(
-        (g.kind, g.origin, tuple(g.members)) for g in full.groups)
+    assert _groups(shared) == _groups(full)
     # the dates were read per pair: a twin three weeks later is dated so, and directions follow them
     gaps = {p.features.date_gap_days for p in shared.pairs if p.a.endswith("~twin1") or p.b.endswith("~twin1")}
     assert any(g is not None and g >= 20 for g in gaps)
@@ -93,3 +96,51 @@ def test_replayed_pairs_equal_compared_pairs_on_real_texts(monkeypatch: pytest.M
     _all_compared(monkeypatch)
     full = retold.scan(arts)
     assert _pairs(shared) == _pairs(full)
+
+
+def _twins_later(articles: list[Article]) -> list[Article]:
+    """A second batch: word-for-word twins of the first, each dated later (one by a day, one by
+    three weeks), and one undated."""
+    out = []
+    for k, a in enumerate(articles):
+        gap = (timedelta(days=1), timedelta(days=21), None)[k % 3]
+        out.append(Article(id=f"{a.id}~later", text=a.text, title=a.title, source=a.source,
+                           published=None if gap is None or a.published is None else a.published + gap))
+    return out
+
+
+def _index_run(tmp_path: Path, name: str, first: list[Article], second: list[Article], settings: Settings):  # noqa: ANN202
+    idx = tmp_path / f"{name}.idx"
+    retold.scan(first, settings=settings, index=idx)
+    return retold.scan(second, settings=settings, index=idx)
+
+
+@pytest.mark.parametrize("semantic", [False, True])
+def test_new_twins_of_indexed_docs_replay_their_stored_pairs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, semantic: bool
+) -> None:
+    from retold.index import twins
+
+    arts, _ = read_articles([SAMPLE])
+    first = _with_twins(arts, copies=0, seed=1)  # dated, no twins yet
+    second = _twins_later(first[:6]) + [Article(id="fresh", text=first[7].text[::-1])]
+    settings = Settings(semantic=semantic)
+    replayed = _index_run(tmp_path, "replayed", first, second, settings)
+    assert replayed.stats["pairs_from_indexed_twins"] > 0
+    monkeypatch.setattr(twins, "replay_indexed_twins", lambda index, docs, n_old, cand, settings: ([], cand))
+    compared = _index_run(tmp_path, "compared", first, second, settings)
+    assert compared.stats["pairs_from_indexed_twins"] == 0
+    assert _pairs(replayed) == _pairs(compared)
+    assert _groups(replayed) == _groups(compared)
+
+
+def test_a_pair_swapped_twice_is_itself() -> None:
+    from retold.decide.identical import swapped
+
+    arts, _ = read_articles([SAMPLE])
+    res = retold.scan(arts, settings=Settings(semantic=False))
+    p = next(p for p in res.pairs if p.passages and p.direction)
+    q = swapped(p)
+    assert (q.a, q.b, q.coverage_a, q.features.verbatim_a) == (p.b, p.a, p.coverage_b, p.features.verbatim_b)
+    assert q.direction != p.direction and q.passages[0].a_start == p.passages[0].b_start
+    assert swapped(q).to_dict() == p.to_dict()

@@ -16,6 +16,8 @@ this module, so thresholds are fitted on exactly the features a scan computes.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from retold.compare import (
     compare_docs,
     leads_match,
@@ -27,6 +29,7 @@ from retold.clean.lang import same_language
 from retold.sign.second import LEAD_SENTENCES, cheap, unread_sentences
 from retold.config import Settings
 from retold.decide import decide_pair, redecide
+from retold.decide.pair import STORY_PASSAGES
 from retold.decide.identical import identical_classes, replay, share_plan
 from retold.engines import Engine
 from retold.model import REUSE_RELATIONS, Doc, Features, Pair
@@ -99,29 +102,47 @@ def compare_candidates(
     """Compare and decide every candidate pair; those with a relation (all of them, with
     relation ``"unrelated"`` for the rest, when ``keep_unrelated``: calibration's view)."""
     items = sorted(cand)
-
-    def one(ij: tuple[int, int]) -> Pair | None:
-        i, j = ij
-        return evaluate(docs[i], docs[j], cand[ij], settings, keep_unrelated)
-
     by_id = {d.id: d for d in docs}
     # twins (one text, word for word) are compared once: the pairs of the others are replayed
     heads, of = share_plan(items, identical_classes(docs), cand)
-    compared = list(engine.map(one, heads, progress=progress, label="compare"))
+    followed = {k for ij, k in zip(items, of) if ij != heads[k]}
+
+    def one(k: int) -> Pair | None:
+        i, j = heads[k]
+        # a compared pair that others replay keeps its evidence even when unrelated: their own
+        # dates can relate them (a story told by names alone holds within a few days only)
+        return evaluate(docs[i], docs[j], cand[heads[k]], settings, keep_unrelated or k in followed)
+
+    compared = list(engine.map(one, range(len(heads)), progress=progress, label="compare"))
     first: list[Pair] = []
     why: list[set[str]] = []
     for ij, k in zip(items, of):
         p = compared[k]
-        if p is not None and ij != heads[k]:
-            i, j = ij
+        if p is not None and k in followed:
             keep = keep_unrelated or needs_second_opinion(p.features, settings) or shape_only(cand[ij], p.features, settings)
-            p = replay(p, docs[i], docs[j], settings, keep)
+            if ij != heads[k]:
+                i, j = ij
+                p = replay(p, docs[i], docs[j], settings, keep)
+            p = _as_decided(p, keep) if p is not None else None
         if p is not None:
             first.append(p)
             why.append(cand[ij])
     if stats is not None:
         stats["pairs_replayed"] = float(len(items) - len(heads))
     return second_model_pass(first, why, by_id, settings, progress, stats if stats is not None else {}, keep_unrelated)
+
+
+def _as_decided(p: Pair, keep: bool) -> Pair | None:
+    """A pair evaluated with ``keep_unrelated`` as :func:`evaluate` would have given it without:
+    None when unrelated, and an independent report's passages cut to the first 50
+    (``decide_pair``), unless ``keep``."""
+    if keep:
+        return p
+    if p.relation == "unrelated":
+        return None
+    if p.relation in ("same_story", "related") and len(p.passages) > STORY_PASSAGES:
+        return replace(p, passages=p.passages[:STORY_PASSAGES])  # a copy: its twins replay the whole
+    return p
 
 
 def second_model_pass(

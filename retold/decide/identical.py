@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import fields
 
 import numpy as np
 import xxhash
@@ -28,7 +29,12 @@ from retold.decide.direction import pair_direction
 from retold.decide.pair import _coverages
 from retold.decide.relation import classify
 from retold.ingest.dates import comparable
-from retold.model import Doc, Pair
+from retold.model import Doc, Features, Pair, Passage
+
+#: the features measured on each side, swapped when the sides are
+_SIDED = tuple(
+    (f.name, f.name[:-2] + "_b") for f in fields(Features) if f.name.endswith("_a") and hasattr(Features, f.name[:-2] + "_b")
+)
 
 
 def class_key(doc: Doc) -> int:
@@ -94,4 +100,21 @@ def replay(pair: Pair, a: Doc, b: Doc, settings: Settings, keep_unrelated: bool)
     )
 
 
-__all__ = ["class_key", "identical_classes", "share_plan", "replay"]
+def swapped(p: Pair) -> Pair:
+    """``p`` with its sides exchanged (b, a): coverages, passages, sided features, direction."""
+    f = copy.copy(p.features)
+    f.extra = dict(f.extra)
+    for x, y in _SIDED:
+        va, vb = getattr(f, x), getattr(f, y)
+        setattr(f, x, vb)
+        setattr(f, y, va)
+    flip = {"a->b": "b->a", "b->a": "a->b"}
+    return Pair(
+        a=p.b, b=p.a, relation=p.relation, score=p.score, coverage_a=p.coverage_b, coverage_b=p.coverage_a,
+        direction=flip.get(p.direction, p.direction) if p.direction else None,
+        passages=[Passage(q.b_start, q.b_end, q.a_start, q.a_end, q.kind, q.similarity) for q in p.passages],
+        features=f, basis=p.basis, decided=p.decided,
+    )
+
+
+__all__ = ["class_key", "identical_classes", "share_plan", "replay", "swapped"]

@@ -9,6 +9,9 @@ from retold.config import Thresholds
 from retold.decide.relation import classify
 from retold.model import Doc, Features, Pair
 
+#: passages kept of an independent report (same_story, related): shared facts, not reuse
+STORY_PASSAGES = 50
+
 
 def _coverages(f: Features) -> tuple[float, float]:
     """Share of each side covered: verbatim runs, or those plus aligned sentences (by the
@@ -54,7 +57,7 @@ def decide_pair(
         direction=pair_direction(a, b, relation, f) if relation else None,
         # passages of an independent report are shared facts or quotes, not reuse: keep them
         # as evidence all the same, a reader wants to see what the two have in common
-        passages=evidence.passages if not story_level or keep_unrelated else evidence.passages[:50],
+        passages=evidence.passages if not story_level or keep_unrelated else evidence.passages[:STORY_PASSAGES],
         features=f,
     )
 

@@ -452,6 +452,18 @@ class Index:
             memo.pairs = self._read_pairs()
         return [replace(p) for p in memo.pairs]
 
+    def pairs_of(self, ids: Iterable[str]) -> list[Pair]:
+        """The stored pairs (with passages and features) that name one of ``ids``, each once."""
+        wanted = list(dict.fromkeys(ids))
+        rows: dict[int, tuple] = {}
+        for i in range(0, len(wanted), _CHUNK):
+            chunk = wanted[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for side in ("a", "b"):
+                for seq, *row in self._read(f"SELECT seq, {_PAIR_COLS} FROM pairs WHERE {side} IN ({marks})", chunk):
+                    rows[seq] = tuple(row)
+        return [self._pair_from_row(rows[k]) for k in sorted(rows)]
+
     def _read_pairs(self) -> list[Pair]:
         return [self._pair_from_row(r) for r in self._read(f"SELECT {_PAIR_COLS} FROM pairs ORDER BY seq")]
 

@@ -1,0 +1,64 @@
+"""New articles that are word-for-word twins of indexed ones take their twin's stored pairs.
+
+Why: a crawl or a daily feed brings the same wire story again and again. An index compares
+each new article against the indexed docs of its candidate pairs, so the tenth copy of a story
+was compared in full with the nine before it and with every article that meets them, although
+the index already holds the evidence of its twin against each of those (on the speed bench's
+corpus scanned 2,000 articles at a time, most pairs of the later batches were such pairs).
+
+A new doc of the same class as an indexed doc (``retold.decide.identical``: one raw text,
+language, boilerplate and signatures) is compared with that twin as usual, and its candidate
+pair with any other indexed doc whose pair with the twin is stored is not compared: the stored
+pair is replayed with the new doc's date (relation decided again, direction by the dates).
+A candidate whose stored pair is missing (the twin and that doc were unrelated, or never
+met) is compared as usual.
+"""
+
+from __future__ import annotations
+
+from retold.config import Settings
+from retold.decide.identical import class_key, replay, swapped
+from retold.model import Doc, Pair
+
+
+def replay_indexed_twins(
+    index, docs: list[Doc], n_old: int, cand: dict[tuple[int, int], set[str]], settings: Settings  # noqa: ANN001
+) -> tuple[list[Pair], dict[tuple[int, int], set[str]]]:
+    """(the replayed pairs, the candidates left to compare). ``docs``: the indexed docs read
+    for this scan (the first ``n_old``) then the new ones; ``cand``: their candidate pairs
+    (i < j, as ``indexed_candidates`` gives them); ``index``: the open ``Index`` they came from."""
+    if n_old == 0 or n_old == len(docs):
+        return [], cand
+    first_old: dict[int, int] = {}
+    for k in range(n_old):
+        first_old.setdefault(class_key(docs[k]), k)
+    if not first_old:
+        return [], cand
+    twin_of: dict[int, int] = {}
+    for m in range(n_old, len(docs)):
+        r = first_old.get(class_key(docs[m]))
+        if r is not None:
+            twin_of[m] = r
+    wanted = [(i, j) for (i, j) in cand if j in twin_of and i < n_old and i != twin_of[j]]
+    if not wanted:
+        return [], cand
+    stored: dict[tuple[str, str], Pair] = {}  # (twin id, other id) -> the pair, twin as a
+    for p in index.pairs_of({docs[twin_of[j]].id for _, j in wanted}):
+        if p.basis != "compared":
+            continue
+        stored.setdefault((p.a, p.b), p)
+        stored.setdefault((p.b, p.a), swapped(p))
+    out: list[Pair] = []
+    left = dict(cand)
+    for i, j in wanted:
+        p = stored.get((docs[twin_of[j]].id, docs[i].id))
+        if p is None:
+            continue
+        del left[(i, j)]
+        q = replay(p, docs[j], docs[i], settings, keep_unrelated=False)
+        if q is not None:
+            out.append(swapped(q))  # as a comparison orients it: the indexed doc first
+    return out, left
+
+
+__all__ = ["replay_indexed_twins"]
