@@ -42,10 +42,25 @@ def own_texts() -> list[Article]:
     return out
 
 
+#: how far two scores of one pair may differ: a new twin of an indexed doc replays its twin's
+#: stored pair (retold/index/twins.py), whose evidence was computed from the vectors of both texts
+#: when they were new, not as read back from the index, where a full load compares them: the
+#: article cosine differs in the seventh digit
+SCORE_TOLERANCE = 1e-5
+
+
 def _keys(result) -> tuple:
-    pairs = sorted((p.a, p.b, p.relation, round(p.score, 9), p.direction, p.basis, p.decided) for p in result.pairs)
+    pairs = sorted((p.a, p.b, p.relation, p.direction, p.basis, p.decided) for p in result.pairs)
+    scores = {(p.a, p.b, p.relation): p.score for p in result.pairs}
     groups = sorted((g.kind, tuple(g.members), g.origin) for g in result.groups)
-    return pairs, groups
+    return pairs, groups, scores
+
+
+def _assert_same(x: tuple, y: tuple) -> None:
+    """Two results of ``_keys``: the same pairs and groups, scores within ``SCORE_TOLERANCE``."""
+    assert x[0] == y[0], f"pairs differ: {sorted(set(x[0]) ^ set(y[0]))[:6]}"
+    assert x[1] == y[1], "groups differ"
+    assert x[2] == pytest.approx(y[2], abs=SCORE_TOLERANCE)
 
 
 def _batches(arts: list[Article], path: Path, settings: Settings, sizes: list[int], full: bool) -> list[tuple]:
@@ -63,10 +78,13 @@ def _same_in_batches(arts: list[Article], tmp: Path, settings: Settings, sizes: 
     for k, (x, y) in enumerate(zip(full, inc)):
         assert x[0] == y[0], f"batch {k}: pairs differ: {sorted(set(x[0]) ^ set(y[0]))[:6]}"
         assert x[1] == y[1], f"batch {k}: groups differ"
+        assert y[2] == pytest.approx(x[2], abs=SCORE_TOLERANCE), f"batch {k}: scores differ"
     with Index.open(tmp / "full.idx") as a, Index.open(tmp / "inc.idx") as b:
-        key = lambda p: (p.a, p.b, p.relation, round(p.score, 9))  # noqa: E731
-        assert sorted(map(key, a.load_pairs())) == sorted(map(key, b.load_pairs()))
-    return inc
+        key = lambda p: (p.a, p.b, p.relation)  # noqa: E731
+        sa, sb = ({key(p): p.score for p in ix.load_pairs()} for ix in (a, b))
+        assert sorted(sa) == sorted(sb)
+        assert sb == pytest.approx(sa, abs=SCORE_TOLERANCE)
+    return [(p, g) for p, g, _ in inc]
 
 
 @pytest.mark.slow
@@ -162,7 +180,7 @@ def test_an_index_of_format_1_opens_and_is_upgraded_by_its_first_write(tmp_path:
         assert ix.info().format_version == 1 and len(ix) == 15 and ix.postings_bands() is None
     a = scan(arts[15:], index=old, settings=s)
     b = scan(arts[15:], index=new, settings=s, _full_load=True)
-    assert _keys(a) == _keys(b)
+    _assert_same(_keys(a), _keys(b))
     with Index.open(old) as ix:
         assert ix.info().format_version == 2 and ix.postings_bands() == s.lsh_bands
     assert _rows(old)["light"] == len(arts)
@@ -215,5 +233,5 @@ def test_a_text_the_encoder_lacks_meets_the_index_through_the_static_model_rows(
     inc = got["inc"]
     assert "articles_read" in inc.stats and inc.stats["articles_read"] < len(rest)
     assert any("static" in why for _, _, why in inc.candidates)
-    assert _keys(inc) == _keys(got["full"])
+    _assert_same(_keys(inc), _keys(got["full"]))
     assert sum(p.relation == "translation" for p in inc.pairs) >= 3

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from retold.config import Settings
+from retold.config import EVENT_FEATURES, TOPIC_FEATURES, Settings
 from retold.group.agree import agree_with_stories
 from retold.group.families import _gap_days, effective_dates, families
 from retold.group.implied import implied_pairs
 from retold.group.stories import stories
 from retold.model import Doc, Group, Pair
+
+
+#: the features of a pair that grouping reads (families: edge strength; stories: the event
+#: weight and its models; agreement: the date gap): a stored pair read for grouping only
+#: (``Index.pair_links``) keeps these, a fraction of its evidence
+LINK_FEATURES = frozenset(
+    {"verbatim_a", "verbatim_b", "aligned_sim", "date_gap_days", "encoded", "doc_cos", "matched_a", "matched_b",
+     "names_overlap"}
+    | {k for k in TOPIC_FEATURES + EVENT_FEATURES if k != "matched_min"}
+)
 
 
 def build_groups(docs: dict[str, Doc], pairs: list[Pair], settings: Settings) -> list[Group]:
@@ -54,4 +64,4 @@ def stories_say(
     return implied, agreed
 
 
-__all__ = ["build_groups", "stories_say"]
+__all__ = ["build_groups", "stories_say", "LINK_FEATURES"]

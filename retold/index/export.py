@@ -11,12 +11,44 @@ functions a scan uses (``build_groups``, ``agree_with_stories``, ``implied_pairs
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from retold.config import Settings
 from retold.index.store import Index
-from retold.model import ScanResult
+from retold.model import Pair, ScanResult
+
+
+class IndexedPairs:
+    """The pairs of an index as an export reports them, read from the file a chunk at a time.
+
+    Why: an index of a large crawl holds millions of pairs, and their passages are most of
+    their size. Grouping needs none of them (``pair_links``), so the groups are built from the
+    light links, and the stored pairs are read again, with their passages, only while they are
+    written out, each taking the relation, direction and ``decided`` that grouping gave its
+    link. Iterate it while the index is open in the ``Index.reading()`` the groups were built
+    in: every pass reads the file again. Implied pairs (the stories') come last.
+    """
+
+    def __init__(self, index: Index, seqs: list[int], links: list[Pair], implied: list[Pair]) -> None:
+        self._index = index
+        self._at = {s: k for k, s in enumerate(seqs)}
+        self._links = links
+        self.implied = implied
+
+    def __len__(self) -> int:
+        return len(self._links) + len(self.implied)
+
+    def __iter__(self) -> Iterator[Pair]:
+        for seq, p in self._index.iter_pairs():
+            k = self._at.get(seq)
+            if k is None:  # committed after the groups were built (outside their snapshot)
+                continue
+            link = self._links[k]
+            p.relation, p.direction, p.decided = link.relation, link.direction, link.decided
+            yield p
+        yield from self.implied
 
 
 def index_result(index: Index, settings: Settings | None = None) -> ScanResult:
@@ -27,10 +59,11 @@ def index_result(index: Index, settings: Settings | None = None) -> ScanResult:
     the index: an index that records an encoder was filled by scans with embeddings, one
     without by ``--copies-only`` scans (families only, as those scans report).
 
-    The groups are built from each doc's ``light`` row (id, date, token count), as a scan
-    against the index builds them, and ``docs`` reads a doc when asked for, through
-    ``index`` (``IndexedDocs``: listing them reads a chunk at a time), so the export of a large
-    index never holds every text. Read it while ``index`` is open; inside ``index.reading()``
+    The groups are built from each doc's ``light`` row (id, date, token count) and each pair's
+    link (no passages), as a scan against the index builds them; ``docs`` reads a doc when
+    asked for, and ``pairs`` (``IndexedPairs``) reads the stored pairs with their passages when
+    listed, a chunk at a time, through ``index``: the export of a large index never holds
+    every text or every passage. Read it while ``index`` is open; inside ``index.reading()``
     the docs, pairs and groups are of one snapshot, a scan committing meanwhile wholly in or out.
     """
     from retold.group import build_groups, stories_say
@@ -49,19 +82,20 @@ def index_result(index: Index, settings: Settings | None = None) -> ScanResult:
             by_id = dated(light)
             n_tokens = dict(zip(light.ids, light.n_tokens.tolist()))
             lazy = IndexedDocs(index.path, light.ids, {}, index=index)
-        pairs = index.load_pairs()
+        seqs, links = index.pair_links_with_seq()
     # build_groups settles directions and story gaps in place, as in a scan (whose pairs the
     # index stores after that step, so here it changes nothing a scan would not)
-    groups = build_groups(by_id, pairs, settings)
-    implied, agreed = stories_say(groups, pairs, pairs, n_tokens, settings)
+    groups = build_groups(by_id, links, settings)
+    implied, agreed = stories_say(groups, links, links, n_tokens, settings)
     stats = {
         "articles_new": 0.0,
         "articles_total": float(len(by_id)),
-        "pairs": float(len(pairs) + len(implied)),
+        "pairs": float(len(links) + len(implied)),
         "pairs_agreed": float(agreed),
         "pairs_implied": float(len(implied)),
     }
-    return ScanResult(docs=lazy, pairs=pairs + implied, groups=groups, problems=[], stats=stats)
+    pairs = IndexedPairs(index, seqs, links, implied)
+    return ScanResult(docs=lazy, pairs=pairs, groups=groups, problems=[], stats=stats)  # type: ignore[arg-type]
 
 
 def export_index(
@@ -87,4 +121,4 @@ def export_index(
         return write_outputs(index_result(idx, settings), out_dir, format=format)
 
 
-__all__ = ["index_result", "export_index"]
+__all__ = ["index_result", "export_index", "IndexedPairs"]

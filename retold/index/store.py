@@ -378,13 +378,37 @@ class Index:
 
     def pair_links(self) -> list[Pair]:
         """Every stored pair without its passages, in the order added: what grouping reads
-        (relation, score, coverage, direction, features), at a fraction of ``load_pairs``'s cost."""
-        rows = self._read("SELECT a, b, relation, score, coverage_a, coverage_b, direction, features FROM pairs ORDER BY seq")
-        return [
+        (relation, score, coverage, direction, and of the features those of
+        ``retold.group.build.LINK_FEATURES``), at a fraction of ``load_pairs``'s cost and memory."""
+        return self.pair_links_with_seq()[1]
+
+    def pair_links_with_seq(self) -> tuple[list[int], list[Pair]]:
+        """:meth:`pair_links` and the row number (``seq``) of each, for :meth:`iter_pairs`."""
+        rows = self._read(
+            "SELECT seq, a, b, relation, score, coverage_a, coverage_b, direction, features FROM pairs ORDER BY seq"
+        )
+        from retold.group.build import LINK_FEATURES
+
+        def light(features: str) -> dict[str, float]:  # what grouping reads of the evidence, no more
+            return {k: v for k, v in json.loads(features).items() if k in LINK_FEATURES}
+
+        return [r[0] for r in rows], [
             Pair(a=a, b=b, relation=rel, score=score, coverage_a=ca, coverage_b=cb, direction=direction,
-                 passages=[], features=json.loads(features))
-            for a, b, rel, score, ca, cb, direction, features in rows
+                 passages=[], features=light(features))
+            for _, a, b, rel, score, ca, cb, direction, features in rows
         ]
+
+    def iter_pairs(self, chunk: int = 5000) -> Iterator[tuple[int, Pair]]:
+        """Every stored pair with its passages, as (seq, pair) in the order added, read ``chunk``
+        rows at a time: what is held is one chunk, however many pairs the index has."""
+        last = -1
+        while True:
+            rows = self._read(f"SELECT seq, {_PAIR_COLS} FROM pairs WHERE seq > ? ORDER BY seq LIMIT ?", (last, chunk))
+            if not rows:
+                return
+            for seq, *row in rows:
+                yield seq, self._pair_from_row(tuple(row))
+            last = rows[-1][0]
 
     def __contains__(self, doc_id: object) -> bool:
         return bool(self._read("SELECT 1 FROM docs WHERE id = ?", (doc_id,)))

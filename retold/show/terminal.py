@@ -66,8 +66,14 @@ def print_summary(result: ScanResult, console: Console | None = None, max_rows: 
             f"{int(st['shape_looked'])} pair(s) that only their sentence rhythm proposed were looked at by the second "
             f"model; {int(st.get('shape_asked', 0))} of them aligned whole ({int(st.get('shape_sentences', 0))} sentences read)"
         )
-    counts = Counter(p.relation for p in result.pairs)
-    implied = Counter(p.relation for p in result.pairs if p.basis != "compared")
+    counts: Counter[str] = Counter()
+    implied: Counter[str] = Counter()
+    agreed = 0
+    for p in result.pairs:  # one pass: the pairs of a streamed scan are read from its index as they come
+        counts[p.relation] += 1
+        if p.basis != "compared":
+            implied[p.relation] += 1
+        agreed += bool(p.decided)
     t = Table(title="pairs by relation", show_edge=False)
     t.add_column("relation")
     t.add_column("pairs", justify="right")
@@ -80,7 +86,6 @@ def print_summary(result: ScanResult, console: Console | None = None, max_rows: 
         console.print(t)
     else:
         console.print("no related pairs found")
-    agreed = sum(1 for p in result.pairs if p.decided)
     if agreed:
         console.print(f"{agreed} compared pair(s) relabelled same_story/related to agree with their stories (field 'decided')")
 
