@@ -144,3 +144,37 @@ def test_a_pair_swapped_twice_is_itself() -> None:
     assert (q.a, q.b, q.coverage_a, q.features.verbatim_a) == (p.b, p.a, p.coverage_b, p.features.verbatim_b)
     assert q.direction != p.direction and q.passages[0].a_start == p.passages[0].b_start
     assert swapped(q).to_dict() == p.to_dict()
+
+
+def test_twins_on_other_sites_share_with_their_passages_moved(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy with another site's furniture around it (set aside as boilerplate) is a twin: its
+    pairs are replayed, and their passages land on the same words of its own text."""
+    arts, _ = read_articles([SAMPLE])
+    base = _with_twins(arts, copies=0, seed=1)
+    dressed = [Article(id=f"{a.id}~site", text=f"Share\n{a.text}\nRead more: the Coast Ledger", source=a.source,
+                       published=a.published + timedelta(hours=30)) for a in base[:4]]
+    corpus = base + dressed
+    settings = Settings(semantic=True)
+    docs = retold.pipeline.prepare_docs(corpus, settings, None, retold.progress.NullProgress(), {})
+    by_id = {d.id: d for d in docs}
+    for a in base[:4]:
+        assert class_key(by_id[a.id]) == class_key(by_id[f"{a.id}~site"]), "furniture set aside: one class"
+    shared = retold.scan(corpus, settings=settings)
+    assert shared.stats["pairs_replayed"] > 0
+    _all_compared(monkeypatch)
+    full = retold.scan(corpus, settings=settings)
+    assert _pairs(shared) == _pairs(full)
+    assert _groups(shared) == _groups(full)
+    text = {a.id: a.text for a in corpus}
+    by_pair = {(p.a, p.b): p for p in shared.pairs}
+    moved = 0
+    for p in shared.pairs:  # a twin's passages hold the words its original's passages hold
+        if not p.b.endswith("~site") or p.a.endswith("~site") or (p.a, p.b[: -len("~site")]) not in by_pair:
+            continue
+        o = by_pair[(p.a, p.b[: -len("~site")])]
+        assert len(o.passages) == len(p.passages)
+        for q, r in zip(p.passages, o.passages):
+            assert text[p.b][q.b_start:q.b_end] == text[o.b][r.b_start:r.b_end]
+            assert (q.a_start, q.a_end) == (r.a_start, r.a_end)
+            moved += q.b_start != r.b_start
+    assert moved > 0  # and they were moved: "Share" comes first in the twins

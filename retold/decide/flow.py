@@ -122,7 +122,8 @@ def compare_candidates(
             keep = keep_unrelated or needs_second_opinion(p.features, settings) or shape_only(cand[ij], p.features, settings)
             if ij != heads[k]:
                 i, j = ij
-                p = replay(p, docs[i], docs[j], settings, keep)
+                i0, j0 = heads[k]
+                p = replay(p, docs[i], docs[j], settings, keep, of=(docs[i0], docs[j0]))
             p = _as_decided(p, keep) if p is not None else None
         if p is not None:
             first.append(p)

@@ -55,7 +55,7 @@ def replay_indexed_twins(
         if p is None:
             continue
         del left[(i, j)]
-        q = replay(p, docs[j], docs[i], settings, keep_unrelated=False)
+        q = replay(p, docs[j], docs[i], settings, keep_unrelated=False, of=(docs[twin_of[j]], docs[i]))
         if q is not None:
             out.append(swapped(q))  # as a comparison orients it: the indexed doc first
     return out, left
