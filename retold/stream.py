@@ -8,7 +8,8 @@ index adds, one transaction a batch, and its output is the index written out in 
 contract (``retold.index.export``), which lists the articles a chunk at a time.
 
 What is held is one batch, the ids seen (for the ``duplicate_id`` rule), the index's memo of
-names and groups, and at the end the pairs. Without an index of the user's, the batches go into
+names and groups, and at the end each pair's light link (``retold.index.export.IndexedPairs``
+writes the pairs out of the index a chunk at a time). Without an index of the user's, the batches go into
 a scratch index beside the output, removed when the scan is done.
 
 The result is that of ``retold index add`` followed by ``retold index export``: within each
