@@ -72,6 +72,8 @@ def test_share_plan_compares_one_pair_per_class_pair_and_signals() -> None:
 def test_replayed_pairs_equal_compared_pairs_on_the_sample(monkeypatch: pytest.MonkeyPatch, semantic: bool) -> None:
     arts, _ = read_articles([SAMPLE])
     corpus = _with_twins(arts, copies=4, seed=3)
+    hr = next(a for a in corpus if a.id.endswith("_hr"))  # the second model's path: a language the encoder lacks
+    corpus += [Article(id=f"{hr.id}~twin{n}", text=hr.text, published=hr.published + timedelta(days=n)) for n in (1, 9)]
     settings = Settings(semantic=semantic)
     shared = retold.scan(corpus, settings=settings)
     assert shared.stats["pairs_replayed"] > 0
@@ -83,14 +85,16 @@ def test_replayed_pairs_equal_compared_pairs_on_the_sample(monkeypatch: pytest.M
     # the dates were read per pair: a twin three weeks later is dated so, and directions follow them
     gaps = {p.features.date_gap_days for p in shared.pairs if p.a.endswith("~twin1") or p.b.endswith("~twin1")}
     assert any(g is not None and g >= 20 for g in gaps)
+    if semantic:  # the Croatian twins are translations of the English original, as the Croatian text is
+        assert {p.relation for p in shared.pairs if hr.id + "~twin" in p.a + p.b and "01_northwire" in p.a + p.b} == {"translation"}
 
 
 @pytest.mark.skipif(not (DATA / "ecbplus").is_dir(), reason="needs ../shared/data")
 def test_replayed_pairs_equal_compared_pairs_on_real_texts(monkeypatch: pytest.MonkeyPatch) -> None:
     from retold.bench.corpora_speed import build_corpus, load_base_texts
 
-    corpus = build_corpus(load_base_texts(DATA), 400, seed=11)  # real texts and derived copies, exact ones among them
-    arts = _with_twins(corpus.articles[:120], copies=10, seed=5) + corpus.articles[120:]
+    corpus = build_corpus(load_base_texts(DATA), 260, seed=11)  # real texts and derived copies, exact ones among them
+    arts = _with_twins(corpus.articles[:90], copies=8, seed=5) + corpus.articles[90:]
     shared = retold.scan(arts)
     assert shared.stats["pairs_replayed"] > 50
     _all_compared(monkeypatch)
