@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import ExitStack
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -137,8 +138,11 @@ def prepare_docs(
     stats: dict[str, float],
     engine: Engine | None = None,
     boilerplate: BoilerModel | None = None,
+    borrow: Callable[[list[Doc]], int] | None = None,
 ) -> list[Doc]:
-    """Clean, sign and (when semantic) embed new articles; per-article work on ``engine``."""
+    """Clean, sign and (when semantic) embed new articles; per-article work on ``engine``.
+    ``borrow`` (an index's ``twins.borrow_vectors``) gives docs their vectors before any are
+    encoded, from twins that have them already."""
     t = time.perf_counter()
     docs = prepare(articles, settings, progress=progress, engine=engine, boilerplate=boilerplate)
     stats["time_clean_s"] = time.perf_counter() - t
@@ -147,6 +151,8 @@ def prepare_docs(
     stats["time_sign_s"] = time.perf_counter() - t
     if settings.semantic:
         t = time.perf_counter()
+        if borrow is not None:
+            stats["vectors_borrowed"] = float(borrow(docs))
         # on a remote engine (Ray) the sentence batches are encoded on its workers
         remote = embed_docs(docs, encoder or default_encoder(settings), settings, progress=progress, engine=engine)
         if remote:
@@ -213,7 +219,12 @@ def scan(
             articles = _not_indexed(articles, idx.known(a.id for a in articles), problems)
 
         # the per-article work (clean, sign, embed) needs nothing of the index: done before its lock
-        new_docs = prepare_docs(articles, settings, encoder, progress, stats, engine, boilerplate)
+        borrow = None
+        if idx is not None:  # new twins of indexed docs take their vectors instead of encoding them again
+            from retold.index.twins import borrow_vectors
+
+            borrow = partial(borrow_vectors, idx)
+        new_docs = prepare_docs(articles, settings, encoder, progress, stats, engine, boilerplate, borrow)
         if idx is not None:
             # from here to the commit, one writer at a time: a run that waited reads afresh what
             # the other one added, compares against it and skips the ids it indexed

@@ -6,8 +6,8 @@ twins shared and with every candidate pair compared, in one scan and in batches 
     python3 scripts/twins_bench.py --data ../shared/data --size 6000 --batch 1500 --mode shared
 
 ``--mode all`` makes every doc a class of its own (``retold.decide.flow.identical_classes``) and
-turns off the index's twin replay (``retold.index.twins``): every candidate pair is compared, as
-before twins were shared. Prints one JSON line per batch (``--batch``) or for the scan, then a
+turns off the index's twin replay and vector borrowing (``retold.index.twins``): every candidate
+pair is compared and every article encoded, as before twins were shared. Prints one JSON line per batch (``--batch``) or for the scan, then a
 summary with the peak RSS and a hash of the pairs (the same hash: the same pairs).
 """
 
@@ -42,6 +42,7 @@ def main() -> int:
 
         flow.identical_classes = lambda docs: np.arange(len(docs), dtype=np.int64)  # type: ignore[assignment]
         twins.replay_indexed_twins = lambda index, docs, n_old, cand, settings: ([], cand)  # type: ignore[assignment]
+        twins.borrow_vectors = lambda index, docs: 0  # type: ignore[assignment]
     arts = list(build_corpus(load_base_texts(a.data), a.size, seed=a.seed).articles)
     random.Random(3).shuffle(arts)  # copies arrive after their source or before it, as in a crawl
     t0 = time.perf_counter()
@@ -54,7 +55,8 @@ def main() -> int:
             s = res.stats
             print(json.dumps({
                 "batch": n, "articles": len(batch), "s": round(time.perf_counter() - t, 1),
-                "compare_s": round(s["time_compare_s"], 1), "candidates": int(s["candidates"]),
+                "embed_s": round(s.get("time_embed_s", 0.0), 1), "compare_s": round(s["time_compare_s"], 1),
+                "candidates": int(s["candidates"]), "vectors_borrowed": int(s.get("vectors_borrowed", 0)),
                 "replayed_in_scan": int(s.get("pairs_replayed", 0)),
                 "replayed_from_index": int(s.get("pairs_from_indexed_twins", 0)), "pairs": len(res.pairs),
             }), flush=True)

@@ -182,3 +182,35 @@ def test_twins_on_other_sites_share_with_their_passages_moved(monkeypatch: pytes
             assert (q.a_start, q.a_end) == (r.a_start, r.a_end)
             moved += q.b_start != r.b_start
     assert moved > 0  # and they were moved: "Share" comes first in the twins
+
+
+def test_new_twins_of_indexed_docs_borrow_their_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A twin of an indexed doc is not encoded again: it gets the indexed one's vectors, row for
+    row of its content sentences (another site's furniture around it too), and the same pairs."""
+    from retold.index import Index, twins
+
+    arts, _ = read_articles([SAMPLE])
+    first = _with_twins(arts, copies=0, seed=1)
+    second = [Article(id=f"{a.id}~site", text=f"Share\n{a.text}\nRead more: the Coast Ledger", source=a.source,
+                      published=a.published + timedelta(days=1)) for a in first[:5]]
+    second.append(Article(id="fresh", text="An entirely new report about a chess final in Reykjavik on Sunday. "
+                                           "The champion kept her title after six hours of play."))
+    runs = {}
+    for name in ("borrowed", "encoded"):
+        if name == "encoded":
+            monkeypatch.setattr(twins, "borrow_vectors", lambda index, docs: 0)
+        idx = tmp_path / f"{name}.idx"
+        retold.scan(first, index=idx)
+        runs[name] = retold.scan(second, index=idx)
+    assert runs["borrowed"].stats["vectors_borrowed"] == 5  # the five twins, not the fresh report
+    with Index.open(tmp_path / "borrowed.idx") as ix:
+        got = {d.id: d for d in ix.load_docs()}
+    for a in first[:5]:
+        d, t = got[f"{a.id}~site"], got[a.id]
+        assert np.array_equal(d.sent_vecs[d.content_sentences()], t.sent_vecs[t.content_sentences()])
+        assert not d.sent_vecs[~np.isin(np.arange(len(d.sent_spans)), d.content_sentences())].any()
+        assert np.array_equal(d.vec, t.vec)
+    x, y = runs["borrowed"], runs["encoded"]
+    assert [(p["a"], p["b"], p["relation"], p["direction"]) for p in _pairs(x)] == [
+        (p["a"], p["b"], p["relation"], p["direction"]) for p in _pairs(y)]
+    assert _groups(x) == _groups(y)

@@ -1,4 +1,4 @@
-"""New articles that are word-for-word twins of indexed ones take their twin's stored pairs.
+"""New articles that are word-for-word twins of indexed ones take their twin's vectors and pairs.
 
 Why: a crawl or a daily feed brings the same wire story again and again. An index compares
 each new article against the indexed docs of its candidate pairs, so the tenth copy of a story
@@ -11,14 +11,55 @@ language, boilerplate and signatures) is compared with that twin as usual, and i
 pair with any other indexed doc whose pair with the twin is stored is not compared: the stored
 pair is replayed with the new doc's date (relation decided again, direction by the dates).
 A candidate whose stored pair is missing (the twin and that doc were unrelated, or never
-met) is compared as usual.
+met) is compared as usual. Before that, in the sign stage, the twin takes the indexed one's
+sentence, article and static vectors instead of being encoded again (``borrow_vectors``).
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from retold.config import Settings
 from retold.decide.identical import class_key, replay, swapped
+from retold.index.postings import EXACT, chunks, from_i64, to_i64
 from retold.model import Doc, Pair
+
+
+def borrow_vectors(index, docs: list[Doc]) -> int:  # noqa: ANN001
+    """Give each new doc that is a twin of an indexed one that one's vectors (sentences, article,
+    the static model's): the index keeps them, and encoding the same sentences again is the
+    costliest stage of a scan. A twin is found by its exact hash (the postings) and confirmed
+    by the text of its content sentences and its language; docs that already have vectors are
+    left alone. Returns how many docs were given vectors."""
+    todo = [d for d in docs if d.exact_hash and d.sent_vecs is None]
+    if not todo or index.postings_bands() is None:  # an index of format 1 has no postings yet
+        return 0
+    seq_of: dict[int, int] = {}
+    for part in chunks(sorted({d.exact_hash for d in todo})):
+        keys = to_i64(np.array(part, dtype=np.uint64)).tolist()
+        sql = f"SELECT key, min(seq) FROM postings WHERE kind = ? AND key IN ({','.join('?' * len(keys))}) GROUP BY key"
+        for key, seq in index._read(sql, [EXACT, *keys]):
+            seq_of[int(from_i64(np.array([key], dtype=np.int64))[0])] = int(seq)
+    if not seq_of:
+        return 0
+    seqs = sorted(set(seq_of.values()))
+    twin_of_seq = dict(zip(seqs, index._docs_by_seq(seqs)))
+    given = 0
+    for d in todo:
+        s = seq_of.get(d.exact_hash)
+        t = twin_of_seq.get(s) if s is not None else None
+        if t is None or t.sent_vecs is None or t.vec is None or t.lang != d.lang:
+            continue
+        mine, theirs = d.content_sentences(), t.content_sentences()
+        if len(mine) != len(theirs) or any(d.sentence(int(i)) != t.sentence(int(j)) for i, j in zip(mine, theirs)):
+            continue
+        sv = np.zeros((len(d.sent_spans), t.sent_vecs.shape[1]), dtype=t.sent_vecs.dtype)
+        sv[mine] = t.sent_vecs[theirs]
+        d.sent_vecs, d.vec = sv, np.array(t.vec, copy=True)
+        if t.second_vecs is not None and d.second_vecs is None:
+            d.second_vecs = np.array(t.second_vecs, copy=True)
+        given += 1
+    return given
 
 
 def replay_indexed_twins(
@@ -61,4 +102,4 @@ def replay_indexed_twins(
     return out, left
 
 
-__all__ = ["replay_indexed_twins"]
+__all__ = ["replay_indexed_twins", "borrow_vectors"]
