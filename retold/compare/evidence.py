@@ -208,6 +208,15 @@ def second_opinion(
     return out
 
 
+def date_gap_days(a: Doc, b: Doc) -> float | None:
+    """Days between the two publication dates (None unless both are known), in UTC: one aware
+    and one naive date compare too (a naive one is taken as UTC)."""
+    pa, pb = a.article.published, b.article.published
+    if pa is None or pb is None:
+        return None
+    return abs((comparable(pa) - comparable(pb)).total_seconds()) / 86400.0
+
+
 def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
     """All evidence for the pair (a, b); cheap when they share nothing."""
     t = settings.thresholds
@@ -318,12 +327,9 @@ def compare_docs(a: Doc, b: Doc, settings: Settings) -> Evidence:
     f.names_overlap, f.names_jaccard = names_overlap(a, b)
     f.names_contained = names_contained(a, b)
     f.words_overlap, f.words_jaccard = words_overlap(a, b)
-    pa, pb = a.article.published, b.article.published
-    if pa is not None and pb is not None:
-        # in UTC: one aware and one naive date compare too (a naive one is taken as UTC)
-        f.date_gap_days = abs((comparable(pa) - comparable(pb)).total_seconds()) / 86400.0
+    f.date_gap_days = date_gap_days(a, b)
     passages.sort(key=lambda p: (p.a_start, p.b_start))
     return Evidence(passages=passages, features=f, alignment=al)
 
 
-__all__ = ["Evidence", "compare_docs", "needs_second_opinion", "second_opinion", "coverage", "content_length"]
+__all__ = ["Evidence", "compare_docs", "date_gap_days", "needs_second_opinion", "second_opinion", "coverage", "content_length"]

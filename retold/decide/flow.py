@@ -29,7 +29,7 @@ from retold.clean.lang import same_language
 from retold.sign.second import LEAD_SENTENCES, cheap, unread_sentences
 from retold.config import Settings
 from retold.decide import decide_pair, redecide
-from retold.decide.pair import STORY_PASSAGES
+from retold.decide.pair import shown_passages
 from retold.decide.identical import identical_classes, replay, share_plan
 from retold.engines import Engine
 from retold.model import REUSE_RELATIONS, Doc, Features, Pair
@@ -57,8 +57,7 @@ def evaluate(a: Doc, b: Doc, why: set[str], settings: Settings, keep_unrelated: 
         # second model does. Not every pair names cannot align: two reviews of one record that
         # share a few names (WMT22 short texts, tune) align 0.70 by the static model alone
         f.rescued = True
-    # a borderline pair comes back even if unrelated: the second opinion may change that
-    keep = keep_unrelated or needs_second_opinion(f, settings) or shape_only(why, f, settings)
+    keep = kept_for_later(why, f, settings, keep_unrelated)
     p = decide_pair(a, b, ev, settings, keep_unrelated=keep)
     if (
         "static" in why
@@ -76,6 +75,12 @@ def evaluate(a: Doc, b: Doc, why: set[str], settings: Settings, keep_unrelated: 
             f.rescued = True
             p = decide_pair(a, b, ev, settings, keep_unrelated=True)
     return p
+
+
+def kept_for_later(why: set[str], f: Features, settings: Settings, keep_unrelated: bool) -> bool:
+    """Whether a pair comes back from phase 1 even if unrelated: a borderline one (the second
+    opinion may change that, and so may the sentence rhythm's), or every one when asked."""
+    return keep_unrelated or needs_second_opinion(f, settings) or shape_only(why, f, settings)
 
 
 def shape_only(why: set[str], f: Features, settings: Settings) -> bool:
@@ -119,7 +124,7 @@ def compare_candidates(
     for ij, k in zip(items, of):
         p = compared[k]
         if p is not None and k in followed:
-            keep = keep_unrelated or needs_second_opinion(p.features, settings) or shape_only(cand[ij], p.features, settings)
+            keep = kept_for_later(cand[ij], p.features, settings, keep_unrelated)
             if ij != heads[k]:
                 i, j = ij
                 i0, j0 = heads[k]
@@ -135,15 +140,12 @@ def compare_candidates(
 
 def _as_decided(p: Pair, keep: bool) -> Pair | None:
     """A pair evaluated with ``keep_unrelated`` as :func:`evaluate` would have given it without:
-    None when unrelated, and an independent report's passages cut to the first 50
-    (``decide_pair``), unless ``keep``."""
-    if keep:
-        return p
-    if p.relation == "unrelated":
+    None when unrelated, and an independent report's passages cut as ``decide_pair`` cuts them
+    (``shown_passages``), unless ``keep``."""
+    if p.relation == "unrelated" and not keep:
         return None
-    if p.relation in ("same_story", "related") and len(p.passages) > STORY_PASSAGES:
-        return replace(p, passages=p.passages[:STORY_PASSAGES])  # a copy: its twins replay the whole
-    return p
+    shown = shown_passages(p.relation, p.passages, keep)
+    return p if shown is p.passages else replace(p, passages=shown)  # a copy: its twins replay the whole
 
 
 def second_model_pass(
@@ -266,4 +268,4 @@ def compare_pair(a: Doc, b: Doc, settings: Settings) -> Pair:
     return p
 
 
-__all__ = ["evaluate", "compare_candidates", "second_model_pass", "compare_pair", "shape_only", "ASKED"]
+__all__ = ["evaluate", "compare_candidates", "second_model_pass", "compare_pair", "shape_only", "kept_for_later", "ASKED"]

@@ -7,7 +7,7 @@ from retold.config import Settings
 from retold.decide.direction import pair_direction
 from retold.config import Thresholds
 from retold.decide.relation import classify
-from retold.model import Doc, Features, Pair
+from retold.model import Doc, Features, Pair, Passage
 
 #: passages kept of an independent report (same_story, related): shared facts, not reuse
 STORY_PASSAGES = 50
@@ -20,6 +20,15 @@ def _coverages(f: Features) -> tuple[float, float]:
     side_a = (f.verbatim_a, f.aligned_a, f.words_aligned_a, f.second_aligned_a, f.reworded_a)
     side_b = (f.verbatim_b, f.aligned_b, f.words_aligned_b, f.second_aligned_b, f.reworded_b)
     return max(v or 0.0 for v in side_a), max(v or 0.0 for v in side_b)
+
+
+def shown_passages(relation: str | None, passages: list[Passage], keep_unrelated: bool) -> list[Passage]:
+    """The passages a pair shows: all of them for reuse (and for a pair kept unrelated, for a
+    later pass), the first ``STORY_PASSAGES`` of an independent report (same_story, related):
+    shared facts or quotes, not reuse, kept as evidence all the same (a reader wants to see what
+    the two have in common)."""
+    story_level = relation in (None, "same_story", "related", "unrelated")
+    return passages if not story_level or keep_unrelated else passages[:STORY_PASSAGES]
 
 
 def redecide(a: Doc, b: Doc, pair: Pair, thresholds: Thresholds) -> Pair | None:
@@ -46,7 +55,6 @@ def decide_pair(
     if relation is None and not keep_unrelated:
         return None
     cov_a, cov_b = _coverages(f)
-    story_level = relation in (None, "same_story", "related")
     return Pair(
         a=a.id,
         b=b.id,
@@ -55,9 +63,7 @@ def decide_pair(
         coverage_a=cov_a,
         coverage_b=cov_b,
         direction=pair_direction(a, b, relation, f) if relation else None,
-        # passages of an independent report are shared facts or quotes, not reuse: keep them
-        # as evidence all the same, a reader wants to see what the two have in common
-        passages=evidence.passages if not story_level or keep_unrelated else evidence.passages[:STORY_PASSAGES],
+        passages=shown_passages(relation, evidence.passages, keep_unrelated),
         features=f,
     )
 

@@ -6,8 +6,8 @@ was compared in full with the nine before it and with every article that meets t
 the index already holds the evidence of its twin against each of those (on the speed bench's
 corpus scanned 2,000 articles at a time, most pairs of the later batches were such pairs).
 
-A new doc of the same class as an indexed doc (``retold.decide.identical``: one raw text,
-language, boilerplate and signatures) is compared with that twin as usual, and its candidate
+A new doc of the same class as an indexed doc (``retold.decide.identical``: the same content
+sentences, language and signatures) is compared with that twin as usual, and its candidate
 pair with any other indexed doc whose pair with the twin is stored is not compared: the stored
 pair is replayed with the new doc's date (relation decided again, direction by the dates).
 A candidate whose stored pair is missing (the twin and that doc were unrelated, or never
@@ -21,7 +21,8 @@ import numpy as np
 
 from retold.config import Settings
 from retold.decide.identical import class_key, replay, swapped
-from retold.index.postings import EXACT, chunks, from_i64, to_i64
+from retold.index.incremental import _fetch
+from retold.index.postings import EXACT, from_i64, to_i64
 from retold.model import Doc, Pair
 
 
@@ -34,14 +35,12 @@ def borrow_vectors(index, docs: list[Doc]) -> int:  # noqa: ANN001
     todo = [d for d in docs if d.exact_hash and d.sent_vecs is None]
     if not todo or index.postings_bands() is None:  # an index of format 1 has no postings yet
         return 0
-    seq_of: dict[int, int] = {}
-    for part in chunks(sorted({d.exact_hash for d in todo})):
-        keys = to_i64(np.array(part, dtype=np.uint64)).tolist()
-        sql = f"SELECT key, min(seq) FROM postings WHERE kind = ? AND key IN ({','.join('?' * len(keys))}) GROUP BY key"
-        for key, seq in index._read(sql, [EXACT, *keys]):
-            seq_of[int(from_i64(np.array([key], dtype=np.int64))[0])] = int(seq)
-    if not seq_of:
+    keys = to_i64(np.array(sorted({d.exact_hash for d in todo}), dtype=np.uint64)).tolist()
+    rows = _fetch(index, "SELECT key, min(seq) FROM postings WHERE kind = ? AND key IN ({marks}) GROUP BY key", keys, (EXACT,))
+    if not rows:
         return 0
+    found = from_i64(np.array([k for k, _ in rows], dtype=np.int64)).tolist()
+    seq_of = {int(h): int(s) for h, (_, s) in zip(found, rows)}
     seqs = sorted(set(seq_of.values()))
     twin_of_seq = dict(zip(seqs, index._docs_by_seq(seqs)))
     given = 0
@@ -73,8 +72,6 @@ def replay_indexed_twins(
     first_old: dict[int, int] = {}
     for k in range(n_old):
         first_old.setdefault(class_key(docs[k]), k)
-    if not first_old:
-        return [], cand
     twin_of: dict[int, int] = {}
     for m in range(n_old, len(docs)):
         r = first_old.get(class_key(docs[m]))
