@@ -186,3 +186,85 @@ def test_an_empty_batch_regroups_nothing(semantic):
     held = HeldGroups.build(docs, pairs, settings)
     plan = held.regroup(docs, [], [], settings)
     assert plan.touched == set() and _groups(plan.groups) == _groups(build_groups(docs, [copy(p) for p in pairs], settings))
+
+
+# --- the links held as columns (retold.group.links) ----------------------------------
+
+_LINK_VALUES = st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False))
+
+
+@st.composite
+def link_pairs(draw):
+    from retold.group.links import LINK_COLUMNS
+
+    ids = [f"p{i}" for i in range(draw(st.integers(1, 8)))]
+    out = []
+    for _ in range(draw(st.integers(0, 30))):
+        feats = {k: v for k in LINK_COLUMNS if (v := draw(_LINK_VALUES)) is not None and k != "encoded"}
+        if draw(st.booleans()):
+            feats["encoded"] = float(draw(st.booleans()))
+        feats["aligned_a"] = 0.5  # evidence grouping does not read: not kept
+        out.append(Pair(
+            a=draw(st.sampled_from(ids)), b=draw(st.sampled_from(ids)), relation=draw(st.sampled_from(RELATIONS)),
+            score=draw(st.floats(0, 1)), coverage_a=draw(st.floats(0, 1)), coverage_b=draw(st.floats(0, 1)),
+            direction=draw(st.sampled_from([None, "a->b", "b->a"])), features=feats,
+            basis=draw(st.sampled_from(["compared", "story"])), decided=draw(st.sampled_from([None, "rewrite"])),
+        ))
+    return out
+
+
+@given(link_pairs(), st.integers(1, 4))
+@hsettings(max_examples=150, deadline=None)
+def test_a_link_made_again_from_its_columns_is_the_light_pair(pairs, capacity):
+    """Every field a light link keeps comes back exactly (float64, None where absent), the
+    features grouping does not read are dropped, and ``naming`` lists each pair once per article."""
+    from retold.group.build import LINK_FEATURES
+    from retold.group.links import LinkTable
+
+    table = LinkTable(capacity=capacity)  # a small capacity: the columns grow while filled
+    table.extend(pairs[: len(pairs) // 2])
+    table.extend(pairs[len(pairs) // 2 :])
+    assert len(table) == len(pairs)
+    for k, p in enumerate(pairs):
+        q = table.pair(k)
+        assert (q.a, q.b, q.relation, q.direction, q.basis, q.decided) == (p.a, p.b, p.relation, p.direction, p.basis, p.decided)
+        assert (q.score, q.coverage_a, q.coverage_b) == (p.score, p.coverage_a, p.coverage_b)
+        assert q.passages == []
+        assert q.features.to_dict() == {k2: v for k2, v in p.features.items() if k2 in LINK_FEATURES}
+        assert q is not table.pair(k)  # each caller relabels its own
+    for doc_id in {x for p in pairs for x in (p.a, p.b)}:
+        assert table.naming(doc_id) == [k for k, p in enumerate(pairs) if doc_id in (p.a, p.b)]
+    assert table.naming("absent") == []
+
+
+def test_held_links_cost_a_fraction_of_pair_objects():
+    """100,000 links among 25,000 articles held as columns take under 40% of the memory of one
+    light Pair each and its place in per-article lists (what was held before): ~300 against ~800 bytes."""
+    import tracemalloc
+
+    from retold.group.links import LinkTable
+
+    feats = {"verbatim_a": 0.9, "verbatim_b": 0.8, "doc_cos": 0.7, "names_overlap": 0.4, "encoded": 1.0, "date_gap_days": 2.0}
+    ids = [f"x{i}" for i in range(20_000)] + [f"y{i}" for i in range(5_000)]  # the articles exist either way
+
+    def pairs():
+        return (Pair(ids[i % 20_000], ids[20_000 + i % 5_000], "near_duplicate", 0.9 + i * 1e-9, 0.8, 0.7,
+                     features=dict(feats)) for i in range(100_000))
+
+    tracemalloc.start()
+    try:
+        objects, by_id = [], {}
+        for k, p in enumerate(pairs()):
+            objects.append(p)
+            by_id.setdefault(p.a, []).append(k)
+            by_id.setdefault(p.b, []).append(k)
+        as_objects = tracemalloc.get_traced_memory()[0]
+        del objects, by_id
+        base = tracemalloc.get_traced_memory()[0]
+        table = LinkTable()
+        table.extend(pairs())
+        as_columns = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    assert len(table) == 100_000 and table.pair(99_999).b == "y4999"
+    assert as_columns < 0.4 * as_objects, f"{as_columns / 1e6:.0f} MB as columns, {as_objects / 1e6:.0f} MB as objects"

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from copy import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from retold.config import Settings
 from retold.graphs import components
 from retold.group.build import build_groups
 from retold.group.implied import _LINKS
+from retold.group.links import LinkTable
 from retold.model import REUSE_RELATIONS, Doc, Group, Pair
 
 #: relations that can join two articles into one family or one story
@@ -53,7 +54,8 @@ class Regrouped:
 
 class HeldGroups:
     """The families and stories of an index by component of group edges, and every stored pair
-    (without passages, as stored: never relabelled), kept in memory between adds.
+    (without passages, as stored: never relabelled; held as columns, ``retold.group.links``),
+    kept in memory between adds.
 
     ``build`` groups everything once; for each batch, ``regroup`` groups again the components
     its new articles and pairs touch, and after the batch's commit ``apply`` makes that the
@@ -62,8 +64,7 @@ class HeldGroups:
     """
 
     def __init__(self) -> None:
-        self.links: list[Pair] = []
-        self.by_id: dict[str, list[int]] = {}  # positions in links of the pairs naming each article
+        self.links = LinkTable()  # every stored pair, light; ``links.naming(id)``: the positions naming an article
         self.comp_of: dict[str, int] = {}
         self.members: dict[int, list[str]] = {}
         self.families: dict[int, list[Group]] = {}
@@ -84,12 +85,7 @@ class HeldGroups:
         return held
 
     def _extend_links(self, links: Iterable[Pair]) -> None:
-        for p in links:
-            k = len(self.links)
-            self.links.append(p)
-            self.by_id.setdefault(p.a, []).append(k)
-            if p.b != p.a:
-                self.by_id.setdefault(p.b, []).append(k)
+        self.links.extend(links)
 
     def _install(self, comps: list[list[str]], groups: Iterable[Group]) -> list[int]:
         """Held components for ``comps`` and their groups; their numbers."""
@@ -117,7 +113,7 @@ class HeldGroups:
             for x in self.members.pop(c):
                 self.comp_of.pop(x, None)
             del self.families[c], self.stories[c]
-        self._extend_links(replace(p, passages=[]) for p in stored)
+        self._extend_links(stored)  # light copies: the table keeps what grouping reads
         for members, fams, stories in zip(plan.members, plan.families, plan.stories):
             c = self._next
             self._next += 1
@@ -140,8 +136,8 @@ class HeldGroups:
         for c in touched:
             region.update(self.members[c])
         # the stored pairs inside the region, in the order stored, copied: grouping relabels them
-        inside = sorted({k for x in region for k in self.by_id.get(x, ()) if self.links[k].a in region and self.links[k].b in region})
-        copies = {k: copy(self.links[k]) for k in inside}
+        inside = sorted({k for x in region for k in self.links.naming(x) if all(y in region for y in self.links.ends(k))})
+        copies = {k: self.links.pair(k) for k in inside}  # new objects: grouping relabels them
         fresh = [p for p in new_pairs if p.a in region and p.b in region]
         region_pairs = [copies[k] for k in inside] + fresh
         comps = components(sorted(region), [(p.a, p.b) for p in region_pairs if p.relation in GROUP_EDGE])
@@ -182,12 +178,12 @@ class HeldGroups:
             fresh: set[int] = set()
             for s in stories:
                 for m in story_members[s]:
-                    held.update(self.by_id.get(m, ()))
+                    held.update(self.links.naming(m))
                     fresh.update(new_by_id.get(m, ()))
             return held, fresh
 
         def pair(k: int) -> Pair:
-            return copies[k] if k in copies else self.links[k]
+            return copies[k] if k in copies else self.links.pair(k)
 
         first = {story_of[x] for x in new_ids if x in story_of}
         held, fresh = naming(first)
