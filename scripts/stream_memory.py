@@ -1,0 +1,72 @@
+"""Memory of a streamed scan batch after batch: ``python3 scripts/stream_memory.py N BATCH [--trace]``.
+
+Writes N articles of the speed bench's corpus (``build_corpus``, seed 7, shuffled) to /tmp/stream-memory,
+scans them with ``retold.stream.scan_in_batches`` BATCH at a time into a fresh index there, and prints
+after each batch the pairs so far, the elapsed time, RSS and peak RSS; with ``--trace``, also the Python
+and numpy memory traced by tracemalloc and the lines whose allocations grew most since the batch before.
+Needs ../shared/data (the speed bench's texts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import resource
+import shutil
+import time
+import tracemalloc
+from pathlib import Path
+
+from retold.bench.corpora_speed import build_corpus, load_base_texts
+from retold.stream import StreamRun, scan_in_batches
+
+WORK = Path("/tmp/stream-memory")
+
+
+def _rss_mb() -> int:
+    return int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) // 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", type=int)
+    ap.add_argument("batch", type=int)
+    ap.add_argument("--trace", action="store_true")
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    args = ap.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    corpus = WORK / f"c{args.n}.jsonl"
+    if not corpus.exists():
+        arts = list(build_corpus(load_base_texts(args.data), args.n, seed=7).articles)
+        random.Random(7).shuffle(arts)
+        with corpus.open("w", encoding="utf-8") as f:
+            for a in arts:
+                f.write(json.dumps({"id": a.id, "text": a.text}, ensure_ascii=False) + "\n")
+    idx = WORK / f"i{args.n}.idx"
+    for side in ("", "-wal", "-shm"):
+        Path(str(idx) + side).unlink(missing_ok=True)
+    shutil.rmtree(str(idx) + ".vectors", ignore_errors=True)
+    t0 = time.perf_counter()
+    prev: list[tracemalloc.Snapshot] = []
+    if args.trace:
+        tracemalloc.start(1)
+
+    def on_batch(run: StreamRun) -> None:
+        gc.collect()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        line = f"batch {run.batches} pairs {run.pairs} t {time.perf_counter() - t0:.0f}s rss {_rss_mb()} MB maxrss {peak} MB"
+        if args.trace:
+            snap = tracemalloc.take_snapshot()
+            line += f" traced {sum(s.size for s in snap.statistics('filename')) / 1e6:.0f} MB"
+            if prev:
+                line += "".join(f"\n    {st}" for st in snap.compare_to(prev[0], "lineno")[:8])
+            prev[:] = [snap]
+        print(line, flush=True)
+
+    scan_in_batches([corpus], idx, batch_size=args.batch, on_batch=on_batch)
+
+
+if __name__ == "__main__":
+    main()
