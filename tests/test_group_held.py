@@ -239,7 +239,7 @@ def test_a_link_made_again_from_its_columns_is_the_light_pair(pairs, capacity):
 
 def test_held_links_cost_a_fraction_of_pair_objects():
     """100,000 links among 25,000 articles held as columns take under 40% of the memory of one
-    light Pair each and its place in per-article lists (what was held before): ~300 against ~800 bytes."""
+    light Pair each and its place in per-article lists (what was held before): ~250 against ~700 bytes."""
     import tracemalloc
 
     from retold.group.links import LinkTable

@@ -76,16 +76,13 @@ class HeldGroups:
     def build(cls, docs: dict[str, Doc], links: Sequence[Pair], settings: Settings) -> HeldGroups:
         """Group every indexed article (``docs``: each one's id and date) from every stored pair."""
         held = cls()
-        held._extend_links(links)
+        held.links.extend(links)
         ids = sorted(docs)
         edges = [(p.a, p.b) for p in links if p.relation in GROUP_EDGE and p.a in docs and p.b in docs]
         comps = components(ids, edges)
         groups = build_groups(docs, [copy(p) for p in links], settings)
         held._install(comps, groups)
         return held
-
-    def _extend_links(self, links: Iterable[Pair]) -> None:
-        self.links.extend(links)
 
     def _install(self, comps: list[list[str]], groups: Iterable[Group]) -> list[int]:
         """Held components for ``comps`` and their groups; their numbers."""
@@ -113,7 +110,7 @@ class HeldGroups:
             for x in self.members.pop(c):
                 self.comp_of.pop(x, None)
             del self.families[c], self.stories[c]
-        self._extend_links(stored)  # light copies: the table keeps what grouping reads
+        self.links.extend(stored)  # light copies: the table keeps what grouping reads
         for members, fams, stories in zip(plan.members, plan.families, plan.stories):
             c = self._next
             self._next += 1
@@ -137,7 +134,7 @@ class HeldGroups:
             region.update(self.members[c])
         # the stored pairs inside the region, in the order stored, copied: grouping relabels them
         inside = sorted({k for x in region for k in self.links.naming(x) if all(y in region for y in self.links.ends(k))})
-        copies = {k: self.links.pair(k) for k in inside}  # new objects: grouping relabels them
+        copies = {k: self.links.pair(k) for k in inside}
         fresh = [p for p in new_pairs if p.a in region and p.b in region]
         region_pairs = [copies[k] for k in inside] + fresh
         comps = components(sorted(region), [(p.a, p.b) for p in region_pairs if p.relation in GROUP_EDGE])

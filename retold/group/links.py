@@ -2,19 +2,20 @@
 
 Why: a long-lived index (the service's, a streamed scan's) keeps every stored pair between adds
 so that only the components a batch touches are grouped again (``retold.group.held``). As Python
-objects (a ``Pair``, its ``Features``, its strings and floats) that was some 800 bytes a pair,
-measured on the speed corpus streamed in batches: at the 4 million pairs of 100,000 articles of
-that corpus, gigabytes. Held here as numpy columns, a link costs its ids (two int32), its
+objects (a ``Pair``, its ``Features``, its floats, its place in per-article lists of ints) that
+was some 700 bytes a pair: at the 4 million pairs of the 100,000 articles of the speed corpus,
+gigabytes. Held here as numpy columns, a link costs its ids (two int32), its
 relation, direction, basis and ``decided`` (a uint8 code each), its score and coverages and the
 features of ``LINK_FEATURES`` (float64, NaN where absent), plus its place in the per-article
-lists: some 250 bytes, against some 700 (``tests/test_group_held.py`` measures both). Values are kept exactly (float64, as the index stores them), so a pair
-made again from its row equals the one a full rebuild reads from the index.
+arrays (int32): under 40% of the objects' memory (``tests/test_group_held.py`` measures both).
+Values are kept exactly (float64, as the index stores them), so a pair made again from its row
+equals the one a full rebuild reads from the index.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -114,9 +115,6 @@ class LinkTable:
         a, b = self._ab[k]
         return self._ids[a], self._ids[b]
 
-    def relation(self, k: int) -> str:
-        return self._relation.values[self._codes[k, 0]]  # type: ignore[return-value]
-
     def pair(self, k: int) -> Pair:
         """The k-th link as a new Pair."""
         if not 0 <= k < self._n:
@@ -131,14 +129,6 @@ class LinkTable:
         features = Features.from_dict({LINK_COLUMNS[c]: float(row[c]) for c in np.flatnonzero(present)})
         return Pair(a=a, b=b, relation=rel, score=score, coverage_a=ca, coverage_b=cb, direction=direction,
                     passages=[], features=features, basis=basis, decided=decided)  # type: ignore[arg-type]
-
-    def pairs(self, ks: Sequence[int]) -> list[Pair]:
-        return [self.pair(k) for k in ks]
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of the columns (the per-article lists and ids come on top)."""
-        return int(self._ab.nbytes + self._codes.nbytes + self._nums.nbytes + self._feat.nbytes)
 
 
 __all__ = ["LinkTable", "LINK_COLUMNS"]
