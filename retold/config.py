@@ -108,6 +108,10 @@ class Thresholds:
     anchor_story_names: float = _share("names overlap for same_story (fitted)")
     anchor_related_names: float = _share("names overlap for related (fitted; above 1: off)")
     names_min_aligned: float = _share("share the names must align before they, not the second model, are trusted (prior)")
+    anchor_min_words_changed: float = _share(
+        "content words aligned on each side that a one-language rewording whose words changed still keeps, "
+        "with the second model vouching for the names' alignment (prior, tune split)"
+    )
     # --- the second model (compare/verify.py, pipeline) --------------------------------
     second_min_contrast: float = _share("the second model's contrast that stands in for shared names (fitted)")
     second_min_len_ratio: float = _share("length ratio of a pair worth the second model: a translation keeps its length (prior)")

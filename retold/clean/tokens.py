@@ -52,9 +52,13 @@ def _mark_class() -> str:
     return "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in ranges)
 
 
+#: Character-class body of the combining marks: the vowel signs of Devanagari, Bengali, Thai
+#: and other abugidas are marks, and a word split at each of them is no word (``sign/names.py``
+#: reads words with it too).
+MARKS = _mark_class()
 #: Invisible characters that may sit inside a word and are dropped by normalisation.
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
-_WCHARS = f"[\\w{_mark_class()}]"
+_WCHARS = f"[\\w{MARKS}]"
 _WORD = re.compile(f"{_WCHARS}+(?:[{_INVISIBLE}]+{_WCHARS}+)*", re.UNICODE)
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 _DIACRITIC = re.compile("[\u0300-\u036f]")  # combining marks of Latin, Greek, Cyrillic only

@@ -178,7 +178,19 @@ def _classify_by_names(f: Features, t: Thresholds, copy: tuple[str, float] | Non
     # a follow-up whose names align 0.35 of its source's Croatian translation scores 0.29 over
     # the second model's pairs, 0.12 over the names'), so there ``names_contrast`` is read
     names_vouched = ((f.names_contrast if f.rescued else f.second_contrast) or 0.0) >= cuts(t).min_contrast
-    if (f.order or 0.0) >= t.min_order and al_min >= t.anchor_min_aligned and (named or names_vouched) and words_agree:
+    # within one language, words that do not agree may still be a rewording whose words changed
+    # (a machine translation against a human one, in a language that inflects): then the second
+    # model must find the names' aligned sentences alike in meaning (evidence.names_align_words_do_not)
+    reworded_meaning = (
+        same_lang
+        and not words_agree
+        and words_min >= t.anchor_min_words_changed
+        and f.second_contrast is not None
+        and names_vouched
+    )
+    if (f.order or 0.0) >= t.min_order and al_min >= t.anchor_min_aligned and (
+        ((named or names_vouched) and words_agree) or reworded_meaning
+    ):
         rel = "rewrite" if same_lang else "translation"
         return rel, min(1.0, 0.5 + 0.25 * (al_min + names))
     # within one language: most sentences of both sides share their content words, in order,

@@ -18,13 +18,17 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from retold.clean.tokens import MARKS
 from retold.model import Doc
 
 if TYPE_CHECKING:
     from retold.engines.base import Engine
     from retold.progress import Progress
 
-_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*\d|\d", re.UNICODE)
+#: a letter, or a combining mark after one: ``\\w`` leaves marks out, and the vowel signs of
+#: Devanagari, Bengali or Thai are marks ("सरकार" read as "सरक" and "र" before)
+_LETTER = f"(?:[^\\W\\d_]|[{MARKS}])"
+_TOKEN = re.compile(f"[^\\W\\d_](?:[\\w'’-]|[{MARKS}])*|\\d[\\d.,]*\\d|\\d", re.UNICODE)
 #: a name as common as zipf 6 (top ~100 words) weighs nothing; an unseen one weighs 6
 MAX_ZIPF = 6.0
 PREFIX = 5
@@ -206,7 +210,7 @@ def names_contained(a: Doc, b: Doc, min_mass: float = CONTAINED_MIN_MASS) -> flo
     return weighted_overlap(doc_names(a), doc_names(b), min_mass)[0]
 
 
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_WORD = re.compile(f"[^\\W\\d_]{_LETTER}{{2,}}", re.UNICODE)
 #: content words rarer than this (zipf 4.5: about one in 30,000 words) carry the topic
 MIN_WORD_RARITY = 1.5
 
