@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -233,3 +234,43 @@ def test_a_stop_asked_while_a_chunk_is_awaited_ends_the_map_at_once():
     assert stop.checks >= 2
     left = [p for p in multiprocessing.active_children() if p.pid not in before and running(p.pid)]
     assert not left
+
+
+class _Recording(LocalEngine):
+    """The local engine, noting each map's label and size."""
+
+    def __init__(self, **kw) -> None:  # noqa: ANN003
+        super().__init__(**kw)
+        self.maps: list[tuple[str, int]] = []
+
+    def map(self, fn, items, *, progress=None, label=""):  # noqa: ANN001, ANN201
+        self.maps.append((label, len(items)))
+        return super().map(fn, items, progress=progress, label=label)
+
+
+def _pair_rows(res) -> list[tuple]:  # noqa: ANN001
+    return sorted(
+        (p.a, p.b, p.relation, p.direction, round(p.score, 9), round(p.coverage_a, 9), round(p.coverage_b, 9),
+         tuple((q.a_start, q.a_end, q.b_start, q.b_end, q.kind) for q in p.passages))
+        for p in res.pairs
+    )
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_scan_with_every_stage_on_forked_workers_equals_one_process():
+    """Cleaning, names, embedding, comparing and the second opinions all on workers (every
+    batch forks): the pairs are those of one process, to the passage."""
+    import retold
+    from retold.config import Settings
+    from retold.sign.second import cheap
+
+    sample = Path(retold.__file__).parent / "data" / "sample"
+    forked = _Recording(processes=2, min_items=1, chunk=2)
+    one = retold.scan([sample], settings=Settings(), engine=LocalEngine(processes=1))
+    many = retold.scan([sample], settings=Settings(parallel_min_items=1), engine=forked)
+    assert _pair_rows(many) == _pair_rows(one)
+    assert {g.id: sorted(g.members) for g in many.groups} == {g.id: sorted(g.members) for g in one.groups}
+    labels = dict(forked.maps)
+    assert labels.get("compare", 0) > 0
+    if cheap():  # the static second model's opinions go to the workers too
+        assert labels.get("second opinion", 0) > 0, forked.maps

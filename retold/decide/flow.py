@@ -6,12 +6,14 @@ this module, so thresholds are fitted on exactly the features a scan computes.
 1. :func:`evaluate` (on the engine's workers): the evidence (``compare_docs``), the
    ``rescued`` mark for pairs only the second model proposed, and the rules. A pair that
    the second model should see comes back even when unrelated.
-2. :func:`second_model_pass` (in this process, once the workers are done): the second
-   model's opinion for borderline pairs, then for pairs that only the sentence rhythm
-   proposed, within a budget; each decided again. Here and not on workers: the second
-   model's OpenMP threads spin while workers hold the cores, which made it 3-5x slower
-   (2,000 texts on 2 cores: 26 sentences took 3.5 s, against 0.7 s alone), and a forked
-   worker cannot use them once its parent has.
+2. :func:`second_model_pass` (once the workers are done): the second model's opinion for
+   borderline pairs, then for pairs that only the sentence rhythm proposed, within a budget;
+   each decided again. With the static model (numpy, vectors read in the sign stage) the
+   pairs go to a local engine's forked workers like phase 1 (on the speed bench's 9,235
+   texts, 6.7 s of work that ran in this process alone). E5 runs in this process: its OpenMP
+   threads spin while workers hold the cores, which made it 3-5x slower (2,000 texts on 2
+   cores: 26 sentences took 3.5 s, against 0.7 s alone), and a forked worker cannot use them
+   once its parent has.
 """
 
 from __future__ import annotations
@@ -135,7 +137,9 @@ def compare_candidates(
             why.append(cand[ij])
     if stats is not None:
         stats["pairs_replayed"] = float(len(items) - len(heads))
-    return second_model_pass(first, why, by_id, settings, progress, stats if stats is not None else {}, keep_unrelated)
+    return second_model_pass(
+        first, why, by_id, settings, progress, stats if stats is not None else {}, keep_unrelated, engine=engine
+    )
 
 
 def _as_decided(p: Pair, keep: bool) -> Pair | None:
@@ -156,8 +160,10 @@ def second_model_pass(
     progress: Progress,
     stats: dict[str, float],
     keep_unrelated: bool = False,
+    engine: Engine | None = None,
 ) -> list[Pair]:
-    """Phase 2 over the pairs of phase 1 (``why``: each one's candidate signals)."""
+    """Phase 2 over the pairs of phase 1 (``why``: each one's candidate signals); ``engine``
+    takes the second opinions where the second model can run on its workers."""
     decided: list[Pair] = []
     pending: list[Pair] = []
     rhythm: list[Pair] = []
@@ -168,8 +174,10 @@ def second_model_pass(
             rhythm.append(p)
         elif keep_unrelated or p.relation != "unrelated":
             decided.append(p)
-    decided += _ask_second_model(pending, by_id, settings, progress, "second opinion", keep_unrelated=keep_unrelated)
-    decided += _rhythm_second_opinion(rhythm, decided, by_id, settings, progress, stats, keep_unrelated)
+    decided += _ask_second_model(
+        pending, by_id, settings, progress, "second opinion", keep_unrelated=keep_unrelated, engine=engine
+    )
+    decided += _rhythm_second_opinion(rhythm, decided, by_id, settings, progress, stats, keep_unrelated, engine)
     return decided
 
 
@@ -181,6 +189,7 @@ def _rhythm_second_opinion(
     progress: Progress,
     stats: dict[str, float],
     keep_unrelated: bool,
+    engine: Engine | None = None,
 ) -> list[Pair]:
     """The second model's say on pairs that only the sentence rhythm proposed, for texts that
     are still without a partner in another language.
@@ -225,7 +234,9 @@ def _rhythm_second_opinion(
     stats["shape_asked"] = float(len(asked))
     stats["shape_sentences"] = float(spent)
     label = "second opinion (sentence rhythm)"
-    return out + _ask_second_model(asked, by_id, settings, progress, label, leads_looked_at=True, keep_unrelated=keep_unrelated)
+    return out + _ask_second_model(
+        asked, by_id, settings, progress, label, leads_looked_at=True, keep_unrelated=keep_unrelated, engine=engine
+    )
 
 
 def _ask_second_model(
@@ -236,26 +247,38 @@ def _ask_second_model(
     label: str,
     leads_looked_at: bool = False,
     keep_unrelated: bool = False,
+    engine: Engine | None = None,
 ) -> list[Pair]:
     """Each pair with the second model's opinion added and decided again; those still related.
 
     The second model reads the whole texts only where their leads match as a translation's
     do (``leads_match``); a pair whose leads do not is decided without its opinion, as one
     it would not vouch for. ``leads_looked_at``: the caller kept only pairs whose leads match.
+    ``engine``: a local engine's workers take the pairs when the second model is the static
+    one (numpy, its vectors already on the docs); otherwise, and on a remote engine, they are
+    read here.
     """
     t = settings.thresholds
-    out: list[Pair] = []
-    for p in progress.track(pairs, total=len(pairs), label=label):
+
+    def one(k: int) -> Pair | None:
+        p = pairs[k]
         a, b = by_id[p.a], by_id[p.b]
         if leads_looked_at or leads_match(a, b, p.features, t):
             p.passages = second_opinion(a, b, p.features, t, p.passages)
         again = redecide(a, b, p, t)
         if again is not None and again.relation != "unrelated":
-            out.append(again)
-        elif keep_unrelated:
+            return again
+        if keep_unrelated:
             p.relation = "unrelated"
-            out.append(p)
-    return out
+            return p
+        return None
+
+    items = range(len(pairs))
+    if engine is not None and cheap() and not getattr(engine, "remote", False):
+        done = engine.map(one, items, progress=progress, label=label)
+    else:
+        done = (one(k) for k in progress.track(items, total=len(pairs), label=label))
+    return [p for p in done if p is not None]
 
 
 def compare_pair(a: Doc, b: Doc, settings: Settings) -> Pair:
