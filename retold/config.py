@@ -108,6 +108,10 @@ class Thresholds:
     anchor_story_names: float = _share("names overlap for same_story (fitted)")
     anchor_related_names: float = _share("names overlap for related (fitted; above 1: off)")
     names_min_aligned: float = _share("share the names must align before they, not the second model, are trusted (prior)")
+    pivot_min_coverage: float = _share(
+        "coverage of both sides of two translations of one text that makes its other two texts translations "
+        "of each other (group/implied.pivot_pairs; prior, WMT24 tune split; above 1: off)"
+    )
     anchor_min_words_changed: float = _share(
         "content words aligned on each side that a one-language rewording whose words changed still keeps, "
         "with the second model vouching for the names' alignment (prior, tune split)"

@@ -300,8 +300,9 @@ class Pair:
     direction: str | None = None
     passages: list[Passage] = field(default_factory=list)
     features: Features = field(default_factory=Features)
-    #: "compared": the two texts were compared; "story" / "storyline": implied by the groups
-    #: (``retold.group.implied``), with no passages of their own
+    #: "compared": the two texts were compared; "story" / "storyline": implied by the groups,
+    #: "pivot": a translation through a third text (``retold.group.implied``), with no passages
+    #: of their own
     basis: str = "compared"
     #: the relation the pair's own evidence gave, where the stories overrode it
     #: (``retold.group.agree``); None when the pair's relation is its own

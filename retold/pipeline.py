@@ -280,7 +280,9 @@ def scan(
 
         t = time.perf_counter()
         new_ids = {d.id for d in new_docs} if idx is not None else None
-        implied, agreed = stories_say(groups, new_pairs, all_pairs, {d.id: d.n_tokens for d in docs}, settings, new_ids)
+        implied, agreed = stories_say(
+            groups, new_pairs, all_pairs, {d.id: d.n_tokens for d in docs}, settings, new_ids, {d.id: d.lang for d in docs}
+        )
         if settings.semantic:
             stats["pairs_agreed"] = float(agreed)
         stats["time_group_s"] += time.perf_counter() - t
@@ -355,7 +357,9 @@ def _scan_incremental(
     n_tokens = dict(zip(light.ids, light.n_tokens.tolist()))
     n_tokens.update({d.id: d.n_tokens for d in new_docs})
     new_ids = {d.id for d in new_docs}
-    implied, agreed = stories_say(groups, new_pairs, say_pairs, n_tokens, settings, new_ids)
+    langs = dict(zip(light.ids, light.lang))
+    langs.update({d.id: d.lang for d in new_docs})
+    implied, agreed = stories_say(groups, new_pairs, say_pairs, n_tokens, settings, new_ids, langs)
     if settings.semantic:
         stats["pairs_agreed"] = float(agreed)
     stats["time_group_s"] += time.perf_counter() - t

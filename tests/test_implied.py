@@ -100,3 +100,57 @@ def test_scan_reports_implied_pairs_with_their_basis(tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "pairs.jsonl").read_text().splitlines()]
     assert {r["basis"] for r in rows} == {p.basis for p in res.pairs}
     assert [p.basis for p in read_outputs(tmp_path)[1]] == [p.basis for p in res.pairs]
+
+
+def _tr(a: str, b: str, ca: float = 0.9, cb: float = 0.9, score: float = 0.8, relation: str = "translation") -> Pair:
+    return Pair(a, b, relation, score, ca, cb)
+
+
+LANGS = {"en": "en", "is": "is", "ja": "ja", "de": "de", "de2": "de", "uk": "uk"}
+
+
+def test_two_translations_of_one_text_are_translations_of_each_other():
+    from retold.group.implied import pivot_pairs
+
+    got = pivot_pairs([_tr("en", "is", 0.9, 0.7), _tr("en", "ja", 0.8, 0.95, score=0.6)], LANGS)
+    assert [(p.a, p.b, p.relation, p.basis) for p in got] == [("is", "ja", "translation", "pivot")]
+    p = got[0]
+    # is: its own 0.7 to the pivot and the pivot's 0.8 to ja bound it; ja: its 0.95 and the pivot's 0.9
+    assert (p.coverage_a, p.coverage_b, p.score) == (0.7, 0.9, 0.6)
+    assert not p.passages
+
+
+def test_no_pivot_for_weak_links_same_language_sisters_or_compared_pairs():
+    from retold.group.implied import pivot_pairs
+
+    assert not pivot_pairs([_tr("en", "is", 0.9, 0.5), _tr("en", "ja")], LANGS)  # a link under the coverage
+    assert not pivot_pairs([_tr("en", "de"), _tr("en", "de2")], LANGS)  # one language: rewordings, not translations
+    assert not pivot_pairs([_tr("en", "is"), _tr("en", "ja"), _tr("is", "ja", relation="same_story")], LANGS)
+    assert not pivot_pairs([_tr("en", "is"), _tr("en", "ja", relation="rewrite")], LANGS)
+    assert not pivot_pairs([_tr("en", "is"), _tr("en", "ja")], {"en": "en"})  # languages unknown
+    implied = Pair("en", "ja", "translation", 0.5, 0.9, 0.9, basis="pivot")
+    assert not pivot_pairs([_tr("en", "is"), implied], LANGS)  # only compared pairs are pivots' links
+
+
+def test_pivot_pairs_index_mode_best_pivot_and_bound():
+    from retold.group.implied import pivot_pairs
+
+    pairs = [_tr("en", "is", 0.9, 0.9), _tr("en", "ja", 0.9, 0.9), _tr("uk", "is", 0.7, 0.7), _tr("uk", "ja", 0.7, 0.7)]
+    got = pivot_pairs(pairs, LANGS)
+    assert [(p.a, p.b, p.coverage_a, p.coverage_b) for p in got if (p.a, p.b) == ("is", "ja")] == [("is", "ja", 0.9, 0.9)]
+    assert {(p.a, p.b) for p in pivot_pairs(pairs, LANGS, new_ids={"uk"})} == {("en", "uk")}
+    assert not pivot_pairs(pairs, LANGS, max_partners=1)
+
+
+def test_the_stories_say_translation_before_same_story():
+    """After the groups: an Icelandic-Japanese pair that comparing left unrelated comes out as a
+    translation through their English original, not as the story's same_story."""
+    from retold.group.build import stories_say
+    from retold.config import Settings
+
+    stories = [Group(id="s1", kind="story", members=["en", "is", "ja"])]
+    compared = [_tr("en", "is"), _tr("en", "ja")]
+    implied, _ = stories_say(stories, compared, compared, {"en": 400, "is": 400, "ja": 400}, Settings(), None, LANGS)
+    assert [(p.a, p.b, p.relation, p.basis) for p in implied] == [("is", "ja", "translation", "pivot")]
+    none, _ = stories_say(stories, compared, compared, {"en": 400, "is": 400, "ja": 400}, Settings())
+    assert [(p.a, p.b, p.relation, p.basis) for p in none] == [("is", "ja", "same_story", "story")]

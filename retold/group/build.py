@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from retold.config import EVENT_FEATURES, TOPIC_FEATURES, Settings
 from retold.group.agree import agree_with_stories
 from retold.group.families import _gap_days, effective_dates, families
-from retold.group.implied import implied_pairs
+from retold.group.implied import implied_pairs, pivot_pairs
 from retold.group.stories import stories
 from retold.model import Doc, Group, Pair
 
@@ -48,10 +48,13 @@ def stories_say(
     n_tokens: Mapping[str, int],
     settings: Settings,
     new_ids: set[str] | None = None,
+    langs: Mapping[str, str] | None = None,
 ) -> tuple[list[Pair], int]:
     """After the groups: the compared pairs take the relation their stories give (in place,
     ``agree_with_stories``), and the pairs the stories imply are made (``implied_pairs``:
-    those naming a new article only, when ``new_ids`` is given). Returns (implied, agreed).
+    those naming a new article only, when ``new_ids`` is given), translations through a third
+    text among them (``pivot_pairs``; ``langs``: each article's language, without which none are
+    made). Returns (implied, agreed).
 
     One function for a scan and for an index export, so that an export reports what a scan
     of the same articles does.
@@ -60,8 +63,12 @@ def stories_say(
         return [], 0
     story_groups = [g for g in groups if g.kind == "story"]
     agreed = agree_with_stories(compared, story_groups, settings.thresholds.max_story_gap_days)
-    implied = implied_pairs(story_groups, all_pairs, new_ids, n_tokens=n_tokens) if settings.implied_pairs else []
-    return implied, agreed
+    if not settings.implied_pairs:
+        return [], agreed
+    # translations through a third text first: the stories would call those pairs same_story
+    pivot = pivot_pairs(all_pairs, langs, new_ids, settings.thresholds.pivot_min_coverage) if langs is not None else []
+    implied = implied_pairs(story_groups, all_pairs + pivot, new_ids, n_tokens=n_tokens)
+    return pivot + implied, agreed
 
 
 __all__ = ["build_groups", "stories_say", "LINK_FEATURES"]

@@ -22,6 +22,13 @@ better precision (docs/DECISIONS.md). Coverage asks for texts of news length: a 
 customer-service chat is not evidence of a storyline, and in the WMT22 short texts two
 "stories" of such chats met every other test.
 
+A third reading is of translations (:func:`pivot_pairs`): two texts in different languages that
+are each a translation of one third text, most of which both cover, are translations of each
+other (basis ``"pivot"``). A wire story translated into ten languages has 45 pairs of sister
+translations, and each pair must be found by the second model alone where the encoder lacks one of
+its languages (an Icelandic and a Japanese translation share no names in one script); through the
+original, or any sister the encoder covers, each is found with the evidence of two strong pairs.
+
 Such pairs carry no passages and a score that says how much observed evidence stands
 behind them. Work stays bounded: stories larger than ``max_story`` imply nothing.
 """
@@ -33,6 +40,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 
+from retold.clean.lang import same_language
 from retold.model import REUSE_RELATIONS, Group, Pair
 
 #: relations that say "the same event or one storyline" between two stories
@@ -125,6 +133,54 @@ def implied_pairs(
                 if wanted(x, y):
                     out.append(Pair(x, y, "related", n / total, 0.0, 0.0, basis="storyline"))
     return out
+
+
+def pivot_pairs(
+    pairs: list[Pair],
+    langs: Mapping[str, str],
+    new_ids: Collection[str] | None = None,
+    min_cover: float = 0.6,
+    max_partners: int = 50,
+) -> list[Pair]:
+    """Translations implied through a third text: x and y are each a ``translation`` of a pivot
+    p with at least ``min_cover`` of both sides covered (x–p and p–y), x and y are written in
+    different languages (``langs``: language per id; same-language sisters are rewordings, not
+    translations), and x–y was not itself compared into a relation (a compared pair keeps its
+    own evidence: translations the texts were not found to be are not made here).
+
+    Each side's coverage is the lower of the two figures that bound it: x's share aligned to
+    the pivot, and the pivot's share aligned to y (the part of x that can reach y through the
+    pivot is no larger than either); the score is the lower of the two pairs' scores. The best
+    pivot (highest of the lower coverages, then score) speaks for a pair. A pivot of more than
+    ``max_partners`` strong translations implies nothing: the work stays bounded. With
+    ``new_ids`` only pairs naming a new article are returned.
+    """
+    seen = {frozenset((p.a, p.b)) for p in pairs if p.relation and p.basis == "compared"}
+    strong: dict[str, list[tuple[str, float, float, float]]] = defaultdict(list)
+    for p in pairs:
+        if p.relation == "translation" and p.basis == "compared" and min(p.coverage_a, p.coverage_b) >= min_cover:
+            strong[p.a].append((p.b, p.coverage_b, p.coverage_a, p.score))  # partner, its cover, pivot's, score
+            strong[p.b].append((p.a, p.coverage_a, p.coverage_b, p.score))
+    new = set(new_ids) if new_ids is not None else None
+    best: dict[tuple[str, str], tuple[float, float, float, float]] = {}
+    for pivot in sorted(strong):
+        partners = sorted(strong[pivot])
+        if len(partners) > max_partners:
+            continue
+        for (x, cx, pvx, sx), (y, cy, pvy, sy) in itertools.combinations(partners, 2):
+            lx, ly = langs.get(x), langs.get(y)
+            if not lx or not ly or same_language(lx, ly) or frozenset((x, y)) in seen:
+                continue
+            if new is not None and x not in new and y not in new:
+                continue
+            a, b, ca, cb = (x, y, min(cx, pvy), min(cy, pvx)) if x < y else (y, x, min(cy, pvx), min(cx, pvy))
+            cand = (min(ca, cb), min(sx, sy), ca, cb)
+            if cand > best.get((a, b), (-1.0, -1.0, 0.0, 0.0)):
+                best[(a, b)] = cand
+    return [
+        Pair(a, b, "translation", score, ca, cb, basis="pivot")
+        for (a, b), (_, score, ca, cb) in sorted(best.items())
+    ]
 
 
 def _most_linked(links: Mapping[tuple[int, int], list]) -> dict[int, int]:

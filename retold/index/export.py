@@ -76,17 +76,19 @@ def index_result(index: Index, settings: Settings | None = None) -> ScanResult:
             docs = index.load_docs()
             by_id = {d.id: d for d in docs}
             n_tokens = {d.id: d.n_tokens for d in docs}
+            langs = {d.id: d.lang for d in docs}
             lazy = by_id
         else:
             light = read_light(index)
             by_id = dated(light)
             n_tokens = dict(zip(light.ids, light.n_tokens.tolist()))
+            langs = dict(zip(light.ids, light.lang))
             lazy = IndexedDocs(index.path, light.ids, {}, index=index)
         seqs, links = index.pair_links_with_seq()
     # build_groups settles directions and story gaps in place, as in a scan (whose pairs the
     # index stores after that step, so here it changes nothing a scan would not)
     groups = build_groups(by_id, links, settings)
-    implied, agreed = stories_say(groups, links, links, n_tokens, settings)
+    implied, agreed = stories_say(groups, links, links, n_tokens, settings, langs=langs)
     stats = {
         "articles_new": 0.0,
         "articles_total": float(len(by_id)),

@@ -25,8 +25,8 @@ PASSAGE_KINDS: tuple[str, ...] = ("verbatim", "paraphrase", "translation")
 DATA_VERSION = 1
 
 _DIRECTIONS = {None: 0, "a->b": 1, "b->a": 2}
-#: Pair.basis: compared, or implied by a story / a storyline (retold.group.implied)
-_BASES = {"compared": 0, "story": 1, "storyline": 2}
+#: Pair.basis: compared, or implied by a story / a storyline / a pivot translation (retold.group.implied)
+_BASES = {"compared": 0, "story": 1, "storyline": 2, "pivot": 3}
 
 
 def _asset(name: str) -> str:

@@ -5,7 +5,8 @@
  *   A: articles  [id, title, url, source, published ISO|null, lang, text index, boilerplate [s,e,s,e...]]
  *   P: pairs     [a index, b index, relation index in R, score, coverage_a, coverage_b,
  *                 direction 0 none | 1 a->b | 2 b->a, passages [a_s,a_e,b_s,b_e,kind index in K,similarity%...],
- *                 basis 0 compared | 1 implied by a story | 2 implied by a storyline,
+ *                 basis 0 compared | 1 implied by a story | 2 implied by a storyline |
+ *                 3 a translation through a third text,
  *                 decided: the pair's own relation index in R where its stories overrode it, else -1]
  *   G: groups    [0 family | 1 story, id, [member indices], origin index | -1]
  * Offsets are UTF-16 code units into the text (what JavaScript strings index).
@@ -595,7 +596,9 @@
           ? "Not compared directly: both articles are in one story, through the pairs that were compared."
           : p[8] === 2
             ? "Not compared directly: the two articles' stories are joined by many compared related pairs (one storyline)."
-            : "No aligned passages: the relation rests on shared names, places and facts, not on reused text." }),
+            : p[8] === 3
+              ? "Not compared into a relation directly: each is a translation of one third article, most of which both cover."
+              : "No aligned passages: the relation rests on shared names, places and facts, not on reused text." }),
         pane));
     });
     out.push(sides);
