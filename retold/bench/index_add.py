@@ -34,8 +34,20 @@ from retold.model import Article
 
 #: the child: reads the new articles, scans them into the index, prints its figures as JSON
 _CHILD = r"""
-import json, resource, sys, time
+import json, resource, sys, threading, time
 t0 = time.perf_counter()
+peak = {"anon": 0.0, "file": 0.0}
+def sample():  # the process's own memory (RssAnon) apart from the index file's mapped pages (RssFile)
+    while True:
+        try:
+            with open("/proc/self/status") as f:
+                kb = {l.split(":")[0]: float(l.split()[1]) for l in f if l.startswith(("RssAnon", "RssFile"))}
+        except OSError:
+            return
+        peak["anon"] = max(peak["anon"], kb.get("RssAnon", 0.0) / 1024)
+        peak["file"] = max(peak["file"], kb.get("RssFile", 0.0) / 1024)
+        time.sleep(0.02)
+threading.Thread(target=sample, daemon=True).start()
 from retold import scan
 from retold.ingest import read_articles
 from retold.index import Index
@@ -52,6 +64,7 @@ import retold
 wall = time.perf_counter() - t
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("RESULT " + json.dumps({"add_s": wall, "peak_rss_mb": rss, "upgrade_s": t_up, "pairs": len(res.pairs), "code": retold.__file__,
+      "peak_anon_mb": peak["anon"] or None, "peak_file_mb": peak["file"] or None,
       "stats": {k: v for k, v in res.stats.items() if k.startswith("time_") or k in ("candidates", "articles_read")}}))
 """
 
@@ -264,20 +277,30 @@ def _summary(rows: list[dict], design: str) -> dict:
     if len(rows) > 1:
         out["slope_time"] = slope([r["n"] for r in rows], [r["add_s"] for r in rows])
         out["slope_memory"] = slope([r["n"] for r in rows], [r["peak_rss_mb"] for r in rows])
+        if all(r.get("peak_anon_mb") for r in rows):
+            out["slope_anon_memory"] = slope([r["n"] for r in rows], [r["peak_anon_mb"] for r in rows])
     return out
 
 
 def render(res: dict, command: str) -> str:
     """The figures as a Markdown table, with the command that made them."""
-    lines = [f"`{command}`", "", "| indexed N | new k | add (s) | peak RSS (MB) | candidate pairs | of which: candidates, compare, groups (s) |",
-             "|---:|---:|---:|---:|---:|---|"]
+    lines = [f"`{command}`", "", "| indexed N | new k | add (s) | peak RSS (MB) | of which own, peak (MB) | index file mapped, peak (MB) | candidate pairs | of which: candidates, compare, groups (s) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---|"]
+
+    def mb(v: float | None) -> str:
+        return f"{v:.0f}" if v else "-"
+
     for r in res["rows"]:
         st = r.get("stats", {})
         parts = ", ".join(f"{st.get(key, 0.0):.1f}" for key in ("time_candidates_s", "time_compare_s", "time_group_s"))
         n_cand = f"{st['candidates']:,.0f}" if "candidates" in st else "-"
-        lines.append(f"| {r['n']:,} | {r['k']} | {r['add_s']:.1f} | {r['peak_rss_mb']:.0f} | {n_cand} | {parts} |")
+        lines.append(
+            f"| {r['n']:,} | {r['k']} | {r['add_s']:.1f} | {r['peak_rss_mb']:.0f} | {mb(r.get('peak_anon_mb'))} | "
+            f"{mb(r.get('peak_file_mb'))} | {n_cand} | {parts} |"
+        )
     if "slope_time" in res:
-        lines += ["", f"slope of log time vs log N: {res['slope_time']:.2f}; of log peak memory: {res['slope_memory']:.2f}"]
+        own = f"; of log peak own memory: {res['slope_anon_memory']:.2f}" if "slope_anon_memory" in res else ""
+        lines += ["", f"slope of log time vs log N: {res['slope_time']:.2f}; of log peak memory: {res['slope_memory']:.2f}{own}"]
     sides = [r for r in res["rows"] if "index_side" in r]
     if sides:
         lines += ["", "The part that reads the index (candidates and groups; the new docs prepared beforehand), in one process:", "",
