@@ -268,3 +268,45 @@ def test_held_links_cost_a_fraction_of_pair_objects():
         tracemalloc.stop()
     assert len(table) == 100_000 and table.pair(99_999).b == "y4999"
     assert as_columns < 0.4 * as_objects, f"{as_columns / 1e6:.0f} MB as columns, {as_objects / 1e6:.0f} MB as objects"
+
+
+def test_the_tables_a_long_lived_index_keeps_equal_a_fresh_read(tmp_path):
+    """The light rows and the static article vectors that a long-lived index keeps between adds
+    (read on from their last row) equal what a fresh connection reads: after its own adds, after
+    another connection's commit, and after a removal."""
+    import numpy as np
+
+    from retold.index.incremental import _static_rows, read_light
+
+    arts, _ = read_articles([REPO / "retold" / "data" / "sample"])
+    arts = [a for a in arts if a.text.strip()]
+    path = tmp_path / "k.idx"
+    kept = Index.open(path, keep_in_memory=True)
+    encoder = retold.sign.default_encoder(Settings())
+
+    def same() -> None:
+        with Index.open(path) as fresh:
+            want, got = read_light(fresh), read_light(kept)
+            assert got.ids == want.ids and np.array_equal(got.seq, want.seq) and got.lang == want.lang
+            assert np.array_equal(got.n_tokens, want.n_tokens) and got.published == want.published
+            w = [(p.tolist(), lk.tolist(), v.tolist()) for p, lk, v in _static_rows(fresh, want)]
+            g = [(p.tolist(), lk.tolist(), v.tolist()) for p, lk, v in _static_rows(kept, got)]
+            flat = lambda parts: [x for part in parts for x in zip(*part)]  # noqa: E731
+            assert flat(g) == flat(w) and flat(w)
+
+    try:
+        retold.scan(arts[:4], index=kept, encoder=encoder)
+        same()
+        assert {"light", "static"} <= set(kept.held_tables())
+        retold.scan(arts[4:7], index=kept, encoder=encoder)  # own add: read on from the last row
+        same()
+        with Index.open(path) as other:  # another connection commits: the kept tables go
+            retold.scan(arts[7:9], index=other, encoder=encoder)
+        same()
+        kept.remove([arts[0].id])  # a removal here empties them too
+        assert not kept.held_tables()
+        same()
+        retold.scan(arts[9:], index=kept, encoder=encoder)
+        same()
+    finally:
+        kept.close()

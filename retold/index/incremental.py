@@ -73,11 +73,43 @@ class Light:
     def position(self, seqs: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.seq, seqs)
 
+    def extended(self, more: Light) -> Light:
+        """These rows and then ``more`` (rows added later), as new arrays and lists."""
+        return Light(
+            seq=np.concatenate([self.seq, more.seq]),
+            ids=self.ids + more.ids,
+            published=self.published + more.published,
+            lang=self.lang + more.lang,
+            n_tokens=np.concatenate([self.n_tokens, more.n_tokens]),
+            exact_hash=np.concatenate([self.exact_hash, more.exact_hash]),
+            name_total=np.concatenate([self.name_total, more.name_total]),
+            words_total=np.concatenate([self.words_total, more.words_total]),
+            content_len=np.concatenate([self.content_len, more.content_len]),
+            readable=np.concatenate([self.readable, more.readable]),
+        )
+
 
 def read_light(ix) -> Light:
+    """Every indexed doc's light row. A long-lived index (``Index.held_tables``) keeps them and
+    reads only the rows added since: reading 50,000 rows cost 0.14 s of every add of 20."""
+    held = ix.held_tables() if getattr(ix, "keeps_memory", False) else None
+    before = held.get("light") if held is not None else None
+    if not isinstance(before, Light):
+        light = _light_rows(ix, None)
+    else:
+        more = _light_rows(ix, int(before.seq[-1]) if len(before.seq) else None)
+        light = before.extended(more) if len(more.seq) else before
+    if held is not None:
+        held["light"] = light
+    return light
+
+
+def _light_rows(ix, after: int | None) -> Light:
+    """The light rows in the order added (those after seq ``after`` only, when given)."""
     rows = ix._read(
         "SELECT seq, id, published, lang, n_tokens, exact_hash, name_total, words_total, content_len, readable "
-        "FROM light ORDER BY seq"
+        "FROM light" + (" WHERE seq > ?" if after is not None else "") + " ORDER BY seq",
+        (after,) if after is not None else (),
     )
     cols = list(zip(*rows)) if rows else [()] * 10
     return Light(
@@ -227,9 +259,27 @@ def _vector_chunks(ix, light: Light):
 
 
 def _static_rows(ix, light: Light):
-    """(positions, lacks, article vectors) of the ``svecs`` rows, a chunk at a time."""
-    for pos, rows in _row_chunks(ix, light, "SELECT seq, lacks, art FROM svecs ORDER BY seq"):
-        yield pos, np.array([bool(r[1]) for r in rows], dtype=bool), _floats([r[2] for r in rows])
+    """(positions, lacks, article vectors) of the ``svecs`` rows, a chunk at a time.
+
+    A long-lived index keeps them (``Index.held_tables``) and reads only the rows added since
+    (128 floats a doc: 25 MB at 50,000 docs, which every add of 20 read again, 0.2 s of it)."""
+    held = ix.held_tables() if getattr(ix, "keeps_memory", False) else None
+    if held is None:
+        for pos, rows in _row_chunks(ix, light, "SELECT seq, lacks, art FROM svecs ORDER BY seq"):
+            yield pos, np.array([bool(r[1]) for r in rows], dtype=bool), _floats([r[2] for r in rows])
+        return
+    before = held.get("static")
+    seqs, lacks, vecs = before if isinstance(before, tuple) else (np.zeros(0, np.int64), np.zeros(0, bool), None)
+    after = int(seqs[-1]) if len(seqs) else -(2**62)
+    rows = ix._read("SELECT seq, lacks, art FROM svecs WHERE seq > ? ORDER BY seq", (after,))
+    if rows:
+        seqs = np.concatenate([seqs, np.array([r[0] for r in rows], dtype=np.int64)])
+        lacks = np.concatenate([lacks, np.array([bool(r[1]) for r in rows], dtype=bool)])
+        more = _floats([r[2] for r in rows])
+        vecs = more if vecs is None else np.concatenate([vecs, more])
+    held["static"] = (seqs, lacks, vecs)
+    if vecs is not None and len(seqs):
+        yield light.position(seqs), lacks, vecs
 
 
 def _static(ix, light: Light, new_docs: list[Doc], settings: Settings) -> dict[tuple[int, int], set[str]]:

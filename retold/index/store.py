@@ -170,6 +170,9 @@ class _Memo:
     pairs: list[Pair] | None = None
     groups: HeldGroups | None = None  # the groups by component, kept by the scans against this index
     names: dict[str, dict[str, float]] = field(default_factory=dict)  # rare names by doc id (sign.names)
+    #: tables an add reads whole (the light rows, the static article vectors), kept by
+    #: ``retold.index.incremental`` and read on from their last seq: an own add appends rows only
+    tables: dict[str, object] = field(default_factory=dict)
 
 
 class Index:
@@ -545,6 +548,13 @@ class Index:
         the memory goes when another connection commits, and a removed id's names with it."""
         return self._held().names if self._keep else None
 
+    def held_tables(self) -> dict[str, object] | None:
+        """Tables a scan reads whole at every add, as it last read them, for it to read on from
+        their last row (``retold.index.incremental.read_light``); None unless ``keep_in_memory``.
+        Emptied when another connection commits, and by a removal or a rewrite of indexed rows
+        here: what is kept is only ever extended by this connection's own adds."""
+        return self._held().tables if self._keep else None
+
     def runs(self) -> list[Run]:
         """Every ``add`` so far, oldest first."""
         return [
@@ -763,6 +773,8 @@ class Index:
         if memo is not None:
             self._extend_memo(memo, doc_rows, pair_rows, refreshed)
             memo.groups = None  # held groups are of the index before this add; the scan holds the new ones
+            if refreshed:  # rows of indexed docs rewritten: the held tables are read afresh
+                memo.tables.clear()
         hooks.committed(docs, pairs)
 
     def _extend_memo(self, memo: _Memo, doc_rows: list[tuple], pair_rows: list[tuple], refreshed: Sequence[Doc]) -> None:
@@ -947,6 +959,7 @@ class Index:
             raise
         if memo is not None:  # our own commit leaves data_version alone: bring the memo to the file
             memo.groups = None  # a removal may split components: grouped afresh by the next scan
+            memo.tables.clear()
             gone = set(removed)
             for i in gone:
                 memo.names.pop(i, None)
