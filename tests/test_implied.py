@@ -154,3 +154,21 @@ def test_the_stories_say_translation_before_same_story():
     assert [(p.a, p.b, p.relation, p.basis) for p in implied] == [("is", "ja", "translation", "pivot")]
     none, _ = stories_say(stories, compared, compared, {"en": 400, "is": 400, "ja": 400}, Settings())
     assert [(p.a, p.b, p.relation, p.basis) for p in none] == [("is", "ja", "same_story", "story")]
+
+
+def test_a_compared_same_story_of_sister_translations_becomes_a_translation():
+    """Compared into same_story (their own alignment was weak), two strong translations of one
+    text in two other languages are translations; the pair's own verdict stays in ``decided``."""
+    from retold.config import Settings
+    from retold.group.build import stories_say
+
+    stories = [Group(id="s1", kind="story", members=["en", "is", "ja"])]
+    own = _tr("is", "ja", 0.2, 0.25, score=0.4, relation="same_story")
+    compared = [_tr("en", "is"), _tr("en", "ja"), own]
+    implied, agreed = stories_say(stories, compared, compared, {"en": 400, "is": 400, "ja": 400}, Settings(), None, LANGS)
+    assert implied == [] and agreed >= 1
+    assert (own.relation, own.decided, own.coverage_a, own.coverage_b) == ("translation", "same_story", 0.2, 0.25)
+    weak = _tr("is", "ja", 0.2, 0.25, score=0.4, relation="same_story")
+    stories_say(stories, [_tr("en", "is", 0.9, 0.5), _tr("en", "ja"), weak], [_tr("en", "is", 0.9, 0.5), _tr("en", "ja"), weak],
+                {"en": 400, "is": 400, "ja": 400}, Settings(), None, LANGS)
+    assert weak.relation == "same_story" and weak.decided is None  # a link under the coverage: the pair's own stands

@@ -217,7 +217,9 @@ def test_sigterm_during_a_streamed_scan_removes_its_scratch_index(tmp_path: Path
     import sys
     import time
 
-    arts = [Article(id=f"{a.id}-{k}", text=a.text + f"\nEdition {k}.") for k in range(12) for a in _texts()]
+    # enough batches that the scan is still running when the signal comes (the kill follows the
+    # scratch index's first appearance; a faster scan of fewer batches could end before it)
+    arts = [Article(id=f"{a.id}-{k}", text=a.text + f"\nEdition {k}.") for k in range(60) for a in _texts()]
     src = _write_jsonl(tmp_path / "in.jsonl", arts)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "retold", "scan", str(src), "--out", str(out), "--batch-size", "20",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from retold.config import EVENT_FEATURES, TOPIC_FEATURES, Settings
 from retold.group.agree import agree_with_stories
 from retold.group.families import _gap_days, effective_dates, families
-from retold.group.implied import implied_pairs, pivot_pairs
+from retold.group.implied import agree_with_pivots, implied_pairs, pivot_pairs, pivots
 from retold.group.stories import stories
 from retold.model import Doc, Group, Pair
 
@@ -66,7 +66,11 @@ def stories_say(
     if not settings.implied_pairs:
         return [], agreed
     # translations through a third text first: the stories would call those pairs same_story
-    pivot = pivot_pairs(all_pairs, langs, new_ids, settings.thresholds.pivot_min_coverage) if langs is not None else []
+    pivot: list[Pair] = []
+    if langs is not None:
+        found = pivots(all_pairs, langs, settings.thresholds.pivot_min_coverage)
+        agreed += agree_with_pivots(compared, found)
+        pivot = pivot_pairs(all_pairs, langs, new_ids, found=found)
     implied = implied_pairs(story_groups, all_pairs + pivot, new_ids, n_tokens=n_tokens)
     return pivot + implied, agreed
 
