@@ -305,7 +305,8 @@ class Pair:
     #: of their own
     basis: str = "compared"
     #: the relation the pair's own evidence gave, where the stories overrode it
-    #: (``retold.group.agree``); None when the pair's relation is its own
+    #: (``retold.group.agree``) or translations through a third text did
+    #: (``retold.group.implied.agree_with_pivots``); None when the pair's relation is its own
     decided: str | None = None
 
     def __post_init__(self) -> None:
