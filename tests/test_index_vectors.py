@@ -210,4 +210,45 @@ def test_a_scan_through_the_graphs_finds_the_pairs_of_a_full_load(tmp_path: Path
         got[name] = (keys, sorted((g.kind, tuple(g.members)) for g in got[name][-1].groups))
     with Index.open(tmp_path / "inc.idx") as ix:
         assert vectors.segments(ix._db)  # the last batches searched graphs
+        assert vectors.segments(ix._db, vectors.STATIC)  # and the static model's graphs too
     assert got["inc"] == got["full"] and sum(len(k) for k in got["inc"][0]) >= 5
+
+
+def test_static_graphs_equal_the_exhaustive_search_and_drop_rewritten_vectors(tmp_path: Path) -> None:
+    """The static model's article vectors (``svecs.art``) get graphs of their own, searched as
+    the encoder's are; a rewrite of an indexed doc's static vector drops the graph holding it."""
+    rng = np.random.default_rng(5)
+    path = tmp_path / "s.idx"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE docs (seq INTEGER PRIMARY KEY, id TEXT)")
+    db.execute("CREATE TABLE vecs (seq INTEGER PRIMARY KEY, vec BLOB NOT NULL)")
+    db.execute("CREATE TABLE svecs (seq INTEGER PRIMARY KEY, lacks INTEGER NOT NULL, art BLOB NOT NULL, lead BLOB)")
+    for _ in range(3):
+        db.execute("BEGIN IMMEDIATE")
+        for v in _clustered(rng, 120):
+            seq = db.execute("INSERT INTO docs (id) VALUES ('x')").lastrowid
+            db.execute("INSERT INTO svecs VALUES (?, 0, ?, NULL)", (seq, v.tobytes()))
+        vectors.maintain(db, path, 100)
+        db.execute("COMMIT")
+    segs = vectors.segments(db, vectors.STATIC)
+    assert segs and not vectors.segments(db)  # the static table's graphs; none for the empty vecs
+
+    def same() -> None:
+        queries = _clustered(rng, 30)
+        rows = db.execute("SELECT seq, art FROM svecs ORDER BY seq").fetchall()
+        seqs = np.array([r[0] for r in rows], dtype=np.int64)
+        new_keys = int(seqs[-1]) + 1 + np.arange(len(queries))
+        allv = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        want_k, want_c = exact_neighbours(iter([(seqs, allv), (new_keys, queries)]), queries, 11)
+        got_k, got_c = vectors.neighbours(db, path, seqs, queries, new_keys, 11, table=vectors.STATIC)
+        assert np.array_equal(got_k, want_k)
+        assert np.allclose(got_c, want_c, atol=1e-5)
+
+    same()
+    db.execute("BEGIN IMMEDIATE")  # a refreshed doc: its static vector rewritten in place
+    first = segs[0].lo
+    db.execute("UPDATE svecs SET art = ? WHERE seq = ?", ((10 * rng.standard_normal(DIM)).astype(np.float32).tobytes(), first + 1))
+    vectors.forget_rewritten(db, [first + 1])
+    db.execute("COMMIT")
+    assert all(not (s.lo <= first + 1 <= s.hi) for s in vectors.segments(db, vectors.STATIC))
+    same()

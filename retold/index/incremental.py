@@ -310,13 +310,28 @@ def _static(ix, light: Light, new_docs: list[Doc], settings: Settings) -> dict[t
         keys = np.where(keys >= 0, pos[np.maximum(keys, 0)], -1)
         return static_pairs(pos[qmask], keys, cos, lacks, written, settings)
 
-    def chunked():
-        for p, lk, v in _static_rows(ix, light):
-            lacks[p] = lk
-            yield p, v
-        yield np.array(new_pos, dtype=np.int64), new_vecs
+    if getattr(ix, "keeps_memory", False):  # held in memory (Index.held_tables): one exhaustive pass
+        def chunked():
+            for p, lk, v in _static_rows(ix, light):
+                lacks[p] = lk
+                yield p, v
+            yield np.array(new_pos, dtype=np.int64), new_vecs
 
-    keys, cos = exact_neighbours(chunked(), new_vecs, k)
+        keys, cos = exact_neighbours(chunked(), new_vecs, k)
+        return static_pairs(np.array(new_pos, dtype=np.int64), keys, cos, lacks, written, settings)
+    # else the graphs beside the index (retold/index/vectors.py, table STATIC), keyed by seq as
+    # ``_ann`` keys them; the lacks of the indexed docs found are read for those docs only
+    base = int(light.seq[-1]) + 1 if n else 0
+    new_keys = base + np.array(new_pos, dtype=np.int64) - n
+    keys, cos = vectors.neighbours(ix._db, ix.path, light.seq, new_vecs, new_keys, k, table=vectors.STATIC)
+    old = np.unique(keys[(keys >= 0) & (keys < base)])
+    for part in chunks(old.tolist(), 900):
+        marks = ",".join("?" * len(part))
+        rows = ix._read(f"SELECT seq, lacks FROM svecs WHERE seq IN ({marks})", part)
+        if rows:
+            lacks[light.position(np.array([r[0] for r in rows], dtype=np.int64))] = [bool(r[1]) for r in rows]
+    pos = np.where(keys >= base, keys - base + n, light.position(np.minimum(keys, base - 1)))
+    keys = np.where(keys >= 0, pos, -1)
     return static_pairs(np.array(new_pos, dtype=np.int64), keys, cos, lacks, written, settings)
 
 

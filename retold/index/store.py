@@ -751,7 +751,9 @@ class Index:
             db.executemany("UPDATE docs SET arrays = ? WHERE id = ?", refresh_rows)
             if refreshed:
                 seq_of = dict(_fetch_seqs(db, [d.article.id for d in refreshed]))
-                postings.refresh_static(db, [(seq_of[d.article.id], d) for d in refreshed if d.article.id in seq_of])
+                rewritten = [(seq_of[d.article.id], d) for d in refreshed if d.article.id in seq_of]
+                postings.refresh_static(db, rewritten)
+                vectors.forget_rewritten(db, [q for q, _ in rewritten])  # graphs holding their old static vectors
             db.execute(
                 "INSERT INTO runs (time, docs_added, pairs_added, version) VALUES (?, ?, ?, ?)",
                 (datetime.now(timezone.utc).isoformat(), len(doc_rows), len(pair_rows), _retold_version()),

@@ -48,10 +48,31 @@ _CHUNK = 8192
 SEARCH_MARGIN = 10
 SEARCH_EF = 2
 
-DDL = (
-    "CREATE TABLE IF NOT EXISTS ann_segments (name TEXT PRIMARY KEY, lo INTEGER NOT NULL, hi INTEGER NOT NULL, "
-    "n INTEGER NOT NULL, ndim INTEGER NOT NULL)"
-)
+@dataclass(frozen=True)
+class Table:
+    """A table of one vector per indexed doc that has graphs: its name, its vector column, the
+    table that lists its segments and the prefix of their files."""
+
+    name: str
+    column: str
+    segments: str
+    prefix: str
+
+    @property
+    def ddl(self) -> str:
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.segments} (name TEXT PRIMARY KEY, lo INTEGER NOT NULL, "
+            "hi INTEGER NOT NULL, n INTEGER NOT NULL, ndim INTEGER NOT NULL)"
+        )
+
+
+#: the encoder's article vectors
+VECS = Table("vecs", "vec", "ann_segments", "vecs")
+#: the static second model's article vectors (``svecs.art``)
+STATIC = Table("svecs", "art", "ann_static_segments", "svecs")
+TABLES = (VECS, STATIC)
+
+DDL = VECS.ddl
 
 
 @dataclass(frozen=True)
@@ -71,20 +92,22 @@ def segment_dir(index_path: Path) -> Path:
     return p.with_name(p.name + ".ann")
 
 
-def segments(db: sqlite3.Connection) -> list[Segment]:
+def segments(db: sqlite3.Connection, table: Table = VECS) -> list[Segment]:
     """The committed segments, by range (none in an index that never built one)."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ann_segments'").fetchone():
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table.segments,)).fetchone():
         return []
-    return [Segment(*r) for r in db.execute("SELECT name, lo, hi, n, ndim FROM ann_segments ORDER BY lo")]
+    return [Segment(*r) for r in db.execute(f"SELECT name, lo, hi, n, ndim FROM {table.segments} ORDER BY lo")]
 
 
 def _floats(blobs: list[bytes]) -> np.ndarray:
     return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
 
 
-def _range_rows(db: sqlite3.Connection, lo: int, hi: int | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(seqs, vectors) of ``vecs`` with ``lo <= seq <= hi`` (no ``hi``: to the end), a chunk at a time."""
-    sql, args = "SELECT seq, vec FROM vecs WHERE seq >= ?", [lo]
+def _range_rows(
+    db: sqlite3.Connection, lo: int, hi: int | None, table: Table = VECS
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(seqs, vectors) of the table with ``lo <= seq <= hi`` (no ``hi``: to the end), a chunk at a time."""
+    sql, args = f"SELECT seq, {table.column} FROM {table.name} WHERE seq >= ?", [lo]
     if hi is not None:
         sql, args = sql + " AND seq <= ?", [lo, hi]
     cur = db.execute(sql + " ORDER BY seq", args)
@@ -95,12 +118,12 @@ def _range_rows(db: sqlite3.Connection, lo: int, hi: int | None) -> Iterator[tup
         yield np.array([r[0] for r in rows], dtype=np.int64), _floats([r[1] for r in rows])
 
 
-def _vector_of(db: sqlite3.Connection, seq: int) -> np.ndarray | None:
-    row = db.execute("SELECT vec FROM vecs WHERE seq = ?", (seq,)).fetchone()
+def _vector_of(db: sqlite3.Connection, seq: int, table: Table = VECS) -> np.ndarray | None:
+    row = db.execute(f"SELECT {table.column} FROM {table.name} WHERE seq = ?", (seq,)).fetchone()
     return None if row is None else np.frombuffer(row[0], dtype=np.float32)
 
 
-def _open(db: sqlite3.Connection, folder: Path, seg: Segment):
+def _open(db: sqlite3.Connection, folder: Path, seg: Segment, table: Table = VECS):
     """The segment's graph, memory-mapped, or None when the file cannot be trusted: missing,
     unreadable, or not holding its range (its count and dimension, and the vectors of the
     range's first and last docs where they are still indexed)."""
@@ -116,7 +139,7 @@ def _open(db: sqlite3.Connection, folder: Path, seg: Segment):
     if g is None or len(g) != seg.n or g.ndim != seg.ndim:
         return None
     for s in (seg.lo, seg.hi):
-        want = _vector_of(db, s)
+        want = _vector_of(db, s, table)
         if want is None:
             continue  # removed since: its row is gone, the graph's copy is filtered out
         if not g.contains(s):
@@ -128,7 +151,8 @@ def _open(db: sqlite3.Connection, folder: Path, seg: Segment):
 
 
 def neighbours(
-    db: sqlite3.Connection, index_path: Path, seqs: np.ndarray, queries: np.ndarray, new_keys: np.ndarray, k: int
+    db: sqlite3.Connection, index_path: Path, seqs: np.ndarray, queries: np.ndarray, new_keys: np.ndarray, k: int,
+    table: Table = VECS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(keys, cosine) of the ``k`` nearest vectors to each query among every indexed vector and
     the queries themselves, as ``exact_neighbours`` gives them over the whole table: keys are
@@ -136,7 +160,7 @@ def neighbours(
     the seqs of the indexed docs now (sorted), to tell removed docs still in a graph."""
     folder = segment_dir(index_path)
     q = np.asarray(queries, dtype=np.float32)
-    segs = segments(db)
+    segs = segments(db, table)
     found_k: list[np.ndarray] = [np.zeros((len(q), 0), dtype=np.int64)]
     found_c: list[np.ndarray] = [np.zeros((len(q), 0), dtype=np.float32)]
     exhaustive: list[tuple[int, int | None]] = []
@@ -145,8 +169,8 @@ def neighbours(
         if seg.lo > start:  # a range no graph covers (its docs were all removed): read it
             exhaustive.append((start, seg.lo - 1))
         start = seg.hi + 1
-        live = _live(db, seg)
-        g = _open(db, folder, seg)
+        live = _live(db, seg, table)
+        g = _open(db, folder, seg, table)
         if g is None:
             exhaustive.append((seg.lo, seg.hi))
             continue
@@ -162,7 +186,7 @@ def neighbours(
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for lo, hi in exhaustive:
-            yield from _range_rows(db, lo, hi)
+            yield from _range_rows(db, lo, hi, table)
         yield np.asarray(new_keys, dtype=np.int64), q
 
     ek, ec = exact_neighbours(chunks(), q, k)
@@ -172,18 +196,18 @@ def neighbours(
     return np.take_along_axis(keys, order, axis=1), np.take_along_axis(cos, order, axis=1)
 
 
-def _live(db: sqlite3.Connection, seg: Segment) -> int:
+def _live(db: sqlite3.Connection, seg: Segment, table: Table = VECS) -> int:
     """The vectors of the segment's range still in the table (the rest were removed since)."""
-    return int(db.execute("SELECT count(*) FROM vecs WHERE seq BETWEEN ? AND ?", (seg.lo, seg.hi)).fetchone()[0])
+    return int(db.execute(f"SELECT count(*) FROM {table.name} WHERE seq BETWEEN ? AND ?", (seg.lo, seg.hi)).fetchone()[0])
 
 
-def _build(db: sqlite3.Connection, folder: Path, lo: int, hi: int) -> Segment | None:
+def _build(db: sqlite3.Connection, folder: Path, lo: int, hi: int, table: Table = VECS) -> Segment | None:
     """A graph of the vectors of ``[lo, hi]`` written whole under a fresh name (None: none there)."""
     from usearch.index import Index
 
     g = None
     n = 0
-    for ks, vs in _range_rows(db, lo, hi):
+    for ks, vs in _range_rows(db, lo, hi, table):
         if g is None:
             g = Index(ndim=vs.shape[1], metric="cos", dtype="f32", connectivity=16, expansion_add=64, expansion_search=64)
         g.add(ks, vs, threads=1)  # one thread: the same graph run after run (Settings.reproducible)
@@ -191,7 +215,7 @@ def _build(db: sqlite3.Connection, folder: Path, lo: int, hi: int) -> Segment | 
     if g is None:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"vecs-{lo}-{hi}-{secrets.token_hex(6)}.usearch"
+    name = f"{table.prefix}-{lo}-{hi}-{secrets.token_hex(6)}.usearch"
     tmp = folder / (name + ".tmp")
     g.save(str(tmp))
     with open(tmp, "rb") as fh:
@@ -214,49 +238,70 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def maintain(db: sqlite3.Connection, index_path: Path, min_size: int | None = None) -> None:
-    """Inside an add's write transaction, after its ``vecs`` rows: build the tail into a segment
-    once it holds ``min_size`` vectors (absorbing the segments before it that are at most twice
-    its size), and build again any segment whose file cannot be trusted or that holds more
-    removed docs than live ones. The rows change in the caller's transaction."""
-    min_size = SEGMENT_MIN if min_size is None else min_size
-    db.execute(DDL)
+def maintain(db: sqlite3.Connection, index_path: Path, min_size: int | None = None, table: Table | None = None) -> None:
+    """Inside an add's write transaction, after its vector rows: for each table with graphs
+    (``table``: that one only), build the tail into a segment once it holds ``min_size`` vectors
+    (absorbing the segments before it that are at most twice its size), and build again any
+    segment whose file cannot be trusted or that holds more removed docs than live ones. The
+    rows change in the caller's transaction."""
+    for t in (table,) if table is not None else TABLES:
+        if t is VECS or db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (t.name,)).fetchone():
+            _maintain(db, index_path, SEGMENT_MIN if min_size is None else min_size, t)
+
+
+def _maintain(db: sqlite3.Connection, index_path: Path, min_size: int, table: Table) -> None:
+    db.execute(table.ddl)
     folder = segment_dir(index_path)
-    segs = segments(db)
+    segs = segments(db, table)
     for seg in segs:
-        live = _live(db, seg)
-        if 2 * live >= seg.n and _open(db, folder, seg) is not None:
+        live = _live(db, seg, table)
+        if 2 * live >= seg.n and _open(db, folder, seg, table) is not None:
             continue
-        db.execute("DELETE FROM ann_segments WHERE name = ?", (seg.name,))
-        new = _build(db, folder, seg.lo, seg.hi) if live else None
+        db.execute(f"DELETE FROM {table.segments} WHERE name = ?", (seg.name,))
+        new = _build(db, folder, seg.lo, seg.hi, table) if live else None
         if new is not None:
-            _insert(db, new)
-    segs = segments(db)
+            _insert(db, new, table)
+    segs = segments(db, table)
     lo = segs[-1].hi + 1 if segs else 0
-    tail = db.execute("SELECT count(*), max(seq) FROM vecs WHERE seq >= ?", (lo,)).fetchone()
+    tail = db.execute(f"SELECT count(*), max(seq) FROM {table.name} WHERE seq >= ?", (lo,)).fetchone()
     if tail[0] < min_size:
         return
     n, hi = int(tail[0]), int(tail[1])
     while segs and segs[-1].n <= 2 * n and segs[-1].n + n <= SEGMENT_MAX:
         prev = segs.pop()
-        db.execute("DELETE FROM ann_segments WHERE name = ?", (prev.name,))
+        db.execute(f"DELETE FROM {table.segments} WHERE name = ?", (prev.name,))
         lo, n = prev.lo, n + prev.n
-    new = _build(db, folder, lo, hi)
+    new = _build(db, folder, lo, hi, table)
     if new is not None:
-        _insert(db, new)
+        _insert(db, new, table)
 
 
-def _insert(db: sqlite3.Connection, seg: Segment) -> None:
-    db.execute("INSERT INTO ann_segments (name, lo, hi, n, ndim) VALUES (?, ?, ?, ?, ?)", (seg.name, seg.lo, seg.hi, seg.n, seg.ndim))
+def _insert(db: sqlite3.Connection, seg: Segment, table: Table = VECS) -> None:
+    db.execute(
+        f"INSERT INTO {table.segments} (name, lo, hi, n, ndim) VALUES (?, ?, ?, ?, ?)", (seg.name, seg.lo, seg.hi, seg.n, seg.ndim)
+    )
 
 
 def forget_reusable(db: sqlite3.Connection) -> None:
     """Inside a removal's transaction: drop the segments whose range reaches past the last doc
     left, since SQLite gives the next doc the seq after it and a graph would hold an old vector
     under it. Their live docs go back to the tail (searched exhaustively, built again later)."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ann_segments'").fetchone():
+    for t in TABLES:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (t.segments,)).fetchone():
+            db.execute(f"DELETE FROM {t.segments} WHERE hi > (SELECT coalesce(max(seq), -1) FROM docs)")
+
+
+def forget_rewritten(db: sqlite3.Connection, seqs: list[int]) -> None:
+    """Inside an add's transaction that rewrites the static vectors of indexed docs (``seqs``):
+    drop the static segments that hold their old vectors; their range goes back to being read
+    from the table until ``maintain`` builds it again."""
+    if not seqs or not db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (STATIC.segments,)
+    ).fetchone():
         return
-    db.execute("DELETE FROM ann_segments WHERE hi > (SELECT coalesce(max(seq), -1) FROM docs)")
+    for seg in segments(db, STATIC):
+        if any(seg.lo <= s <= seg.hi for s in seqs):
+            db.execute(f"DELETE FROM {STATIC.segments} WHERE name = ?", (seg.name,))
 
 
 def sweep(db: sqlite3.Connection, index_path: Path) -> None:
@@ -265,7 +310,7 @@ def sweep(db: sqlite3.Connection, index_path: Path) -> None:
     folder = segment_dir(index_path)
     if not folder.is_dir():
         return
-    keep = {s.name for s in segments(db)}
+    keep = {s.name for t in TABLES for s in segments(db, t)}
     for p in folder.iterdir():
         if p.name not in keep and (p.suffix == ".usearch" or p.name.endswith(".usearch.tmp")):
             try:
@@ -283,4 +328,7 @@ def copy_beside(src: Path, dst: Path) -> None:
         shutil.copytree(s, d, dirs_exist_ok=True)
 
 
-__all__ = ["SEGMENT_MIN", "SEGMENT_MAX", "Segment", "segment_dir", "segments", "neighbours", "maintain", "sweep", "forget_reusable", "copy_beside"]
+__all__ = [
+    "SEGMENT_MIN", "SEGMENT_MAX", "Segment", "Table", "VECS", "STATIC", "segment_dir", "segments", "neighbours", "maintain",
+    "sweep", "forget_reusable", "forget_rewritten", "copy_beside",
+]
