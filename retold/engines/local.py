@@ -114,6 +114,11 @@ class LocalEngine:
         """The engine a run with ``settings`` uses by default (threads, batch size, timeout)."""
         return cls(threads=settings.threads, min_items=settings.parallel_min_items, timeout_s=settings.worker_timeout_s)
 
+    @property
+    def worker_threads(self) -> int:
+        """BLAS threads of each forked worker: its share of the cores."""
+        return max(1, self.threads // self.processes)
+
     def _can_fork(self, n: int) -> bool:
         return self.processes > 1 and n >= self.min_items and "fork" in multiprocessing.get_all_start_methods()
 
@@ -137,7 +142,7 @@ class LocalEngine:
             self.processes,
             mp_context=multiprocessing.get_context("fork"),
             initializer=_worker_init,
-            initargs=(max(1, self.threads // self.processes),),
+            initargs=(self.worker_threads,),
         )
         workers: list[multiprocessing.Process] = []
 

@@ -12,7 +12,8 @@ numbers). Below ``semantic.EXACT_BELOW`` vectors the article-vector search is th
 (``retold.index.vectors``), whose float32 cosines are ranked as the exhaustive search ranks
 them, so that it is that search's answer wherever the graphs' recall holds (a scan of the whole corpus at
 once builds one HNSW graph there, whose neighbours may differ a little). The static second
-model's article vectors are still searched exhaustively, a chunk at a time.
+model's article vectors are searched the same way, through graphs of their own; a long-lived
+index (``keep_in_memory``) holds them and searches them exhaustively in memory.
 """
 
 from __future__ import annotations
@@ -280,6 +281,15 @@ def _static_rows(ix, light: Light):
     held["static"] = (seqs, lacks, vecs)
     if vecs is not None and len(seqs):
         yield light.position(seqs), lacks, vecs
+
+
+def hold_tables(ix) -> Light:
+    """Read into a long-lived index's memory what every add reads whole (the light rows and
+    the static article vectors, ``Index.held_tables``), as the first add would; the light rows."""
+    light = read_light(ix)
+    for _ in _static_rows(ix, light):
+        pass
+    return light
 
 
 def _static(ix, light: Light, new_docs: list[Doc], settings: Settings) -> dict[tuple[int, int], set[str]]:
@@ -609,4 +619,4 @@ class IndexedDocs(Mapping):
             pass
 
 
-__all__ = ["IndexedDocs", "indexed_candidates", "Found", "Light", "LazyDocs", "dated", "read_light", "postings"]
+__all__ = ["IndexedDocs", "indexed_candidates", "Found", "Light", "LazyDocs", "dated", "read_light", "hold_tables", "postings"]

@@ -1,6 +1,7 @@
 """Article-vector neighbours of new docs against an index, without reading every vector.
 
-The ``vecs`` table holds one article vector per indexed doc. Reading all of them for each add
+The ``vecs`` table holds one article vector per indexed doc (``svecs.art`` one of the static
+second model: table ``STATIC``, with segments and files of its own and everything else alike). Reading all of them for each add
 (an exhaustive search, a chunk at a time) costs time in proportion to the index. Here the
 vectors of older docs sit in **segments**: HNSW graphs (usearch) over contiguous ranges of
 ``seq``, saved as files in ``<index>.ann/`` and opened memory-mapped (``view``), so a search
@@ -92,9 +93,13 @@ def segment_dir(index_path: Path) -> Path:
     return p.with_name(p.name + ".ann")
 
 
+def _exists(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
 def segments(db: sqlite3.Connection, table: Table = VECS) -> list[Segment]:
     """The committed segments, by range (none in an index that never built one)."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table.segments,)).fetchone():
+    if not _exists(db, table.segments):
         return []
     return [Segment(*r) for r in db.execute(f"SELECT name, lo, hi, n, ndim FROM {table.segments} ORDER BY lo")]
 
@@ -245,7 +250,7 @@ def maintain(db: sqlite3.Connection, index_path: Path, min_size: int | None = No
     segment whose file cannot be trusted or that holds more removed docs than live ones. The
     rows change in the caller's transaction."""
     for t in (table,) if table is not None else TABLES:
-        if t is VECS or db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (t.name,)).fetchone():
+        if t is VECS or _exists(db, t.name):
             _maintain(db, index_path, SEGMENT_MIN if min_size is None else min_size, t)
 
 
@@ -287,7 +292,7 @@ def forget_reusable(db: sqlite3.Connection) -> None:
     left, since SQLite gives the next doc the seq after it and a graph would hold an old vector
     under it. Their live docs go back to the tail (searched exhaustively, built again later)."""
     for t in TABLES:
-        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (t.segments,)).fetchone():
+        if _exists(db, t.segments):
             db.execute(f"DELETE FROM {t.segments} WHERE hi > (SELECT coalesce(max(seq), -1) FROM docs)")
 
 
@@ -295,9 +300,7 @@ def forget_rewritten(db: sqlite3.Connection, seqs: list[int]) -> None:
     """Inside an add's transaction that rewrites the static vectors of indexed docs (``seqs``):
     drop the static segments that hold their old vectors; their range goes back to being read
     from the table until ``maintain`` builds it again."""
-    if not seqs or not db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (STATIC.segments,)
-    ).fetchone():
+    if not seqs or not _exists(db, STATIC.segments):
         return
     for seg in segments(db, STATIC):
         if any(seg.lo <= s <= seg.hi for s in seqs):

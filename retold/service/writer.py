@@ -334,15 +334,13 @@ class IndexService:
         """Group every indexed article and read the whole-read tables once, under the writer
         lock (no other writer can commit meanwhile, so what is held is of the file as it is)."""
         from retold.group.held import HeldGroups
-        from retold.index.incremental import _static_rows, dated, read_light
+        from retold.index.incremental import dated, hold_tables
 
         idx = self.index
         if not idx.keeps_memory or idx.postings_bands() is None:
             return
         with idx.writing(timeout=self.config.batch_timeout_s):
-            light = read_light(idx)
-            for _ in _static_rows(idx, light):
-                pass
+            light = hold_tables(idx)
             if idx.held_groups() is None:
                 idx.hold_groups(HeldGroups.build(dated(light), idx.pair_links(), self.settings))
 

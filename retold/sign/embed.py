@@ -8,6 +8,7 @@ sentence-transformers model (a folder path) can replace it, on CPU or GPU.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -345,13 +346,13 @@ def _encode_forked(
     load = getattr(encoder, "load", None)
     if load is not None:
         load()
-    share = max(1, engine.threads // engine.processes)
-    state = {"threads": 0}
+    share, parent = engine.worker_threads, os.getpid()
 
     def one(s: int) -> np.ndarray:
-        if state["threads"] != share:  # first batch in this worker
+        # the encoder sets its own BLAS threads at each call (over the worker's share): a worker
+        # takes its share; the parent, where a map runs in-process, keeps its own
+        if os.getpid() != parent:
             encoder.set_threads(share)  # type: ignore[attr-defined]
-            state["threads"] = share
         return np.asarray(encoder.encode(texts[s : s + bs]), dtype=np.float32)
 
     # one batch a take: batches are a fraction of a second each, and the workers stay even
