@@ -233,6 +233,10 @@ class Settings:
     parallel_min_items: int = field(default=2000, metadata=_s(1, 10**9))
     #: longest wait for one chunk of work from a worker process before the batch fails
     worker_timeout_s: float = field(default=1800.0, metadata=_s(1.0, 10**7))
+    #: a scan against an index compares its batch with this many indexed docs at a time (the
+    #: docs of its candidate pairs, read whole), so a batch's memory follows this figure and the
+    #: batch, not the index (retold/index/parts.py); about 50 KB a doc
+    index_part_docs: int = field(default=8000, metadata=_s(1, 10**9))
     #: longest wait, in seconds, for another writer of the same index to commit (0: as long as it takes)
     index_wait_s: float = field(default=0.0, metadata=_s(0.0, 10**7))
     #: the decision cut-offs (default: the shipped, fitted ones)

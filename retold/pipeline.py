@@ -304,31 +304,47 @@ def _scan_incremental(
     new docs and the indexed docs of their candidate pairs; groups over every indexed id
     (dates and pairs without passages, read light)."""
     from retold.group.held import HeldGroups
-    from retold.index.incremental import IndexedDocs, dated, indexed_candidates
+    from retold.index.incremental import IndexedDocs, dated, indexed_candidates, read_whole
+    from retold.index.parts import compare_in_parts
     from retold.index.twins import replay_indexed_twins
 
     t = time.perf_counter()
     sign_names(new_docs, engine, progress)
     stats["time_names_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    found = indexed_candidates(idx, new_docs, settings, stats, progress)
-    docs, cand, light = found.docs, found.cand, found.light
-    old_read = docs[: len(docs) - len(new_docs)]
+    found = indexed_candidates(idx, new_docs, settings, stats, progress, read=False)
+    light = found.light
     names = idx.held_names()  # a long-lived index keeps the names an earlier batch worked out
-    if names:
-        for d in old_read:
-            if d.id in names:
-                give_names(d, names[d.id])
-    sign_names(old_read, engine, progress, words_of=[False] * len(old_read))  # compare reads their names
-    stats["time_candidates_s"] = time.perf_counter() - t
-    stats["candidates"] = float(len(cand))
+    stats["candidates"] = float(len(found.cand))
+    if len(found.universe) > settings.index_part_docs:
+        # more indexed docs than a part: they are read a part at a time (index/parts.py)
+        stats["time_candidates_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        new_pairs, refreshed = compare_in_parts(idx, found, new_docs, settings, engine, progress, stats, names)
+        stats["time_compare_s"] = time.perf_counter() - t
+        docs, cand = list(new_docs), {}
+        kept_ids = [(light.ids[i] if i < len(light.ids) else new_docs[i - len(light.ids)].id,
+                     light.ids[j] if j < len(light.ids) else new_docs[j - len(light.ids)].id, why)
+                    for (i, j), why in found.cand.items()] if settings.keep_candidates else []
+    else:
+        found = read_whole(found, new_docs)
+        docs, cand = found.docs, found.cand
+        old_read = docs[: len(docs) - len(new_docs)]
+        if names:
+            for d in old_read:
+                if d.id in names:
+                    give_names(d, names[d.id])
+        sign_names(old_read, engine, progress, words_of=[False] * len(old_read))  # compare reads their names
+        stats["time_candidates_s"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    # new twins of indexed docs take their twin's stored pairs (index/twins.py)
-    twin_pairs, cand_left = replay_indexed_twins(idx, docs, len(old_read), cand, settings)
-    new_pairs = compare_candidates(docs, cand_left, settings, engine, progress, stats) + twin_pairs
-    stats["pairs_from_indexed_twins"] = float(len(cand) - len(cand_left))
-    stats["time_compare_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        # new twins of indexed docs take their twin's stored pairs (index/twins.py)
+        twin_pairs, cand_left = replay_indexed_twins(idx, docs, len(old_read), cand, settings)
+        new_pairs = compare_candidates(docs, cand_left, settings, engine, progress, stats) + twin_pairs
+        stats["pairs_from_indexed_twins"] = float(len(cand) - len(cand_left))
+        stats["time_compare_s"] = time.perf_counter() - t
+        refreshed = found.lazy.refreshed()
+        kept_ids = [(docs[i].id, docs[j].id, why) for (i, j), why in cand.items()] if settings.keep_candidates else []
 
     t = time.perf_counter()
     group_docs = dated(light)
@@ -345,7 +361,7 @@ def _scan_incremental(
     stats["time_group_s"] = time.perf_counter() - t
 
     t = time.perf_counter()  # the index keeps each pair's own decision, before the stories have a say
-    idx.add(new_docs, new_pairs, refreshed=found.lazy.refreshed(), hooks=hooks)
+    idx.add(new_docs, new_pairs, refreshed=refreshed, hooks=hooks)
     if held is not None:
         held.apply(plan, new_pairs)
         idx.hold_groups(held)
@@ -369,7 +385,7 @@ def _scan_incremental(
     stats["articles_total"] = float(len(light.ids) + len(new_docs))
     stats["pairs"] = float(len(new_pairs)) + len(implied)
     stats["time_total_s"] = time.perf_counter() - t0
-    kept = [(docs[i].id, docs[j].id, tuple(sorted(why))) for (i, j), why in cand.items()] if settings.keep_candidates else []
+    kept = [(a, b, tuple(sorted(why))) for a, b, why in kept_ids]
     held = {d.id: d for d in docs}
     result_docs = IndexedDocs(idx.path, light.ids + [d.id for d in new_docs], held)
     return ScanResult(docs=result_docs, pairs=new_pairs + implied, groups=groups, problems=problems, stats=stats, candidates=kept)

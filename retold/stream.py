@@ -108,6 +108,9 @@ def scan_in_batches(
                 for k, v in res.stats.items():
                     if k not in _OF_THE_WHOLE:
                         run.stats[k] = run.stats.get(k, 0.0) + float(v)
+                # the batch's docs and pairs are in the index now: held on into the next batch,
+                # they would double its peak (the docs of a batch's candidates grow with the index)
+                del res, stored
             run.batches += 1
             if on_batch is not None:
                 on_batch(run)

@@ -29,11 +29,22 @@ def _rss_mb() -> int:
     return int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) // 1024
 
 
+def _status() -> dict[str, int]:
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        k, _, v = line.partition(":")
+        if k in ("RssAnon", "RssFile"):
+            out[k] = int(v.split()[0]) // 1024
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n", type=int)
     ap.add_argument("batch", type=int)
     ap.add_argument("--trace", action="store_true")
+    ap.add_argument("--part-docs", type=int, default=0, help="Settings.index_part_docs (0: the default)")
+    ap.add_argument("--trim", action="store_true", help="give freed heap back to the system after each batch (glibc malloc_trim)")
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -50,6 +61,7 @@ def main() -> None:
     shutil.rmtree(str(idx) + ".vectors", ignore_errors=True)
     t0 = time.perf_counter()
     prev: list[tracemalloc.Snapshot] = []
+    last: dict[str, float] = {}
     if args.trace:
         tracemalloc.start(1)
 
@@ -57,6 +69,18 @@ def main() -> None:
         gc.collect()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         line = f"batch {run.batches} pairs {run.pairs} t {time.perf_counter() - t0:.0f}s rss {_rss_mb()} MB maxrss {peak} MB"
+        stages = {k: v - last.get(k, 0.0) for k, v in run.stats.items() if k.startswith("time_") and k.endswith("_s")}
+        counts = {k: run.stats.get(k, 0.0) - last.get(k, 0.0) for k in ("articles_read", "index_parts", "candidates", "pairs_replayed", "pairs_from_indexed_twins")}
+        line += " | " + " ".join(f"{k} {v:,.0f}" for k, v in counts.items())
+        last.update(run.stats)
+        if args.trim:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+            line += f" rss after malloc_trim {_rss_mb()} MB"
+        st = _status()
+        line += f" anon {st['RssAnon']} file {st['RssFile']} MB"
+        line += " | " + " ".join(f"{k[5:-2]} {v:.1f}" for k, v in stages.items() if v >= 0.5)
         if args.trace:
             snap = tracemalloc.take_snapshot()
             line += f" traced {sum(s.size for s in snap.statistics('filename')) / 1e6:.0f} MB"
@@ -65,7 +89,10 @@ def main() -> None:
             prev[:] = [snap]
         print(line, flush=True)
 
-    scan_in_batches([corpus], idx, batch_size=args.batch, on_batch=on_batch)
+    from retold.config import Settings
+
+    settings = Settings(index_part_docs=args.part_docs) if args.part_docs else Settings()
+    scan_in_batches([corpus], idx, batch_size=args.batch, settings=settings, on_batch=on_batch)
 
 
 if __name__ == "__main__":

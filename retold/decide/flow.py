@@ -18,6 +18,7 @@ this module, so thresholds are fitted on exactly the features a scan computes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from retold.compare import (
@@ -108,8 +109,26 @@ def compare_candidates(
 ) -> list[Pair]:
     """Compare and decide every candidate pair; those with a relation (all of them, with
     relation ``"unrelated"`` for the rest, when ``keep_unrelated``: calibration's view)."""
-    items = sorted(cand)
+    first, why, _ = first_phase(docs, cand, settings, engine, progress, stats, keep_unrelated)
     by_id = {d.id: d for d in docs}
+    return second_model_pass(
+        first, why, by_id, settings, progress, stats if stats is not None else {}, keep_unrelated, engine=engine
+    )
+
+
+def first_phase(
+    docs: list[Doc],
+    cand: dict[tuple[int, int], set[str]],
+    settings: Settings,
+    engine: Engine,
+    progress: Progress,
+    stats: dict[str, float] | None = None,
+    keep_unrelated: bool = False,
+) -> tuple[list[Pair], list[set[str]], list[tuple[int, int]]]:
+    """Phase 1 of :func:`compare_candidates`: every candidate pair compared (twins replayed) and
+    decided without the second model. (the pairs kept, each one's candidate signals, each
+    one's candidate pair), in the order of the sorted candidate pairs."""
+    items = sorted(cand)
     # twins (one text, word for word) are compared once: the pairs of the others are replayed
     heads, of = share_plan(items, identical_classes(docs), cand)
     followed = {k for ij, k in zip(items, of) if ij != heads[k]}
@@ -123,6 +142,7 @@ def compare_candidates(
     compared = list(engine.map(one, range(len(heads)), progress=progress, label="compare"))
     first: list[Pair] = []
     why: list[set[str]] = []
+    kept: list[tuple[int, int]] = []
     for ij, k in zip(items, of):
         p = compared[k]
         if p is not None and k in followed:
@@ -135,11 +155,10 @@ def compare_candidates(
         if p is not None:
             first.append(p)
             why.append(cand[ij])
+            kept.append(ij)
     if stats is not None:
-        stats["pairs_replayed"] = float(len(items) - len(heads))
-    return second_model_pass(
-        first, why, by_id, settings, progress, stats if stats is not None else {}, keep_unrelated, engine=engine
-    )
+        stats["pairs_replayed"] = stats.get("pairs_replayed", 0.0) + float(len(items) - len(heads))
+    return first, why, kept
 
 
 def _as_decided(p: Pair, keep: bool) -> Pair | None:
@@ -161,9 +180,12 @@ def second_model_pass(
     stats: dict[str, float],
     keep_unrelated: bool = False,
     engine: Engine | None = None,
+    lang_of: Callable[[str], str] | None = None,
 ) -> list[Pair]:
     """Phase 2 over the pairs of phase 1 (``why``: each one's candidate signals); ``engine``
-    takes the second opinions where the second model can run on its workers."""
+    takes the second opinions where the second model can run on its workers. ``lang_of``: a
+    doc's language by id without reading the doc (``by_id`` may read docs on demand: only
+    those of the pairs the second model is asked about are needed whole)."""
     decided: list[Pair] = []
     pending: list[Pair] = []
     rhythm: list[Pair] = []
@@ -177,7 +199,7 @@ def second_model_pass(
     decided += _ask_second_model(
         pending, by_id, settings, progress, "second opinion", keep_unrelated=keep_unrelated, engine=engine
     )
-    decided += _rhythm_second_opinion(rhythm, decided, by_id, settings, progress, stats, keep_unrelated, engine)
+    decided += _rhythm_second_opinion(rhythm, decided, by_id, settings, progress, stats, keep_unrelated, engine, lang_of)
     return decided
 
 
@@ -190,6 +212,7 @@ def _rhythm_second_opinion(
     stats: dict[str, float],
     keep_unrelated: bool,
     engine: Engine | None = None,
+    lang_of: Callable[[str], str] | None = None,
 ) -> list[Pair]:
     """The second model's say on pairs that only the sentence rhythm proposed, for texts that
     are still without a partner in another language.
@@ -208,8 +231,9 @@ def _rhythm_second_opinion(
     speed bench's 1,000 random texts that cut the sentences read from 364 to 86.
     """
     placed: set[str] = set()
-    for p in decided:
-        if p.relation in REUSE_RELATIONS and not same_language(by_id[p.a].lang, by_id[p.b].lang):
+    lang = lang_of or (lambda doc_id: by_id[doc_id].lang)
+    for p in decided if waiting else ():
+        if p.relation in REUSE_RELATIONS and not same_language(lang(p.a), lang(p.b)):
             placed.update((p.a, p.b))
     out: list[Pair] = []
     asked: list[Pair] = []
@@ -291,4 +315,4 @@ def compare_pair(a: Doc, b: Doc, settings: Settings) -> Pair:
     return p
 
 
-__all__ = ["evaluate", "compare_candidates", "second_model_pass", "compare_pair", "shape_only", "kept_for_later", "ASKED"]
+__all__ = ["evaluate", "compare_candidates", "first_phase", "second_model_pass", "compare_pair", "shape_only", "kept_for_later", "ASKED"]

@@ -177,6 +177,7 @@ class Found:
     light: Light
     lazy: LazyDocs
     stats: dict[str, float] = field(default_factory=dict)
+    universe: list[int] = field(default_factory=list)  # positions in the index of the indexed docs named by the pairs
 
 
 def _fetch(ix, sql: str, keys: list, extra: Sequence[object] = ()) -> list[tuple]:
@@ -466,10 +467,16 @@ def _texts(ix, light: Light, new_docs: list[Doc]) -> TextTable:
 
 
 def indexed_candidates(
-    ix, new_docs: list[Doc], settings: Settings, stats: dict[str, float] | None = None, progress: Progress | None = None
+    ix, new_docs: list[Doc], settings: Settings, stats: dict[str, float] | None = None, progress: Progress | None = None,
+    read: bool = True,
 ) -> Found:
     """The candidates of ``new_docs`` against the index ``ix`` (format 2, keyed with
-    ``settings.lsh_bands``), as ``find_candidates`` finds them over every doc."""
+    ``settings.lsh_bands``), as ``find_candidates`` finds them over every doc.
+
+    ``read``: read the indexed docs of the candidate pairs whole, and number the pairs by
+    their place in ``Found.docs``; without it, ``Found.cand`` keeps the pairs by position in
+    the index (then the new docs), ``Found.docs`` is empty, and ``Found.universe`` says which
+    indexed docs the pairs name, for the caller to read a part at a time."""
     stats = stats if stats is not None else {}
     light = read_light(ix)
     n = len(light.seq)
@@ -490,15 +497,23 @@ def indexed_candidates(
         else:
             stats["rescue_orphans"] = 0.0
     universe = sorted({p for ij in found for p in ij if p < n})
-    lazy.prefetch(universe)
+    stats["articles_read"] = float(len(universe))
+    unread = Found(docs=[], is_new=is_new, cand=found, light=light, lazy=lazy, stats=stats, universe=universe)
+    return read_whole(unread, new_docs) if read else unread
+
+
+def read_whole(found: Found, new_docs: list[Doc]) -> Found:
+    """``found`` as ``indexed_candidates`` gives it with ``read``: every indexed doc its pairs
+    name read whole, and the pairs numbered by place in ``docs`` (those docs, then the new)."""
+    n, universe = len(found.light.seq), found.universe
+    found.lazy.prefetch(universe)
     where = {p: k for k, p in enumerate(universe)}
     where.update({n + k: len(universe) + k for k in range(len(new_docs))})
-    docs = [lazy.loaded[p] for p in universe] + list(new_docs)
-    cand = {(where[i], where[j]): why for (i, j), why in found.items()}
+    docs = [found.lazy.loaded[p] for p in universe] + list(new_docs)
+    cand = {(where[i], where[j]): why for (i, j), why in found.cand.items()}
     sub_new = np.zeros(len(docs), dtype=bool)
     sub_new[len(universe) :] = True
-    stats["articles_read"] = float(len(lazy.loaded))
-    return Found(docs=docs, is_new=sub_new, cand=cand, light=light, lazy=lazy, stats=stats)
+    return Found(docs=docs, is_new=sub_new, cand=cand, light=found.light, lazy=found.lazy, stats=found.stats, universe=universe)
 
 
 def dated(light: Light) -> DatedDocs:
@@ -619,4 +634,4 @@ class IndexedDocs(Mapping):
             pass
 
 
-__all__ = ["IndexedDocs", "indexed_candidates", "Found", "Light", "LazyDocs", "dated", "read_light", "hold_tables", "postings"]
+__all__ = ["IndexedDocs", "indexed_candidates", "read_whole", "Found", "Light", "LazyDocs", "dated", "read_light", "hold_tables", "postings"]
