@@ -97,3 +97,23 @@ def test_parts_hold_every_doc_once_and_twins_together(hashes: list[int], max_doc
     for h in set(hashes):  # one exact hash in one part, unless it alone is more than a part
         holding = {k for k, part in enumerate(parts) for p in part if hashes[p] == h}
         assert len(holding) <= -(-hashes.count(h) // max_docs)
+
+
+def test_retold_scan_part_docs_writes_the_pairs_of_one_read(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from retold.cli import app
+
+    arts = own_texts()
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": a.id, "text": a.text}) + "\n" for a in arts), encoding="utf-8")
+    written = []
+    for out, extra in (("one", []), ("parts", ["--part-docs", "2"])):
+        r = CliRunner().invoke(app, ["scan", str(src), "--out", str(tmp_path / out), "--batch-size", "8", "--quiet", *extra])
+        assert r.exit_code == 0, r.output
+        written.append(sorted((tmp_path / out / "pairs.jsonl").read_text().splitlines()))
+    assert written[0] and written[0] == written[1]
+    r = CliRunner().invoke(app, ["scan", str(src), "--out", str(tmp_path / "bad"), "--part-docs", "0"])
+    assert r.exit_code == 2

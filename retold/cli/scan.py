@@ -39,6 +39,7 @@ def scan_cmd(
     reproducible: bool = typer.Option(True, "--reproducible/--fast-ann", help="--fast-ann: build the nearest-neighbour graph on all cores (faster on many cores; a few pairs may differ between runs)"),
     fmt: str = typer.Option("jsonl", "--format", help="Output files as jsonl (default) or parquet: the same fields (docs/ARCHITECTURE.md)"),
     batch_size: int = typer.Option(0, "--batch-size", min=0, help="Scan this many articles at a time through an index, so that memory holds one batch (0: at once, unless the input is over 256 MB: then 2,000)"),
+    part_docs: int = typer.Option(Settings.index_part_docs, "--part-docs", min=1, help="Against an index, read and compare at most this many indexed articles at a time (about 50 KB each): a batch's memory follows this, not the index"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, no summary"),
 ) -> None:
     """Find copies, rewrites, translations and retellings among articles."""
@@ -65,7 +66,7 @@ def scan_cmd(
     logging.basicConfig(level=logging.ERROR)  # problems are summarised below, not logged one by one
     settings = Settings(
         semantic=semantic, implied_pairs=implied, second_opinion=second, rescue_max_texts=rescue_max_texts,
-        rescue_max_sentences=rescue_max_sentences, reproducible=reproducible,
+        rescue_max_sentences=rescue_max_sentences, reproducible=reproducible, index_part_docs=part_docs,
     )
     enc = encoder_or_exit(encoder, settings) if semantic else None
     from retold.engines import make_engine
