@@ -89,25 +89,44 @@ def pairs_of_neighbours(
 
 
 def exact_neighbours(
-    chunks: Iterable[tuple[np.ndarray, np.ndarray]], queries: np.ndarray, k: int
+    chunks: Iterable[tuple[np.ndarray, np.ndarray]], queries: np.ndarray, k: int, cells: int = 1 << 22
 ) -> tuple[np.ndarray, np.ndarray]:
     """(keys, cosine) of the ``k`` nearest vectors to each query by exhaustive search over
-    ``(keys, vectors)`` chunks read one at a time (memory stays bounded by a chunk); ties go
-    to the lower key; -1 where fewer than ``k`` vectors exist."""
+    ``(keys, vectors)`` chunks read one at a time; ties go to the lower key; -1 where fewer
+    than ``k`` vectors exist.
+
+    Memory stays bounded by ``cells`` cosines at a time, however many queries and however
+    long a chunk: a batch of 5,000 new articles against 10,000 vectors held in one chunk made
+    a 5,000 x 10,000 matrix, with its keys and sort order beside it (1.2 GB), the largest
+    allocation of an add."""
     q = np.asarray(queries, dtype=np.float32)
     q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
     best_c = np.full((len(q), 0), -np.inf, dtype=np.float32)
     best_k = np.zeros((len(q), 0), dtype=np.int64)
+    q64 = q.astype(np.float64)
+    q_step = max(1, min(len(q), 1024))
     for ks, v in chunks:
         v = np.asarray(v, dtype=np.float32)
         v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-        c = q @ v.T
-        cand_c = np.concatenate([best_c, c], axis=1)
-        cand_k = np.concatenate([best_k, np.broadcast_to(np.asarray(ks, dtype=np.int64), c.shape)], axis=1)
-        # by cosine descending, then key ascending (lexsort sorts by its last key first)
-        o = np.lexsort((cand_k, -cand_c), axis=1)[:, :k]
-        best_c = np.take_along_axis(cand_c, o, axis=1)
-        best_k = np.take_along_axis(cand_k, o, axis=1)
+        ks = np.asarray(ks, dtype=np.int64)
+        v_step = max(1, cells // q_step)
+        for lo in range(0, len(v), v_step):
+            vv, kk = v[lo : lo + v_step], ks[lo : lo + v_step]
+            width = min(k, best_c.shape[1] + len(vv))
+            next_c = np.empty((len(q), width), dtype=np.float32)
+            next_k = np.empty((len(q), width), dtype=np.int64)
+            for qa in range(0, len(q), q_step):
+                rows = slice(qa, qa + q_step)
+                # in float64, then rounded: a cosine that does not hang on where its row and
+                # column fall in the blocks, so identical vectors (copies) tie exactly
+                c = (q64[rows] @ vv.T.astype(np.float64)).astype(np.float32)
+                cand_c = np.concatenate([best_c[rows], c], axis=1)
+                cand_k = np.concatenate([best_k[rows], np.broadcast_to(kk, c.shape)], axis=1)
+                # by cosine descending, then key ascending (lexsort sorts by its last key first)
+                o = np.lexsort((cand_k, -cand_c), axis=1)[:, :k]
+                next_c[rows] = np.take_along_axis(cand_c, o, axis=1)
+                next_k[rows] = np.take_along_axis(cand_k, o, axis=1)
+            best_c, best_k = next_c, next_k
     if best_k.shape[1] < k:
         pad = k - best_k.shape[1]
         best_k = np.concatenate([best_k, np.full((len(q), pad), -1, dtype=np.int64)], axis=1)
