@@ -1,10 +1,14 @@
-"""Memory of a streamed scan batch after batch: ``python3 scripts/stream_memory.py N BATCH [--trace]``.
+"""Memory of a streamed scan batch after batch:
+``python3 scripts/stream_memory.py N BATCH [--part-docs P] [--trim] [--trace]``.
 
 Writes N articles of the speed bench's corpus (``build_corpus``, seed 7, shuffled) to /tmp/stream-memory,
 scans them with ``retold.stream.scan_in_batches`` BATCH at a time into a fresh index there, and prints
-after each batch the pairs so far, the elapsed time, RSS and peak RSS; with ``--trace``, also the Python
-and numpy memory traced by tracemalloc and the lines whose allocations grew most since the batch before.
-Needs ../shared/data (the speed bench's texts).
+after each batch the pairs so far, the elapsed time, RSS and peak RSS, the process's own memory
+(RssAnon) apart from the index file's mapped pages (RssFile), the batch's counts (indexed articles
+read, parts they were read in, candidates, replayed pairs) and its stage seconds. ``--part-docs``:
+``Settings.index_part_docs``; ``--trim``: give freed heap back to the system after each batch and
+print RSS after; ``--trace``: also the Python and numpy memory traced by tracemalloc and the lines
+whose allocations grew most since the batch before. Needs ../shared/data (the speed bench's texts).
 """
 
 from __future__ import annotations
