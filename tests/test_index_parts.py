@@ -117,3 +117,16 @@ def test_retold_scan_part_docs_writes_the_pairs_of_one_read(tmp_path: Path) -> N
     assert written[0] and written[0] == written[1]
     r = CliRunner().invoke(app, ["scan", str(src), "--out", str(tmp_path / "bad"), "--part-docs", "0"])
     assert r.exit_code == 2
+
+
+def test_an_index_maps_no_more_of_its_file_than_asked(tmp_path: Path) -> None:
+    """A streamed scan caps the file pages SQLite maps into it (they count in its resident memory)."""
+    from retold.stream import STREAM_MAP_BYTES
+
+    path = tmp_path / "i.idx"
+    scan(own_texts()[:5], index=path, settings=Settings(semantic=False))
+    for asked in (0, STREAM_MAP_BYTES):
+        with Index.open(path, map_bytes=asked) as ix:
+            assert ix._db.execute("PRAGMA mmap_size").fetchone()[0] == asked
+    with Index.open(path) as ix:  # the default maps up to 2 GB
+        assert ix._db.execute("PRAGMA mmap_size").fetchone()[0] > 2**30  # SQLite clamps it just under 2 GB

@@ -200,6 +200,7 @@ class Index:
         encoder_name: str | None = None,
         busy_timeout: float = 30.0,
         keep_in_memory: bool = False,
+        map_bytes: int | None = None,
     ) -> Index:
         """Open the index file at ``path``, creating it (and its folder) if missing.
 
@@ -217,6 +218,10 @@ class Index:
         it all again (a second for every ~15,000 articles). A commit by another process is
         noticed (SQLite's data_version) and the next load reads the file afresh. Such an
         index may be used from any thread, one at a time (the caller holds a lock).
+
+        ``map_bytes``: how much of the file SQLite may map into this process (default 2 GB:
+        blobs are read from the page cache without a copy). The mapped pages count in the
+        process's resident memory, so a scan that must stay within a memory budget maps less.
         """
         p = Path(path).expanduser()
         if p.is_dir():
@@ -237,6 +242,8 @@ class Index:
             except json.JSONDecodeError:
                 raise IndexFileError(f"{p}: damaged retold index (signature settings record is not JSON)") from None
             pending = cls._check_settings(p, record, settings, encoder_name)
+            if map_bytes is not None:
+                conn.execute(f"PRAGMA mmap_size = {max(0, int(map_bytes))}")
         except BaseException:
             conn.close()
             raise
