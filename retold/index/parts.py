@@ -64,11 +64,10 @@ class _Docs(Mapping):
     """Docs by id for the second model's pass: the new docs, the kept ones, and any other read
     from the index when first asked for (with its names), then kept."""
 
-    def __init__(self, found: Found, held: dict[str, Doc], names: dict[str, dict[str, float]] | None,
+    def __init__(self, found: Found, at: dict[str, int], held: dict[str, Doc], names: dict[str, dict[str, float]] | None,
                  engine: Engine, progress: Progress) -> None:
-        self._found, self._held, self._names = found, held, names
+        self._found, self._at, self._held, self._names = found, at, held, names
         self._engine, self._progress = engine, progress
-        self._at = {doc_id: k for k, doc_id in enumerate(found.light.ids)}
 
     def __getitem__(self, doc_id: str) -> Doc:
         d = self._held.get(doc_id)
@@ -164,8 +163,8 @@ def compare_in_parts(
                 held[d.id] = d
         del docs, old_docs, local, left
     phase1.sort(key=lambda t: t[0])
-    by_id = _Docs(found, held, names, engine, progress)
-    at = {doc_id: k for k, doc_id in enumerate(light.ids)}
+    at = {doc_id: k for k, doc_id in enumerate(light.ids)}  # an indexed doc's place, by id
+    by_id = _Docs(found, at, held, names, engine, progress)
     new_lang = {d.id: d.lang for d in new_docs}
 
     def lang_of(doc_id: str) -> str:
