@@ -30,7 +30,7 @@ from retold.ingest import read_articles
 from retold.model import Article, Doc, Pair, Problem, ScanResult
 from retold.progress import Progress, NullProgress
 from retold.sign import Encoder, default_encoder, embed_docs, sign_lexical
-from retold.sign.names import give_names, known_names, sign_names
+from retold.sign.names import known_names, sign_indexed_names, sign_names
 
 if TYPE_CHECKING:
     from retold.index import WriteHooks
@@ -322,19 +322,16 @@ def _scan_incremental(
         t = time.perf_counter()
         new_pairs, refreshed = compare_in_parts(idx, found, new_docs, settings, engine, progress, stats, names)
         stats["time_compare_s"] = time.perf_counter() - t
-        docs, cand = list(new_docs), {}
-        kept_ids = [(light.ids[i] if i < len(light.ids) else new_docs[i - len(light.ids)].id,
-                     light.ids[j] if j < len(light.ids) else new_docs[j - len(light.ids)].id, why)
-                    for (i, j), why in found.cand.items()] if settings.keep_candidates else []
+        docs = list(new_docs)
+        kept_ids = []
+        if settings.keep_candidates:  # found.cand is by position in the index, then the new docs
+            ids = light.ids + [d.id for d in new_docs]
+            kept_ids = [(ids[i], ids[j], why) for (i, j), why in found.cand.items()]
     else:
         found = read_whole(found, new_docs)
         docs, cand = found.docs, found.cand
         old_read = docs[: len(docs) - len(new_docs)]
-        if names:
-            for d in old_read:
-                if d.id in names:
-                    give_names(d, names[d.id])
-        sign_names(old_read, engine, progress, words_of=[False] * len(old_read))  # compare reads their names
+        sign_indexed_names(old_read, names, engine, progress)  # compare reads their names
         stats["time_candidates_s"] = time.perf_counter() - t
 
         t = time.perf_counter()

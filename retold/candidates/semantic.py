@@ -111,15 +111,15 @@ def exact_neighbours(
         ks = np.asarray(ks, dtype=np.int64)
         v_step = max(1, cells // q_step)
         for lo in range(0, len(v), v_step):
-            vv, kk = v[lo : lo + v_step], ks[lo : lo + v_step]
-            width = min(k, best_c.shape[1] + len(vv))
+            cols, kk = v[lo : lo + v_step].T.astype(np.float64), ks[lo : lo + v_step]  # one block, once in float64
+            width = min(k, best_c.shape[1] + cols.shape[1])
             next_c = np.empty((len(q), width), dtype=np.float32)
             next_k = np.empty((len(q), width), dtype=np.int64)
             for qa in range(0, len(q), q_step):
                 rows = slice(qa, qa + q_step)
                 # in float64, then rounded: a cosine that does not hang on where its row and
                 # column fall in the blocks, so identical vectors (copies) tie exactly
-                c = (q64[rows] @ vv.T.astype(np.float64)).astype(np.float32)
+                c = (q64[rows] @ cols).astype(np.float32)
                 cand_c = np.concatenate([best_c[rows], c], axis=1)
                 cand_k = np.concatenate([best_k[rows], np.broadcast_to(kk, c.shape)], axis=1)
                 # by cosine descending, then key ascending (lexsort sorts by its last key first)

@@ -34,7 +34,7 @@ from retold.index.incremental import Found
 from retold.index.twins import replay_indexed_twins
 from retold.model import Doc, Pair
 from retold.progress import Progress
-from retold.sign.names import give_names, known_names, sign_names
+from retold.sign.names import sign_indexed_names
 
 #: indexed docs of one exact hash kept for the whole batch, as the new docs' possible twins
 TWINS_KEPT = 2
@@ -74,7 +74,7 @@ class _Docs(Mapping):
         if d is None:
             p = self._at[doc_id]
             d = self._found.lazy[p]
-            _with_names([d], self._names, self._engine, self._progress)
+            sign_indexed_names([d], self._names, self._engine, self._progress)
             self._held[doc_id] = d
         return d
 
@@ -83,16 +83,6 @@ class _Docs(Mapping):
 
     def __len__(self) -> int:
         return len(self._held)
-
-
-def _with_names(docs: list[Doc], names: dict[str, dict[str, float]] | None, engine: Engine, progress: Progress) -> None:
-    if names:
-        for d in docs:
-            if d.id in names:
-                give_names(d, names[d.id])
-    sign_names(docs, engine, progress, words_of=[False] * len(docs))
-    if names is not None:
-        names.update((d.id, n) for d in docs if (n := known_names(d)) is not None)
 
 
 def compare_in_parts(
@@ -128,7 +118,7 @@ def compare_in_parts(
     lazy.prefetch(pinned)
     for p in pinned:
         held[lazy.loaded[p].id] = lazy.loaded[p]
-    _with_names([lazy.loaded[p] for p in pinned], names, engine, progress)
+    sign_indexed_names([lazy.loaded[p] for p in pinned], names, engine, progress)
     pinned_set = set(pinned)
 
     phase1: list[tuple[tuple[int, int], Pair, set[str]]] = []
@@ -140,7 +130,7 @@ def compare_in_parts(
         olds = sorted(set(parts[k] if k < len(parts) else ()) | pinned_set | {x for ij in items for x in ij if x < n})
         lazy.prefetch(olds)
         old_docs = [lazy.loaded[p] for p in olds]
-        _with_names([d for p, d in zip(olds, old_docs) if p not in pinned_set], names, engine, progress)
+        sign_indexed_names([d for p, d in zip(olds, old_docs) if p not in pinned_set], names, engine, progress)
         docs = old_docs + list(new_docs)
         where = {p: r for r, p in enumerate(olds)}
         where.update({n + r: len(olds) + r for r in range(len(new_docs))})

@@ -141,6 +141,22 @@ def give_names(doc: Doc, names: dict[str, float]) -> None:
     doc.__dict__["_names"] = names
 
 
+def sign_indexed_names(
+    docs: list[Doc], held: dict[str, dict[str, float]] | None, engine: Engine | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """The names (not the words) of indexed docs read whole for a scan, which compare reads:
+    taken from ``held`` (a long-lived index's, ``Index.held_names``) where an earlier batch
+    worked them out, else worked out here and added to ``held``."""
+    if held:
+        for d in docs:
+            if d.id in held:
+                give_names(d, held[d.id])
+    sign_names(docs, engine, progress, words_of=[False] * len(docs))
+    if held is not None:
+        held.update((d.id, n) for d in docs if (n := known_names(d)) is not None)
+
+
 def sign_names(
     docs: list[Doc],
     engine: Engine | None = None,
