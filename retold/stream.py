@@ -31,7 +31,7 @@ from pathlib import Path
 from retold.config import Settings
 from retold.engines import Engine
 from retold.index.hooks import WriteHooks
-from retold.index.store import Index
+from retold.index.store import BOUNDED_MAP_BYTES, Index
 from retold.clean.boiler import BoilerModel
 from retold.model import Article, Problem, ScanResult
 from retold.progress import Progress
@@ -43,9 +43,10 @@ SCRATCH_PREFIX = ".retold-scan-"
 STREAM_ABOVE_BYTES = 256 * 1024 * 1024
 #: articles a batch when ``retold scan`` streams by itself
 DEFAULT_BATCH = 2000
-#: bytes of the index file a streamed scan lets SQLite map: the mapped pages count in its resident
-#: memory and grow with the file (1.4 GB of a 30,000-article scan's 4.6 GB peak, uncapped)
-STREAM_MAP_BYTES = 256 * 1024 * 1024
+#: bytes of the index file a streamed scan lets SQLite map, though it keeps the index open from
+#: batch to batch: the mapped pages count in its resident memory and grow with the file (1.4 GB
+#: of a 30,000-article scan's 4.6 GB peak, uncapped)
+STREAM_MAP_BYTES = BOUNDED_MAP_BYTES
 #: a batch's stats that do not add up over batches: the export works them out for the whole
 _OF_THE_WHOLE = frozenset({"articles_new", "articles_total", "pairs", "pairs_implied", "pairs_agreed"})
 

@@ -47,6 +47,12 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _U64 = 1 << 64
 _I64 = 1 << 63
 _CHUNK = 500  # ids per "IN (...)" query, below SQLite's variable limit
+#: bytes of the file SQLite may map into a process that keeps the index open and adds to it
+#: again and again (the service): its adds reread the same pages, found without a copy
+HELD_MAP_BYTES = 2 * 1024**3
+#: the same for any other open (a scan, an add, a streamed scan): the mapped pages count in
+#: the process's resident memory and, uncapped, grow with the file (``Index.open``)
+BOUNDED_MAP_BYTES = 256 * 1024**2
 _REQUIRED = ARRAY_FIELDS[:6]  # arrays every Doc has; the rest may be None
 
 _DOC_COLS = "id, text, title, url, source, published, art_lang, loc, lang, exact_hash, arrays"
@@ -219,9 +225,12 @@ class Index:
         noticed (SQLite's data_version) and the next load reads the file afresh. Such an
         index may be used from any thread, one at a time (the caller holds a lock).
 
-        ``map_bytes``: how much of the file SQLite may map into this process (default 2 GB:
-        blobs are read from the page cache without a copy). The mapped pages count in the
-        process's resident memory, so a scan that must stay within a memory budget maps less.
+        ``map_bytes``: how much of the file SQLite may map into this process. Mapped, a blob
+        is read from the page cache without a copy, but every page touched counts in the
+        process's resident memory, and an add touches more of a larger file: mapped up to 2 GB,
+        the pages of an add of 500 to 50,000 articles were 1.1 GB of its 2.2 GB peak. So by
+        default a long-lived index (``keep_in_memory``: the service, whose adds reread the same
+        pages) maps ``HELD_MAP_BYTES`` and any other open ``BOUNDED_MAP_BYTES``.
         """
         p = Path(path).expanduser()
         if p.is_dir():
@@ -242,8 +251,9 @@ class Index:
             except json.JSONDecodeError:
                 raise IndexFileError(f"{p}: damaged retold index (signature settings record is not JSON)") from None
             pending = cls._check_settings(p, record, settings, encoder_name)
-            if map_bytes is not None:
-                conn.execute(f"PRAGMA mmap_size = {max(0, int(map_bytes))}")
+            if map_bytes is None:
+                map_bytes = HELD_MAP_BYTES if keep_in_memory else BOUNDED_MAP_BYTES
+            conn.execute(f"PRAGMA mmap_size = {max(0, int(map_bytes))}")
         except BaseException:
             conn.close()
             raise
@@ -290,7 +300,6 @@ class Index:
             conn.execute("PRAGMA journal_mode = WAL")
             # NORMAL in WAL mode: still atomic and safe when a process dies; a power cut may lose the last commit
             conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA mmap_size = 2147483648")  # fetch blobs from the page cache without a read() each
             # deleted and rewritten rows are overwritten with zeros: a removed article's text must
             # not survive in free pages (a takedown), nor an old copy of a row a refresh rewrote
             conn.execute("PRAGMA secure_delete = ON")
