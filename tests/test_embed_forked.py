@@ -1,6 +1,7 @@
 """Embedding in forked workers (sign/embed.py): on a local engine with several processes, a CPU
 encoder's batches are shared among workers of one BLAS thread each, and the vectors are the ones
-this process gives alone."""
+this process gives alone: the very floats where the machine's BLAS gives one call's floats whatever
+its thread count, else the same to float32 rounding."""
 
 from __future__ import annotations
 
@@ -34,6 +35,22 @@ def _docs(n: int = 40):
     return prepare(arts, Settings())
 
 
+def _blas_threads_agree(enc, texts: list[str]) -> bool:
+    """Whether this machine's BLAS gives the same floats for one batch at one thread and at two.
+
+    On some (an AMD EPYC with OpenBLAS 0.3.31's Haswell kernels) it does not: a few vector
+    components differ in the last float32 bit, and then in float16, one step of it."""
+    threads = enc._model.threads
+    try:
+        enc.set_threads(2)
+        two = enc.encode(texts)
+        enc.set_threads(1)
+        one = enc.encode(texts)
+    finally:
+        enc.set_threads(threads)
+    return bool(np.array_equal(one, two))
+
+
 def test_forked_batches_give_the_vectors_of_one_process(monkeypatch):
     s = Settings(batch_size=16, parallel_min_items=20)
     here, there = _docs(), _docs()
@@ -52,10 +69,15 @@ def test_forked_batches_give_the_vectors_of_one_process(monkeypatch):
     monkeypatch.setattr(embed_mod, "_encode_forked", spy)
     embed_docs(there, enc, s, engine=LocalEngine(processes=2, threads=2))
     assert len(seen) >= 4  # the batches went through the workers
+    exact = _blas_threads_agree(enc, [here[0].sentence(0), here[1].sentence(1)] * 8)
     for a, b in zip(here, there):
         assert a.sent_vecs is not None and b.sent_vecs is not None
-        assert np.array_equal(a.sent_vecs, b.sent_vecs), a.id
-        assert np.array_equal(a.vec, b.vec), a.id
+        if exact:
+            assert np.array_equal(a.sent_vecs, b.sent_vecs), a.id
+            assert np.array_equal(a.vec, b.vec), a.id
+        else:  # the floats of one BLAS call hang on its threads here: float32 rounding apart, no more
+            assert np.abs(a.sent_vecs.astype(np.float32) - b.sent_vecs.astype(np.float32)).max() <= 2e-3, a.id
+            assert float(np.dot(a.vec, b.vec)) >= 1 - 1e-6, a.id
     # the parent's encoder keeps its own thread count: only the workers took one thread each
     assert enc._model.threads == threads
 

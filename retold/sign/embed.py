@@ -339,9 +339,10 @@ def _encode_forked(
 ) -> Iterator[np.ndarray]:
     """The batches of ``texts`` at ``starts``, encoded by ``engine``'s forked workers, in order.
 
-    The batches are the ones this process would encode, and on the CPU a BLAS call gives the
-    same floats whatever its thread count (checked by tests/test_embed_forked.py), so the
-    vectors are those of encoding here.
+    The batches are the ones this process would encode, so the vectors are those of encoding
+    here wherever a BLAS call gives the same floats whatever its thread count; where it does not
+    (OpenBLAS on an AMD EPYC: one thread against two moves a few components by a float32 step,
+    1.3e-7), they agree to that rounding (tests/test_embed_forked.py checks which holds).
     """
     load = getattr(encoder, "load", None)
     if load is not None:
