@@ -347,14 +347,13 @@ def _scan_incremental(
     group_docs = dated(light)
     held = idx.held_groups() if idx.keeps_memory else None
     if held is None and idx.keeps_memory:  # the first scan of a long-lived index groups everything once
-        held = HeldGroups.build(group_docs, idx.pair_links(), settings)
+        held = HeldGroups.build(group_docs, idx.link_table(), settings)
     group_docs.update({d.id: d for d in docs})
     if held is not None:  # only the components the new articles and pairs touch are grouped again
         plan = held.regroup(group_docs, [d.id for d in new_docs], new_pairs, settings)
-        groups, say_pairs = plan.groups, plan.pairs
-    else:
-        say_pairs = idx.pair_links() + new_pairs
-        groups = build_groups(group_docs, say_pairs, settings)
+    else:  # a one-shot open: every stored pair, as columns, grouped with the new ones
+        plan = HeldGroups(idx.link_table()).regroup(group_docs, [d.id for d in new_docs], new_pairs, settings, also=group_docs)
+    groups, say_pairs = plan.groups, plan.pairs
     stats["time_group_s"] = time.perf_counter() - t
 
     t = time.perf_counter()  # the index keeps each pair's own decision, before the stories have a say

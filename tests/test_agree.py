@@ -39,18 +39,19 @@ def test_a_pair_published_too_far_apart_is_not_made_one_event():
 
 def test_scan_output_agrees_with_its_stories_and_the_index_keeps_the_pairs_verdict(tmp_path, monkeypatch):
     import retold
-    import retold.pipeline as pipeline
+    import retold.group.held as held
     from retold.cli.scan import sample_dir
     from retold.index import Index
     from retold.show.jsonl import read_outputs, write_outputs
 
-    real = pipeline.build_groups
+    real = held.group_links
 
-    def one_story(docs, pairs, settings):  # every article in one story: each related pair must follow
-        groups = [g for g in real(docs, pairs, settings) if g.kind == "family"]
-        return groups + [Group(kind="story", id="S1", members=sorted(docs))]
+    def one_story(ids, published, known, links, settings):  # every article in one story: each related pair must follow
+        grouping = real(ids, published, known, links, settings)
+        grouping.stories = [Group(kind="story", id="S1", members=[x for x, k in zip(ids, known) if k])]
+        return grouping
 
-    monkeypatch.setattr(pipeline, "build_groups", one_story)
+    monkeypatch.setattr(held, "group_links", one_story)
     res = retold.scan([sample_dir()], index=tmp_path / "x.idx")
     changed = {(p.a, p.b): p.decided for p in res.pairs if p.decided}
     assert changed and set(changed.values()) == {"related"}

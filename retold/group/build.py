@@ -2,43 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
-from retold.config import EVENT_FEATURES, TOPIC_FEATURES, Settings
+import numpy as np
+
+from retold.config import Settings
+from retold.decide.direction import _naive
 from retold.group.agree import agree_with_stories
-from retold.group.families import _gap_days, effective_dates, families
+from retold.group.columns import LINK_FEATURES, Links, group_links, write_back
 from retold.group.implied import agree_with_pivots, implied_pairs, pivot_pairs, pivots
-from retold.group.stories import stories
 from retold.model import Doc, Group, Pair
-
-
-#: the features of a pair that grouping reads (families: edge strength; stories: the event
-#: weight and its models; agreement: the date gap): a stored pair read for grouping only
-#: (``Index.pair_links``) keeps these, a fraction of its evidence
-LINK_FEATURES = frozenset(
-    {"verbatim_a", "verbatim_b", "aligned_sim", "date_gap_days", "encoded", "doc_cos", "matched_a", "matched_b",
-     "names_overlap"}
-    | {k for k in TOPIC_FEATURES + EVENT_FEATURES if k != "matched_min"}
-)
 
 
 def build_groups(docs: dict[str, Doc], pairs: list[Pair], settings: Settings) -> list[Group]:
     """Families first (they settle directions and lend dates to undated copies), then stories.
 
     A same_story pair whose (family) dates lie further apart than a story allows is
-    turned into ``related`` here: only now are the family dates known.
+    turned into ``related`` here: only now are the family dates known. The pairs are grouped
+    as columns (``retold.group.columns``) and relabelled in place.
     """
-    fams = families(docs, pairs)
-    if not settings.semantic:
-        return fams
-    t = settings.thresholds
-    dates = effective_dates(docs, fams)
-    for p in pairs:
-        if p.relation == "same_story":
-            gap = _gap_days(p.a, p.b, dates)
-            if gap is not None and gap > t.max_story_gap_days:
-                p.relation = "related"
-    return fams + stories(docs, pairs, t, dates)
+    ids = sorted(set(docs).union(*((p.a, p.b) for p in pairs)))
+    links = Links.from_pairs(pairs, {x: i for i, x in enumerate(ids)})
+    grouping = group_links(ids, published_of(docs, ids), np.array([x in docs for x in ids], dtype=bool), links, settings)
+    write_back(pairs, links, grouping)
+    return grouping.families + grouping.stories
+
+
+def published_of(docs: Mapping[str, Doc], ids: Sequence[str]) -> list[datetime | None]:
+    """Each article's date as a naive UTC datetime (None where undated or not in ``docs``)."""
+    out: list[datetime | None] = []
+    for x in ids:
+        d = docs.get(x)
+        out.append(_naive(d.article.published) if d is not None and d.article.published is not None else None)
+    return out
 
 
 def stories_say(
@@ -75,4 +72,4 @@ def stories_say(
     return pivot + implied, agreed
 
 
-__all__ = ["build_groups", "stories_say", "LINK_FEATURES"]
+__all__ = ["build_groups", "stories_say", "published_of", "LINK_FEATURES"]

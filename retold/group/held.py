@@ -26,18 +26,22 @@ instead of every stored pair.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from copy import copy
 from dataclasses import dataclass, field
 
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
 from retold.config import Settings
-from retold.graphs import components
-from retold.group.build import build_groups
+from retold.group.build import published_of
+from retold.group.columns import DIRECTION_CODES, RELATION_CODES, Links, group_links, relation_code, write_back
 from retold.group.implied import _LINKS
 from retold.group.links import LinkTable
 from retold.model import REUSE_RELATIONS, Doc, Group, Pair
 
 #: relations that can join two articles into one family or one story
 GROUP_EDGE = REUSE_RELATIONS | {"same_story"}
+_GROUP_EDGE_CODES = np.array(sorted(relation_code(r) for r in GROUP_EDGE), dtype=np.uint8)
 
 
 @dataclass
@@ -52,6 +56,18 @@ class Regrouped:
     stories: list[list[list[str]]] = field(default_factory=list)  # each one's stories (members)
 
 
+@dataclass
+class _Region:
+    """The articles and links a batch groups again, grouped: the held links inside it (their
+    table positions, ascending), then the batch's new pairs inside it."""
+
+    ids: list[str]
+    held: np.ndarray  # positions in the link table
+    links: Links  # the held links, then the new ones
+    relation: np.ndarray  # codes after grouping, per link of ``links``
+    direction: np.ndarray
+
+
 class HeldGroups:
     """The families and stories of an index by component of group edges, and every stored pair
     (without passages, as stored: never relabelled; held as columns, ``retold.group.links``),
@@ -60,11 +76,13 @@ class HeldGroups:
     ``build`` groups everything once; for each batch, ``regroup`` groups again the components
     its new articles and pairs touch, and after the batch's commit ``apply`` makes that the
     held state. Held by a long-lived ``Index`` (``keep_in_memory``), dropped with its memory
-    when another process commits or a removal splits components.
+    when another process commits or a removal splits components. Grouping reads the held
+    columns (``retold.group.columns``): a region's links are never made into pairs, only the
+    few that the stories of a batch's new articles have a say on.
     """
 
-    def __init__(self) -> None:
-        self.links = LinkTable()  # every stored pair, light; ``links.naming(id)``: the positions naming an article
+    def __init__(self, links: LinkTable | None = None) -> None:
+        self.links = links if links is not None else LinkTable()  # every stored pair, light
         self.comp_of: dict[str, int] = {}
         self.members: dict[int, list[str]] = {}
         self.families: dict[int, list[Group]] = {}
@@ -73,36 +91,17 @@ class HeldGroups:
 
     # --- building and keeping ------------------------------------------------------
     @classmethod
-    def build(cls, docs: dict[str, Doc], links: Sequence[Pair], settings: Settings) -> HeldGroups:
-        """Group every indexed article (``docs``: each one's id and date) from every stored pair."""
-        held = cls()
-        held.links.extend(links)
-        ids = sorted(docs)
-        edges = [(p.a, p.b) for p in links if p.relation in GROUP_EDGE and p.a in docs and p.b in docs]
-        comps = components(ids, edges)
-        groups = build_groups(docs, [copy(p) for p in links], settings)
-        held._install(comps, groups)
+    def build(cls, docs: dict[str, Doc], links: Sequence[Pair] | LinkTable, settings: Settings) -> HeldGroups:
+        """Group every indexed article (``docs``: each one's id and date) from every stored pair
+        (as pairs, or the table ``Index.link_table`` reads)."""
+        if isinstance(links, LinkTable):
+            held = cls(links)
+        else:
+            held = cls()
+            held.links.extend(links)
+        plan = held.regroup(docs, sorted(docs), [], settings, say=False)
+        held.apply(plan, [])
         return held
-
-    def _install(self, comps: list[list[str]], groups: Iterable[Group]) -> list[int]:
-        """Held components for ``comps`` and their groups; their numbers."""
-        numbers = []
-        for members in comps:
-            c = self._next
-            self._next += 1
-            numbers.append(c)
-            self.members[c] = members
-            self.families[c] = []
-            self.stories[c] = []
-            for x in members:
-                self.comp_of[x] = c
-        for g in groups:
-            c = self.comp_of[g.members[0]]
-            if g.kind == "family":
-                self.families[c].append(Group(kind="family", id="", members=list(g.members), origin=g.origin))
-            else:
-                self.stories[c].append(list(g.members))
-        return numbers
 
     def apply(self, plan: Regrouped, stored: Sequence[Pair]) -> None:
         """The batch of ``plan`` is committed, with ``stored`` (its new pairs as the index keeps them)."""
@@ -121,48 +120,63 @@ class HeldGroups:
                 self.comp_of[x] = c
 
     # --- one batch ---------------------------------------------------------------
-    def regroup(self, docs: dict[str, Doc], new_ids: Sequence[str], new_pairs: Sequence[Pair], settings: Settings) -> Regrouped:
+    def regroup(
+        self, docs: dict[str, Doc], new_ids: Sequence[str], new_pairs: Sequence[Pair], settings: Settings,
+        say: bool = True, also: Iterable[str] = (),
+    ) -> Regrouped:
         """Every group with the batch's new articles and pairs, grouping again only what they touch.
 
         ``docs``: every article's id and date (the indexed and the new); ``new_pairs`` are
         relabelled in place as ``build_groups`` relabels them (they are stored that way).
+        ``say``: work out the pairs ``stories_say`` reads (``Regrouped.pairs``); ``also``: articles
+        to group again besides those the batch touches (every one, where no groups are held yet).
         """
-        touched_ids = set(new_ids) | {x for p in new_pairs if p.relation in GROUP_EDGE for x in (p.a, p.b)}
+        touched_ids = set(new_ids) | set(also) | {x for p in new_pairs if p.relation in GROUP_EDGE for x in (p.a, p.b)}
         touched = {self.comp_of[x] for x in touched_ids if x in self.comp_of}
-        region = set(touched_ids)
+        region_set = set(touched_ids)
         for c in touched:
-            region.update(self.members[c])
-        # the stored pairs inside the region, in the order stored, copied: grouping relabels them
-        inside = sorted({k for x in region for k in self.links.naming(x) if all(y in region for y in self.links.ends(k))})
-        copies = {k: self.links.pair(k) for k in inside}
-        fresh = [p for p in new_pairs if p.a in region and p.b in region]
-        region_pairs = [copies[k] for k in inside] + fresh
-        comps = components(sorted(region), [(p.a, p.b) for p in region_pairs if p.relation in GROUP_EDGE])
-        region_groups = build_groups({x: docs[x] for x in region}, region_pairs, settings)
+            region_set.update(self.members[c])
+        ids = sorted(region_set)
+        pos = {x: i for i, x in enumerate(ids)}
+        place = self.links.places(ids)
+        held = self.links.inside(place)  # the stored links inside the region, in the order stored
+        fresh = [p for p in new_pairs if p.a in pos and p.b in pos]
+        links = Links.concat([self.links.columns(held, place), Links.from_pairs(fresh, pos)])
+        known = np.array([x in docs for x in ids], dtype=bool)
+        grouping = group_links(ids, published_of(docs, ids), known, links, settings)
+        region = _Region(ids, held, links, grouping.relation, grouping.direction)
+        write_back(fresh, links, grouping, start=len(held))
 
-        comp_no = {x: n for n, members in enumerate(comps) for x in members}
+        # the region's components of group edges (as the links were before grouping relabelled them)
+        edge = np.isin(links.relation, _GROUP_EDGE_CODES)
+        graph = coo_matrix((np.ones(int(edge.sum()), dtype=np.int8), (links.a[edge], links.b[edge])), shape=(len(ids),) * 2)
+        _, comp_no = connected_components(graph, directed=False)
+        order = np.argsort(comp_no, kind="stable")
+        cuts = np.flatnonzero(np.diff(comp_no[order])) + 1
+        parts = np.split(order, cuts) if len(ids) else []
+        comps = [[ids[i] for i in part.tolist()] for part in parts]
+        number = {int(comp_no[part[0]]): n for n, part in enumerate(parts)}
         fams: list[list[Group]] = [[] for _ in comps]
         stories: list[list[list[str]]] = [[] for _ in comps]
-        for g in region_groups:
-            n = comp_no[g.members[0]]
-            if g.kind == "family":
-                fams[n].append(Group(kind="family", id="", members=list(g.members), origin=g.origin))
-            else:
-                stories[n].append(list(g.members))
+        for g in grouping.families:
+            fams[number[int(comp_no[pos[g.members[0]]])]].append(Group(kind="family", id="", members=g.members, origin=g.origin))
+        for g in grouping.stories:
+            stories[number[int(comp_no[pos[g.members[0]]])]].append(g.members)
 
         kept = [c for c in self.members if c not in touched]
         all_fams = [f for c in kept for f in self.families[c]] + [f for fs in fams for f in fs]
         all_stories = [s for c in kept for s in self.stories[c]] + [s for ss in stories for s in ss]
         groups = numbered(all_fams, all_stories, settings.semantic)
         plan = Regrouped(groups, [], touched, comps, fams, stories)
-        if settings.semantic:
-            plan.pairs = self._around(groups, set(new_ids), copies, new_pairs)
+        if settings.semantic and say:
+            plan.pairs = self._around(groups, set(new_ids), region, new_pairs)
         return plan
 
-    def _around(self, groups: list[Group], new_ids: set[str], copies: dict[int, Pair], new_pairs: Sequence[Pair]) -> list[Pair]:
+    def _around(self, groups: list[Group], new_ids: set[str], region: _Region, new_pairs: Sequence[Pair]) -> list[Pair]:
         """The pairs naming a member of a new article's story or of a story linked to one, in the
-        order a full rebuild holds them (stored, then new): the grouped copies inside the region,
-        the held pairs elsewhere (grouping relabels group edges only, all of them inside the region)."""
+        order a full rebuild holds them (stored, then new): a stored link inside the region as
+        grouping relabelled it, elsewhere as held (grouping relabels group edges only, all of them
+        inside the region)."""
         story_of = {m: i for i, g in enumerate(x for x in groups if x.kind == "story") for m in g.members}
         story_members = [g.members for g in groups if g.kind == "story"]
         new_by_id: dict[str, list[int]] = {}
@@ -179,8 +193,17 @@ class HeldGroups:
                     fresh.update(new_by_id.get(m, ()))
             return held, fresh
 
+        made: dict[int, Pair] = {}
+
         def pair(k: int) -> Pair:
-            return copies[k] if k in copies else self.links.pair(k)
+            p = made.get(k)
+            if p is None:
+                p = made[k] = self.links.pair(k)
+                j = int(np.searchsorted(region.held, k))
+                if j < len(region.held) and region.held[j] == k:  # grouped in the region: as grouping left it
+                    p.relation = RELATION_CODES[region.relation[j]]  # type: ignore[assignment]
+                    p.direction = DIRECTION_CODES[region.direction[j]]
+            return p
 
         first = {story_of[x] for x in new_ids if x in story_of}
         held, fresh = naming(first)

@@ -15,15 +15,12 @@ equals the one a full rebuild reads from the index.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from retold.group.build import LINK_FEATURES
+from retold.group.columns import LINK_COLUMNS, Links, direction_code, relation_code
 from retold.model import Features, Pair
-
-#: the features a link keeps, in a fixed order (the columns of ``LinkTable``)
-LINK_COLUMNS: tuple[str, ...] = tuple(sorted(LINK_FEATURES))
 
 
 class _Codes:
@@ -85,25 +82,73 @@ class LinkTable:
     def extend(self, pairs: Iterable[Pair]) -> None:
         """Add light copies of ``pairs`` (their passages and other features are not kept)."""
         for p in pairs:
-            if self._n == self._cap:
-                self._alloc(self._cap * 2)
-            k = self._n
-            a, b = self._no(p.a), self._no(p.b)
-            self._ab[k] = (a, b)
-            self._codes[k] = (
-                self._relation.code(p.relation), self._direction.code(p.direction),
-                self._basis.code(p.basis), self._decided.code(p.decided),
-            )
-            self._nums[k] = (p.score, p.coverage_a, p.coverage_b)
-            f = p.features
-            row = self._feat[k]
-            for c, name in enumerate(LINK_COLUMNS):
-                if name in f:
-                    row[c] = f[name]
-            self._by_no[a].append(k)
-            if b != a:
-                self._by_no[b].append(k)
-            self._n += 1
+            self.append(p.a, p.b, p.relation, p.direction, p.basis, p.decided, p.score, p.coverage_a, p.coverage_b,
+                        p.features)
+
+    def append(
+        self, a_id: str, b_id: str, relation: str | None, direction: str | None, basis: str, decided: str | None,
+        score: float, coverage_a: float, coverage_b: float, features: Mapping[str, float],
+    ) -> None:
+        """Add one link from its fields (a stored row read without making its Pair)."""
+        if self._n == self._cap:
+            self._alloc(self._cap * 2)
+        k = self._n
+        a, b = self._no(a_id), self._no(b_id)
+        self._ab[k] = (a, b)
+        self._codes[k] = (
+            self._relation.code(relation), self._direction.code(direction),
+            self._basis.code(basis), self._decided.code(decided),
+        )
+        self._nums[k] = (score, coverage_a, coverage_b)
+        row = self._feat[k]
+        for c, name in enumerate(LINK_COLUMNS):
+            if name in features:
+                row[c] = features[name]
+        self._by_no[a].append(k)
+        if b != a:
+            self._by_no[b].append(k)
+        self._n += 1
+
+    # --- the columns of a region, for grouping (retold.group.columns) -----------------------
+    def numbers(self, ids: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(the table's numbers of those of ``ids`` it names, their places in ``ids``)."""
+        nos, places = [], []
+        for i, x in enumerate(ids):
+            n = self._id_no.get(x)
+            if n is not None:
+                nos.append(n)
+                places.append(i)
+        return np.array(nos, dtype=np.int64), np.array(places, dtype=np.int64)
+
+    def inside(self, place: np.ndarray) -> np.ndarray:
+        """Positions (ascending) of the links whose two ends both have a place (``place``: per
+        article number of the table, its place in a region, or -1)."""
+        ab = self._ab[: self._n]
+        members = np.flatnonzero(place >= 0)
+        if len(members) * 64 < self._n:  # a small region: the links naming its members only
+            named = [np.frombuffer(self._by_no[n], dtype=np.int32) for n in members.tolist()]
+            cand = np.unique(np.concatenate(named)) if named else np.zeros(0, dtype=np.int64)
+            ends = ab[cand]
+            return cand[(place[ends[:, 0]] >= 0) & (place[ends[:, 1]] >= 0)].astype(np.int64)
+        return np.flatnonzero((place[ab[:, 0]] >= 0) & (place[ab[:, 1]] >= 0))
+
+    def columns(self, positions: np.ndarray, place: np.ndarray) -> Links:
+        """The links at ``positions`` as grouping's columns, their ends numbered by ``place``."""
+        rel = np.array([relation_code(v) for v in self._relation.values] or [0], dtype=np.uint8)
+        dirs = np.array([direction_code(v) for v in self._direction.values] or [0], dtype=np.uint8)
+        ab, codes, nums = self._ab[positions], self._codes[positions], self._nums[positions]
+        return Links(
+            a=place[ab[:, 0]], b=place[ab[:, 1]], relation=rel[codes[:, 0]], direction=dirs[codes[:, 1]],
+            score=nums[:, 0].copy(), coverage_a=nums[:, 1].copy(), coverage_b=nums[:, 2].copy(),
+            features=self._feat[positions],
+        )
+
+    def places(self, ids: list[str]) -> np.ndarray:
+        """Per article number of the table, its place in the sorted ``ids`` (or -1)."""
+        place = np.full(len(self._ids), -1, dtype=np.int64)
+        nos, where = self.numbers(ids)
+        place[nos] = where
+        return place
 
     def naming(self, doc_id: str) -> list[int]:
         """Positions of the links that name ``doc_id``, in the order added."""

@@ -42,6 +42,7 @@ from retold.sign.second import sign_second
 
 if TYPE_CHECKING:
     from retold.group.held import HeldGroups
+    from retold.group.links import LinkTable
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _U64 = 1 << 64
@@ -398,15 +399,35 @@ class Index:
     def pair_links(self) -> list[Pair]:
         """Every stored pair without its passages, in the order added: what grouping reads
         (relation, score, coverage, direction, and of the features those of
-        ``retold.group.build.LINK_FEATURES``), at a fraction of ``load_pairs``'s cost and memory."""
+        ``retold.group.columns.LINK_FEATURES``), at a fraction of ``load_pairs``'s cost and memory;
+        :meth:`link_table` holds the same as columns."""
         return self.pair_links_with_seq()[1]
+
+    def link_table(self, chunk: int = 20000) -> LinkTable:
+        """Every stored pair as grouping's columns (``retold.group.links.LinkTable``), in the order
+        added, read ``chunk`` rows at a time: no ``Pair`` is made, and what is held besides the
+        table is one chunk of rows (at 1.6 million pairs, :meth:`pair_links` held 3.5 GB)."""
+        from retold.group.links import LinkTable
+
+        table = LinkTable(capacity=max(1024, int(self._read("SELECT count(*) FROM pairs")[0][0])))
+        last = -1
+        while True:
+            rows = self._read(
+                "SELECT seq, a, b, relation, score, coverage_a, coverage_b, direction, features FROM pairs "
+                "WHERE seq > ? ORDER BY seq LIMIT ?", (last, chunk),
+            )
+            if not rows:
+                return table
+            for _, a, b, rel, score, ca, cb, direction, features in rows:
+                table.append(a, b, rel, direction, "compared", None, score, ca, cb, json.loads(features))
+            last = rows[-1][0]
 
     def pair_links_with_seq(self) -> tuple[list[int], list[Pair]]:
         """:meth:`pair_links` and the row number (``seq``) of each, for :meth:`iter_pairs`."""
         rows = self._read(
             "SELECT seq, a, b, relation, score, coverage_a, coverage_b, direction, features FROM pairs ORDER BY seq"
         )
-        from retold.group.build import LINK_FEATURES
+        from retold.group.columns import LINK_FEATURES
 
         def light(features: str) -> dict[str, float]:  # what grouping reads of the evidence, no more
             return {k: v for k, v in json.loads(features).items() if k in LINK_FEATURES}

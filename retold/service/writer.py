@@ -342,7 +342,7 @@ class IndexService:
         with idx.writing(timeout=self.config.batch_timeout_s):
             light = hold_tables(idx)
             if idx.held_groups() is None:
-                idx.hold_groups(HeldGroups.build(dated(light), idx.pair_links(), self.settings))
+                idx.hold_groups(HeldGroups.build(dated(light), idx.link_table(), self.settings))
 
     def _read_snapshot(self) -> Snapshot:
         """The snapshot from the index itself (at the start, and after another process wrote)."""

@@ -13,7 +13,7 @@ Which member stays (``keep``), ties always broken by id:
 - ``origin``: the earliest when every member is dated and one is earlier than the rest by a
   minute or more; otherwise the member most tied to the others (the hub: in a scan, the sum
   of ``retold.group.edge_strength`` over the cluster's reuse pairs, a directed pair counting
-  twice for its source, as ``family_origin`` weighs a family; on the copies-only path, the
+  twice for its source, as ``retold.group.families`` weighs a family for its hub; on the copies-only path, the
   sum of MinHash Jaccard over the cluster's candidate pairs);
 - ``earliest``: the earliest published (undated members last);
 - ``longest``: the most characters of content (boilerplate not counted);
@@ -361,7 +361,7 @@ def plan_removals(
 
 
 def reuse_hub(pairs: Iterable[Pair], docs: dict[str, Doc] | None = None) -> Callable[[list[str]], dict[str, float]]:
-    """Hub scores from decided reuse pairs, as ``retold.group.family_origin`` weighs a family,
+    """Hub scores from decided reuse pairs, as ``retold.group.families`` weighs a family for its hub,
     for ``keep="origin"`` on a scan's pairs: the source is the member the others are closest to.
 
     Parameters
