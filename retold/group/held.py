@@ -25,6 +25,7 @@ instead of every stored pair.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -176,7 +177,9 @@ class HeldGroups:
         """The pairs naming a member of a new article's story or of a story linked to one, in the
         order a full rebuild holds them (stored, then new): a stored link inside the region as
         grouping relabelled it, elsewhere as held (grouping relabels group edges only, all of them
-        inside the region)."""
+        inside the region). The stored ones come without features: ``stories_say`` reads their
+        ends, relations, bases, scores and coverages only (the features of the batch's own pairs,
+        which it relabels, are theirs)."""
         story_of = {m: i for i, g in enumerate(x for x in groups if x.kind == "story") for m in g.members}
         story_members = [g.members for g in groups if g.kind == "story"]
         new_by_id: dict[str, list[int]] = {}
@@ -184,35 +187,32 @@ class HeldGroups:
             new_by_id.setdefault(p.a, []).append(k)
             new_by_id.setdefault(p.b, []).append(k)
 
-        def naming(stories: set[int]) -> tuple[set[int], set[int]]:
-            held: set[int] = set()
-            fresh: set[int] = set()
-            for s in stories:
-                for m in story_members[s]:
-                    held.update(self.links.naming(m))
-                    fresh.update(new_by_id.get(m, ()))
-            return held, fresh
+        def naming(stories: set[int]) -> tuple[np.ndarray, set[int]]:
+            members = [m for s in stories for m in story_members[s]]
+            fresh = {k for m in members for k in new_by_id.get(m, ())}
+            return self.links.naming_any(members), fresh
 
-        made: dict[int, Pair] = {}
-
-        def pair(k: int) -> Pair:
-            p = made.get(k)
-            if p is None:
-                p = made[k] = self.links.pair(k)
-                j = int(np.searchsorted(region.held, k))
-                if j < len(region.held) and region.held[j] == k:  # grouped in the region: as grouping left it
-                    p.relation = RELATION_CODES[region.relation[j]]  # type: ignore[assignment]
-                    p.direction = DIRECTION_CODES[region.direction[j]]
-            return p
+        def grouped(at: np.ndarray) -> tuple[list[str | None], list[str | None]]:
+            """Relations and directions of the stored links at ``at``: inside the region as grouping left them."""
+            rel, dirs = self.links.relations(at), self.links.directions(at)
+            if len(region.held) and len(at):
+                j = np.minimum(np.searchsorted(region.held, at), len(region.held) - 1)
+                inside = region.held[j] == at
+                changed = inside & ((region.relation[j] != region.links.relation[j]) | (region.direction[j] != region.links.direction[j]))
+                for i in np.flatnonzero(changed).tolist():
+                    rel[i] = RELATION_CODES[region.relation[j[i]]]
+                    dirs[i] = DIRECTION_CODES[region.direction[j[i]]]
+            return rel, dirs
 
         first = {story_of[x] for x in new_ids if x in story_of}
         held, fresh = naming(first)
         linked = set(first)
-        for p in [pair(k) for k in held] + [new_pairs[k] for k in fresh]:
-            if p.relation in _LINKS:
-                linked.update(story_of[x] for x in (p.a, p.b) if x in story_of)
+        ends = zip(*self.links.end_ids(held), grouped(held)[0])
+        for a, b, rel in itertools.chain(ends, ((p.a, p.b, p.relation) for p in (new_pairs[k] for k in fresh))):
+            if rel in _LINKS:
+                linked.update(story_of[x] for x in (a, b) if x in story_of)
         held, fresh = naming(linked)
-        return [pair(k) for k in sorted(held)] + [new_pairs[k] for k in sorted(fresh)]
+        return self.links.light_pairs(held, *grouped(held)) + [new_pairs[k] for k in sorted(fresh)]
 
 
 def numbered(families: Iterable[Group], stories: Iterable[list[str]], semantic: bool = True) -> list[Group]:
