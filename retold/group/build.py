@@ -30,11 +30,18 @@ def build_groups(docs: dict[str, Doc], pairs: list[Pair], settings: Settings) ->
 
 
 def published_of(docs: Mapping[str, Doc], ids: Sequence[str]) -> list[datetime | None]:
-    """Each article's date as a naive UTC datetime (None where undated or not in ``docs``)."""
+    """Each article's date as a naive UTC datetime (None where undated or not in ``docs``).
+
+    A mapping with a ``published(id)`` method (``retold.index.incremental.DatedDocs``, every
+    indexed doc) answers without making a Doc per article."""
+    date = getattr(docs, "published", None)
+    if not callable(date):
+        def date(x: str) -> datetime | None:
+            return docs[x].article.published
     out: list[datetime | None] = []
     for x in ids:
-        d = docs.get(x)
-        out.append(_naive(d.article.published) if d is not None and d.article.published is not None else None)
+        d = date(x) if x in docs else None
+        out.append(_naive(d) if d is not None else None)
     return out
 
 

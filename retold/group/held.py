@@ -153,10 +153,11 @@ class HeldGroups:
         graph = coo_matrix((np.ones(int(edge.sum()), dtype=np.int8), (links.a[edge], links.b[edge])), shape=(len(ids),) * 2)
         _, comp_no = connected_components(graph, directed=False)
         order = np.argsort(comp_no, kind="stable")
-        cuts = np.flatnonzero(np.diff(comp_no[order])) + 1
-        parts = np.split(order, cuts) if len(ids) else []
-        comps = [[ids[i] for i in part.tolist()] for part in parts]
-        number = {int(comp_no[part[0]]): n for n, part in enumerate(parts)}
+        bounds = [0, *(np.flatnonzero(np.diff(comp_no[order])) + 1).tolist(), len(ids)] if len(ids) else [0]
+        in_order = [ids[i] for i in order.tolist()]
+        comps = [in_order[lo:hi] for lo, hi in zip(bounds, bounds[1:])]
+        firsts = comp_no[order[bounds[:-1]]].tolist() if len(ids) else []
+        number = {c: n for n, c in enumerate(firsts)}
         fams: list[list[Group]] = [[] for _ in comps]
         stories: list[list[list[str]]] = [[] for _ in comps]
         for g in grouping.families:

@@ -552,6 +552,14 @@ class DatedDocs(MutableMapping):
         )
         return doc
 
+    def published(self, doc_id: str) -> datetime | None:
+        """The doc's date, without making its Doc (grouping reads every indexed date)."""
+        got = self._docs.get(doc_id)
+        if got is not None:
+            return got.article.published
+        pub = self._light.published[self._at[doc_id]]
+        return datetime.fromisoformat(pub) if pub is not None else None
+
     def __setitem__(self, doc_id: str, doc: Doc) -> None:
         self._docs[doc_id] = doc
 
