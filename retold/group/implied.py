@@ -71,19 +71,18 @@ def implied_pairs(
     With ``new_ids`` (index mode) only pairs touching a new article are returned, as for
     compared pairs.
     """
-    seen = {frozenset((p.a, p.b)): p.relation for p in pairs if p.relation}
+    seen = {_key(p.a, p.b): p.relation for p in pairs if p.relation}
     members = [sorted(g.members) for g in stories if g.kind == "story"]
     story_of = {x: i for i, m in enumerate(members) for x in m}
     new = set(new_ids) if new_ids is not None else None
     out: list[Pair] = []
 
     def wanted(a: str, b: str) -> bool:
-        return frozenset((a, b)) not in seen and (new is None or a in new or b in new)
+        return _key(a, b) not in seen and (new is None or a in new or b in new)
 
     support: dict[int, int] = defaultdict(int)  # observed same-event pairs inside each story
-    for key, rel in seen.items():
-        if rel in _SAME_EVENT and len(key) == 2:
-            a, b = key
+    for (a, b), rel in seen.items():
+        if rel in _SAME_EVENT and a != b:
             if story_of.get(a) is not None and story_of.get(a) == story_of.get(b):
                 support[story_of[a]] += 1
     for k, m in enumerate(members):
@@ -102,9 +101,8 @@ def implied_pairs(
                 out.append(Pair(m[i], m[j], "same_story", support[k] / n_pairs, 0.0, 0.0, basis="story"))
 
     links: dict[tuple[int, int], list[tuple[str, str]]] = defaultdict(list)
-    for key, rel in seen.items():
+    for (a, b), rel in seen.items():
         if rel in _LINKS:
-            a, b = sorted(key)
             sa, sb = story_of.get(a), story_of.get(b)
             if sa is not None and sb is not None and sa != sb:
                 links[(min(sa, sb), max(sa, sb))].append((a, b))
@@ -182,13 +180,13 @@ def pivot_pairs(
     :func:`agree_with_pivots` speaks for them). ``langs``: language per id (same-language sisters
     are rewordings, not translations). With ``new_ids`` only pairs naming a new article are returned.
     """
-    seen = {frozenset((p.a, p.b)) for p in pairs if p.relation and p.basis == "compared"}
+    seen = {_key(p.a, p.b) for p in pairs if p.relation and p.basis == "compared"}
     new = set(new_ids) if new_ids is not None else None
     found = found if found is not None else pivots(pairs, langs, min_cover, max_partners)
     return [
         Pair(a, b, "translation", score, ca, cb, basis="pivot")
         for (a, b), (ca, cb, score) in sorted(found.items())
-        if frozenset((a, b)) not in seen and (new is None or a in new or b in new)
+        if _key(a, b) not in seen and (new is None or a in new or b in new)
     ]
 
 
@@ -210,6 +208,12 @@ def agree_with_pivots(compared: list[Pair], found: Mapping[tuple[str, str], tupl
             p.relation = "translation"
             changed += 1
     return changed
+
+
+def _key(a: str, b: str) -> tuple[str, str]:
+    """A pair's ids in order: one key whichever way round it was stored (a tuple is a quarter of a
+    frozenset's memory, and an index's stories read every pair around them)."""
+    return (a, b) if a <= b else (b, a)
 
 
 def _most_linked(links: Mapping[tuple[int, int], list]) -> dict[int, int]:
