@@ -6,7 +6,8 @@ and the scan takes an hour to reach an index worth measuring. This replays the g
 index's last ``--batch`` articles (those added last, with the pairs stored since the first pair
 naming one of them): it groups the articles before them and their pairs as a long-lived index
 holds them (``HeldGroups.build``), then regroups with the batch, as the scan's last batch did.
-It prints the seconds and the memory of each step: the RSS when it starts and the highest RSS a
+Then the stories have their say on the batch's pairs (``stories_say``), as the scan's group stage
+ends. It prints the seconds and the memory of each step: the RSS when it starts and the highest RSS a
 sampler saw during it (every 5 ms), in MB. Run it with ``PYTHONPATH`` set to another checkout to
 compare versions (an older one without ``Index.link_table`` reads the pairs as ``Pair`` objects).
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from retold.config import Settings
+from retold.group import stories_say
 from retold.group.held import HeldGroups
 from retold.index import Index
 from retold.index.incremental import dated, read_light
@@ -107,6 +109,11 @@ def main() -> None:
     del links
     plan = measured("regroup with the batch", lambda: held.regroup(docs, new_ids, fresh, settings))
     print(f"touched components {len(plan.touched):,}, groups {len(plan.groups):,}, pairs for the stories {len(plan.pairs):,}")
+    n_tokens = dict(zip(light.ids, light.n_tokens.tolist()))
+    langs = dict(zip(light.ids, light.lang))
+    implied, agreed = measured("the stories' say (stories_say)", partial(
+        stories_say, plan.groups, fresh, plan.pairs, n_tokens, settings, new, langs))
+    print(f"implied pairs {len(implied):,}, agreed {agreed:,}")
 
 
 if __name__ == "__main__":
