@@ -8,7 +8,8 @@ after each batch the pairs so far, the elapsed time, RSS and peak RSS, the proce
 read, parts they were read in, candidates, replayed pairs) and its stage seconds. ``--part-docs``:
 ``Settings.index_part_docs``; ``--trim``: give freed heap back to the system after each batch and
 print RSS after; ``--trace``: also the Python and numpy memory traced by tracemalloc and the lines
-whose allocations grew most since the batch before. Needs ../shared/data (the speed bench's texts).
+whose allocations grew most since the batch before; ``--keep``: go on with the index a run before
+left (as running ``retold scan --batch-size`` again does: the articles it holds are skipped). Needs ../shared/data (the speed bench's texts).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def main() -> None:
     ap.add_argument("--part-docs", type=int, default=0, help="Settings.index_part_docs (0: the default)")
     ap.add_argument("--trim", action="store_true", help="give freed heap back to the system after each batch (glibc malloc_trim)")
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--keep", action="store_true",
+                    help="go on with the index a run before left (its articles are skipped), rather than a fresh one")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     corpus = WORK / f"c{args.n}.jsonl"
@@ -60,9 +63,10 @@ def main() -> None:
             for a in arts:
                 f.write(json.dumps({"id": a.id, "text": a.text}, ensure_ascii=False) + "\n")
     idx = WORK / f"i{args.n}.idx"
-    for side in ("", "-wal", "-shm"):
-        Path(str(idx) + side).unlink(missing_ok=True)
-    shutil.rmtree(str(idx) + ".vectors", ignore_errors=True)
+    if not args.keep:
+        for side in ("", "-wal", "-shm"):
+            Path(str(idx) + side).unlink(missing_ok=True)
+        shutil.rmtree(str(idx) + ".vectors", ignore_errors=True)
     t0 = time.perf_counter()
     prev: list[tracemalloc.Snapshot] = []
     last: dict[str, float] = {}
