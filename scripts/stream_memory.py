@@ -8,7 +8,8 @@ after each batch the pairs so far, the elapsed time, RSS and peak RSS, the proce
 read, parts they were read in, candidates, replayed pairs) and its stage seconds. ``--part-docs``:
 ``Settings.index_part_docs``; ``--trim``: give freed heap back to the system after each batch and
 print RSS after; ``--trace``: also the Python and numpy memory traced by tracemalloc and the lines
-whose allocations grew most since the batch before; ``--keep``: go on with the index a run before
+whose allocations grew most since the batch before; ``--where``: sample RSS every 20 ms and print, per batch, the highest and the retold frames the
+main thread was in at that moment; ``--keep``: go on with the index a run before
 left (as running ``retold scan --batch-size`` again does: the articles it holds are skipped). Needs ../shared/data (the speed bench's texts).
 """
 
@@ -51,6 +52,8 @@ def main() -> None:
     ap.add_argument("--part-docs", type=int, default=0, help="Settings.index_part_docs (0: the default)")
     ap.add_argument("--trim", action="store_true", help="give freed heap back to the system after each batch (glibc malloc_trim)")
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--where", action="store_true",
+                    help="sample RSS every 20 ms and print where in retold the batch's peak was reached")
     ap.add_argument("--keep", action="store_true",
                     help="go on with the index a run before left (its articles are skipped), rather than a fresh one")
     args = ap.parse_args()
@@ -72,6 +75,26 @@ def main() -> None:
     last: dict[str, float] = {}
     if args.trace:
         tracemalloc.start(1)
+
+    at_peak = {"rss": 0, "where": ""}
+    if args.where:
+        import sys
+        import threading
+        import traceback
+
+        main_id = threading.get_ident()
+
+        def sample() -> None:
+            while True:
+                time.sleep(0.02)
+                rss = _rss_mb()
+                if rss > at_peak["rss"]:
+                    frame = sys._current_frames().get(main_id)
+                    stack = traceback.extract_stack(frame) if frame is not None else []
+                    mine = [f"{Path(f.filename).name}:{f.name}:{f.lineno}" for f in stack if "/retold/" in f.filename]
+                    at_peak.update(rss=rss, where=" < ".join(reversed(mine[-4:])))
+
+        threading.Thread(target=sample, daemon=True).start()
 
     def on_batch(run: StreamRun) -> None:
         gc.collect()
@@ -95,6 +118,9 @@ def main() -> None:
             if prev:
                 line += "".join(f"\n    {st}" for st in snap.compare_to(prev[0], "lineno")[:8])
             prev[:] = [snap]
+        if args.where:
+            line += f"\n    peak {at_peak['rss']} MB at {at_peak['where']}"
+            at_peak.update(rss=0, where="")
         print(line, flush=True)
 
     from retold.config import Settings
